@@ -1,0 +1,120 @@
+package io.assistantstream;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.logging.Logger;
+
+import io.helidon.webclient.api.WebClient;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.websocket.WsRouting;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+
+import io.assistantstream.answer.Responder;
+import io.assistantstream.backend.OpenAiClient;
+import io.assistantstream.backend.StreamWatchdog;
+import io.assistantstream.backend.responses.ResponsesBackend;
+import io.assistantstream.config.Settings;
+import io.assistantstream.frames.RedisFramePublisher;
+import io.assistantstream.hub.HubEndpoint;
+import io.assistantstream.hub.SubscriberHub;
+import io.assistantstream.intake.Intake;
+import io.assistantstream.lease.ChannelLease;
+import io.assistantstream.store.RedisConversationStore;
+import io.assistantstream.tools.ToolRegistry;
+import io.assistantstream.tools.WeatherTool;
+
+/**
+ * One running instance of the service, wired from its {@link Settings}: the web server with
+ * {@code /ws}, the Redis connections, the OpenAI client, and the RabbitMQ intake, which starts
+ * last so that no delivery arrives before everything it needs is up.
+ */
+public final class AssistantStream implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(AssistantStream.class.getName());
+    /** How long a commands waits for Redis before the delivery is given back to the queue. */
+    private static final Duration REDIS_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration REQUEUE_DELAY = Duration.ofSeconds(1);
+    private static final Duration LEASE_POLL = Duration.ofMillis(20);
+
+    private final RedisClient redis;
+    private final StreamWatchdog watchdog;
+    private final ChannelLease lease;
+    private final SubscriberHub hub;
+    private final WebServer server;
+    private final Intake intake;
+    private final Duration answerTimeout;
+
+    private AssistantStream(Settings settings) throws Exception {
+        answerTimeout = settings.openAi().answerTimeout();
+        redis = RedisClient.create(RedisURI.create(settings.redis().url()));
+        redis.setOptions(ClientOptions.builder()
+                .autoReconnect(true)
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .timeoutOptions(TimeoutOptions.enabled(REDIS_TIMEOUT))
+                .build());
+        StatefulRedisConnection<String, String> commands = redis.connect();
+        String prefix = settings.redis().prefix();
+        hub = new SubscriberHub(redis.connectPubSub(), prefix);
+        RedisFramePublisher publisher = new RedisFramePublisher(commands.sync(), prefix, settings.redis().threadExpiry());
+        lease = new ChannelLease(commands.sync(), prefix, settings.redis().channelLease(), LEASE_POLL);
+
+        WebClient http = WebClient.builder()
+                .connectTimeout(settings.openAi().connectTimeout())
+                .build();
+        watchdog = new StreamWatchdog(Duration.ofMillis(50));
+        ToolRegistry tools = new ToolRegistry(List.of(new WeatherTool(http, settings.weather().baseUrl(),
+                settings.weather().apiKey(), settings.weather().toolTimeout())), settings.weather().toolTimeout());
+        ResponsesBackend backend = new ResponsesBackend(new OpenAiClient(http, settings.openAi(), watchdog), tools,
+                settings.openAi().model(), settings.openAi().instructions());
+        Responder responder = new Responder(
+                new RedisConversationStore(commands.sync(), prefix, settings.redis().threadExpiry(), Clock.systemUTC()),
+                backend, publisher, settings.stream(), settings.openAi().answerTimeout(), Clock.systemUTC());
+
+        Settings.Stream stream = settings.stream();
+        int maxIdChars = settings.rabbit().maxIdChars();
+        server = WebServer.builder()
+                .config(settings.server())
+                .port(settings.serverPort())
+                .addRouting(WsRouting.builder().endpoint("/ws", () -> new HubEndpoint(hub,
+                        stream.sendQueueFrames(), maxIdChars, stream.maxSubscriptions())))
+                .build()
+                .start();
+
+        // A waiting delivery may sit behind one whole answer of another instance, plus a lease expiry.
+        Duration leaseWait = answerTimeout.plus(settings.redis().channelLease()).plus(settings.redis().channelLease());
+        intake = new Intake(settings.rabbit(), lease, responder, publisher, leaseWait, REQUEUE_DELAY);
+        intake.start();
+        LOG.info("assistant-stream ready on port " + server.port() + " (" + settings.openAi() + ", "
+                + settings.rabbit() + ", " + settings.redis() + ")");
+    }
+
+    /** Starts an instance; throws if any dependency cannot be reached or set up. */
+    public static AssistantStream start(Settings settings) throws Exception {
+        return new AssistantStream(settings);
+    }
+
+    /** The port {@code /ws} is served on. */
+    public int port() {
+        return server.port();
+    }
+
+    /** Stops taking deliveries, lets answers in flight finish (up to the answer timeout), then closes all. */
+    public void stop(Duration grace) {
+        intake.stop(grace);
+        close();
+    }
+
+    @Override
+    public void close() {
+        intake.close();
+        server.stop();
+        hub.close();
+        lease.close();
+        watchdog.close();
+        redis.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    }
+}

@@ -1,0 +1,23 @@
+package io.assistantstream.backend;
+
+/**
+ * One OpenAI wire protocol (design §5). A backend creates conversations and streams one answer
+ * into an {@link AnswerSink}; retries, timeouts and tools are shared (see {@link OpenAiClient}).
+ */
+public interface AssistantBackend {
+    /** The name stored in the channel metadata, e.g. {@code responses}. */
+    String name();
+
+    /** Creates a new upstream conversation for {@code channel} and returns its id. */
+    String createConversation(String channel, Deadline deadline) throws AnswerFailedException;
+
+    /**
+     * Streams the answer to {@code message} on {@code conversationId} into {@code sink}, running tool
+     * rounds as the model asks; returns when the answer is complete.
+     *
+     * @throws ConversationNotFoundException when the conversation no longer exists upstream
+     * @throws AnswerFailedException when the answer cannot be given (the reason is for the user)
+     */
+    void respond(String conversationId, String message, AnswerSink sink, Deadline deadline)
+            throws AnswerFailedException, ConversationNotFoundException, InterruptedException;
+}

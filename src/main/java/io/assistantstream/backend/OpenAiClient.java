@@ -1,0 +1,284 @@
+package io.assistantstream.backend;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
+import java.util.logging.Logger;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.helidon.common.buffers.DataReader;
+import io.helidon.http.HeaderName;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
+import io.helidon.webclient.api.HttpClientRequest;
+import io.helidon.webclient.api.HttpClientResponse;
+import io.helidon.webclient.api.WebClient;
+
+import io.assistantstream.config.Settings;
+
+/**
+ * HTTP to OpenAI, shared by every backend: authentication, JSON, SSE streams read blocking on the
+ * caller's virtual thread, timeouts, and retries the way the official SDKs do them (408, 409, 429,
+ * 5xx, {@code conversation_locked} and connection errors; {@code Retry-After} or
+ * {@code retry-after-ms} honoured up to 120 s, else 0.5 s·2ⁿ capped at 8 s with jitter). A stream
+ * that breaks is retried only while the caller says that is safe, i.e. before any text reached
+ * clients.
+ */
+public final class OpenAiClient {
+    private static final Logger LOG = Logger.getLogger(OpenAiClient.class.getName());
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HeaderName RETRY_AFTER = HeaderNames.create("Retry-After");
+    private static final HeaderName RETRY_AFTER_MS = HeaderNames.create("retry-after-ms");
+    private static final HeaderName SHOULD_RETRY = HeaderNames.create("x-should-retry");
+    private static final long MAX_RETRY_AFTER_MS = 120_000;
+
+    private final WebClient client;
+    private final Settings.OpenAi settings;
+    private final StreamWatchdog watchdog;
+    private final String baseUrl;
+    private final String authorization;
+
+    public OpenAiClient(WebClient client, Settings.OpenAi settings, StreamWatchdog watchdog) {
+        this.client = client;
+        this.settings = settings;
+        this.watchdog = watchdog;
+        String base = settings.baseUrl().toString();
+        this.baseUrl = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+        this.authorization = "Bearer " + settings.apiKey();
+    }
+
+    /** What a stream's reader does with each event; returns false to stop reading. */
+    @FunctionalInterface
+    public interface EventHandler {
+        boolean onEvent(SseEvent event) throws AnswerFailedException;
+    }
+
+    /** POSTs JSON and returns the JSON answer, retrying as the SDKs do. */
+    public JsonNode post(String path, JsonNode body, Deadline deadline)
+            throws AnswerFailedException, ConversationNotFoundException, InterruptedException {
+        Attempts attempts = new Attempts();
+        for (int attempt = 0; ; attempt++) {
+            Retry retry;
+            try (HttpClientResponse response = send(path, body, settings.firstEventTimeout())) {
+                if (response.status().code() / 100 == 2) {
+                    return JSON.readTree(response.as(String.class));
+                }
+                retry = attempts.failure(response, attempt);
+            } catch (IOException | UncheckedIOException e) {
+                retry = attempts.transportFailure(e, attempt);
+            }
+            attempts.pause(retry, deadline);
+        }
+    }
+
+    /**
+     * POSTs JSON that asks for a stream and hands each event to {@code handler} until the stream
+     * ends, the handler stops it, or a timeout ends it.
+     *
+     * @param safeToRetry asked after a broken stream: may the request be sent again?
+     */
+    public void stream(String path, JsonNode body, Deadline deadline, EventHandler handler,
+                       BooleanSupplier safeToRetry)
+            throws AnswerFailedException, ConversationNotFoundException, InterruptedException {
+        Attempts attempts = new Attempts();
+        for (int attempt = 0; ; attempt++) {
+            Retry retry;
+            StreamWatchdog.Watch watch = watchdog.watch(settings.firstEventTimeout(), settings.idleTimeout(), deadline);
+            try (watch; HttpClientResponse response = send(path, body,
+                    settings.firstEventTimeout().plus(settings.idleTimeout()))) {
+                if (response.status().code() / 100 != 2) {
+                    retry = attempts.failure(response, attempt);
+                } else {
+                    SseReader events = new SseReader(response.inputStream());
+                    for (SseEvent event; (event = events.next()) != null; ) {
+                        watch.eventSeen();
+                        if (event.isDone() || !handler.onEvent(event)) {
+                            drain(events);
+                            return;
+                        }
+                    }
+                    throw new IOException("the stream ended before the answer was complete");
+                }
+            } catch (IOException | UncheckedIOException | IllegalStateException
+                     | DataReader.InsufficientDataAvailableException e) {
+                String timedOut = watch.expired();
+                String reason = timedOut != null ? "OpenAI stream timed out: " + timedOut
+                        : "OpenAI stream broke: " + describe(e);
+                if (!safeToRetry.getAsBoolean() || attempt >= settings.maxRetries()) {
+                    throw attempts.failed(new AnswerFailedException(timedOut != null
+                            ? "The assistant took too long to answer" : "The connection to the assistant broke", reason));
+                }
+                retry = new Retry(backoff(attempt), reason);
+            }
+            attempts.pause(retry, deadline);
+        }
+    }
+
+    /**
+     * Reads what follows the terminal event (a {@code [DONE]}, the closing chunk) so the connection
+     * can be reused; the answer is complete, so a failure here only costs the connection.
+     */
+    private static void drain(SseReader events) {
+        try {
+            while (events.next() != null) {
+                // after the terminal event nothing is needed
+            }
+        } catch (IOException | UncheckedIOException e) {
+            LOG.fine(() -> "Could not read the end of a finished stream: " + e);
+        }
+    }
+
+    /** A retry: how long to wait first, and why it is needed. */
+    private record Retry(long delayMillis, String reason) {
+    }
+
+    private HttpClientResponse send(String path, JsonNode body, Duration readTimeout) {
+        HttpClientRequest request = client.post(URI.create(baseUrl + path).toString())
+                .header(HeaderNames.AUTHORIZATION, authorization)
+                .header(HeaderValues.CONTENT_TYPE_JSON)
+                .header(HeaderValues.ACCEPT_EVENT_STREAM)
+                .readTimeout(readTimeout);
+        return request.submit(body.toString());
+    }
+
+    /**
+     * The attempts at one request: decides on retries and remembers why earlier attempts failed, so
+     * the final error names the first cause (a timeout, say) and not only the last symptom.
+     */
+    private final class Attempts {
+        private final Set<String> earlier = new LinkedHashSet<>();
+
+        /** Decides what an error status means: a retry after a pause, or a failure. */
+        private Retry failure(HttpClientResponse response, int attempt)
+                throws AnswerFailedException, ConversationNotFoundException {
+            int status = response.status().code();
+            JsonNode error = errorOf(response);
+            String code = error.path("code").asText("");
+            String type = error.path("type").asText("");
+            String message = error.path("message").asText(response.status().reasonPhrase());
+            String details = "OpenAI answered " + status + ": " + message
+                    + (code.isEmpty() ? (type.isEmpty() ? "" : " (" + type + ")") : " (" + code + ")");
+            if (status == 404 && "conversation".equals(error.path("param").asText())) {
+                throw new ConversationNotFoundException(message);
+            }
+            boolean retryable = switch (status) {
+                case 408, 409 -> true;
+                case 429 -> !"insufficient_quota".equals(code) && !"insufficient_quota".equals(type);
+                case 400 -> "conversation_locked".equals(code);
+                default -> status >= 500;
+            };
+            Optional<String> shouldRetry = response.headers().first(SHOULD_RETRY);
+            if (shouldRetry.isPresent()) {
+                retryable = Boolean.parseBoolean(shouldRetry.get());
+            }
+            long delay = retryAfterMillis(response).orElse(backoff(attempt));
+            if (!retryable || attempt >= settings.maxRetries() || delay > MAX_RETRY_AFTER_MS) {
+                throw failed(new AnswerFailedException(summaryFor(status, code), details
+                        + (retryable ? " (gave up after " + (attempt + 1) + " attempts)" : "")));
+            }
+            return new Retry(delay, details);
+        }
+
+        private Retry transportFailure(Exception e, int attempt) throws AnswerFailedException {
+            String details = "OpenAI could not be reached at " + baseUrl + ": " + describe(e);
+            if (attempt >= settings.maxRetries()) {
+                throw failed(new AnswerFailedException("The assistant could not be reached",
+                        details + " (gave up after " + (attempt + 1) + " attempts)"));
+            }
+            return new Retry(backoff(attempt), details);
+        }
+
+        private void pause(Retry retry, Deadline deadline) throws AnswerFailedException, InterruptedException {
+            if (deadline.remainingNanos() < retry.delayMillis() * 1_000_000L) {
+                throw failed(new AnswerFailedException("The assistant took too long to answer",
+                        retry.reason() + " (no time left to retry within " + deadline.budget().toMillis() + " ms)"));
+            }
+            LOG.fine(() -> retry.reason() + "; retrying in " + retry.delayMillis() + " ms");
+            earlier.add(retry.reason());
+            Thread.sleep(retry.delayMillis());
+        }
+
+        AnswerFailedException failed(AnswerFailedException last) {
+            earlier.remove(last.getMessage());
+            if (earlier.isEmpty()) {
+                return last;
+            }
+            return new AnswerFailedException(last.summary(), last.getMessage() + "; earlier attempts: "
+                    + String.join("; ", earlier));
+        }
+    }
+
+    private static String summaryFor(int status, String code) {
+        if (status == 429) {
+            return "insufficient_quota".equals(code) ? "The assistant's quota is used up"
+                    : "The assistant is rate limited";
+        }
+        if (status == 401 || status == 403) {
+            return "The assistant rejected the service's credentials";
+        }
+        return status >= 500 ? "The assistant is unavailable" : "The assistant rejected the request";
+    }
+
+    private static JsonNode errorOf(HttpClientResponse response) {
+        try {
+            JsonNode body = JSON.readTree(response.as(String.class));
+            return body == null ? JSON.createObjectNode() : body.path("error").isObject() ? body.get("error") : body;
+        } catch (IOException | RuntimeException e) {
+            return JSON.createObjectNode();
+        }
+    }
+
+    /** {@code retry-after-ms}, else {@code Retry-After} in seconds or as an HTTP date. */
+    private static Optional<Long> retryAfterMillis(HttpClientResponse response) {
+        try {
+            Optional<String> ms = response.headers().first(RETRY_AFTER_MS);
+            if (ms.isPresent()) {
+                return Optional.of((long) Double.parseDouble(ms.get()));
+            }
+            Optional<String> after = response.headers().first(RETRY_AFTER);
+            if (after.isEmpty()) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of((long) (Double.parseDouble(after.get()) * 1000));
+            } catch (NumberFormatException e) {
+                ZonedDateTime at = ZonedDateTime.parse(after.get(), DateTimeFormatter.RFC_1123_DATE_TIME);
+                return Optional.of(Math.max(0, at.toInstant().toEpochMilli() - System.currentTimeMillis()));
+            }
+        } catch (NumberFormatException | DateTimeParseException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static long backoff(int attempt) {
+        double seconds = Math.min(0.5 * Math.pow(2, attempt), 8.0);
+        return (long) (seconds * 1000 * (1 - 0.25 * ThreadLocalRandom.current().nextDouble()));
+    }
+
+    private static String describe(Throwable e) {
+        Throwable cause = e instanceof UncheckedIOException && e.getCause() != null ? e.getCause() : e;
+        String message = cause.getMessage();
+        return cause.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+    }
+
+    /** Parses one event's JSON; a malformed line fails the answer with a clear reason. */
+    public static JsonNode json(SseEvent event) throws AnswerFailedException {
+        try {
+            return JSON.readTree(event.data());
+        } catch (JsonProcessingException e) {
+            throw new AnswerFailedException("The assistant sent a malformed answer",
+                    "OpenAI sent an event that is not JSON (" + event.event() + "): " + e.getOriginalMessage());
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package io.assistantstream.config;
+
+import java.net.URI;
+import java.util.Locale;
+import java.util.Set;
+
+import io.helidon.config.Config;
+
+/**
+ * Reads one typed value at a time from Helidon config and fails naming the environment variable
+ * (the user-facing name) when the value is unusable.
+ */
+final class SettingReader {
+    private final Config config;
+
+    SettingReader(Config config) {
+        this.config = config;
+    }
+
+    /** The environment variable that sets {@code key}, e.g. {@code redis.url} → {@code REDIS_URL}. */
+    static String variable(String key) {
+        return key.replace('.', '_').replace("-", "_dash_").toUpperCase(Locale.ROOT);
+    }
+
+    String text(String key) {
+        return config.get(key).asString().orElseThrow(
+                () -> new InvalidSettingException(variable(key) + " has no value and no default in app.yaml"));
+    }
+
+    String nonBlank(String key) {
+        String value = text(key).strip();
+        if (value.isEmpty()) {
+            throw new InvalidSettingException(variable(key) + " must not be empty");
+        }
+        return value;
+    }
+
+    int integer(String key, int min, int max) {
+        long value = longInteger(key, min, max);
+        return (int) value;
+    }
+
+    long longInteger(String key, long min, long max) {
+        String raw = text(key).strip();
+        long value;
+        try {
+            value = Long.parseLong(raw);
+        } catch (NumberFormatException e) {
+            throw new InvalidSettingException(variable(key) + " must be a whole number, got '" + raw + "'");
+        }
+        if (value < min || value > max) {
+            throw new InvalidSettingException(variable(key) + " must be between " + min + " and " + max
+                    + ", got " + value);
+        }
+        return value;
+    }
+
+    URI uri(String key, Set<String> schemes) {
+        String raw = nonBlank(key);
+        try {
+            URI uri = new URI(raw);
+            if (uri.getScheme() == null || !schemes.contains(uri.getScheme().toLowerCase(Locale.ROOT))
+                    || uri.getHost() == null) {
+                throw new InvalidSettingException(variable(key) + " must be a " + String.join("|", schemes)
+                        + " URL with a host, got '" + redacted(uri) + "'");
+            }
+            return uri;
+        } catch (java.net.URISyntaxException e) {
+            throw new InvalidSettingException(variable(key) + " is not a valid URL: " + e.getReason());
+        }
+    }
+
+    String oneOf(String key, Set<String> allowed) {
+        String value = nonBlank(key).toLowerCase(Locale.ROOT);
+        if (!allowed.contains(value)) {
+            throw new InvalidSettingException(variable(key) + " must be one of " + allowed + ", got '" + value + "'");
+        }
+        return value;
+    }
+
+    /** A URL as it may be shown in a log or an error: without its user-info (passwords). */
+    static String redacted(URI uri) {
+        if (uri.getUserInfo() == null) {
+            return uri.toString();
+        }
+        return uri.getScheme() + "://***@" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort())
+                + (uri.getRawPath() == null ? "" : uri.getRawPath());
+    }
+}

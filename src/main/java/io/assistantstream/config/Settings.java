@@ -1,0 +1,120 @@
+package io.assistantstream.config;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Set;
+
+import io.helidon.config.Config;
+
+/**
+ * Every setting of the service, validated once at start. Grouped by the part of the service that
+ * uses it, so each component takes only its own group.
+ */
+public record Settings(OpenAi openAi,
+                       Rabbit rabbit,
+                       Redis redis,
+                       Stream stream,
+                       Weather weather,
+                       int serverPort,
+                       Config server) {
+
+    /** OpenAI access, retries and timeouts (design §5). {@code apiKey} is a secret: never log it. */
+    public record OpenAi(String apiKey, String model, URI baseUrl, String api, String instructions,
+                         int maxRetries, Duration connectTimeout, Duration firstEventTimeout,
+                         Duration idleTimeout, Duration answerTimeout) {
+        @Override
+        public String toString() {
+            return "OpenAi[model=" + model + ", baseUrl=" + baseUrl + ", api=" + api + "]";
+        }
+    }
+
+    /** RabbitMQ topology and intake limits (design §2). */
+    public record Rabbit(URI url, String exchange, String queue, String routingKey, int maxPriority,
+                         long messageTtlMs, int concurrency, int maxIdChars, int maxMessageBytes) {
+        public String deadLetterExchange() {
+            return exchange + "_dlx";
+        }
+
+        public String deadLetterQueue() {
+            return queue + "_failed";
+        }
+
+        @Override
+        public String toString() {
+            return "Rabbit[url=" + SettingReader.redacted(url) + ", exchange=" + exchange + ", queue=" + queue + "]";
+        }
+    }
+
+    /** Redis location, key prefix, expiry and the channel lease (design §4, §2). */
+    public record Redis(URI url, String prefix, Duration threadExpiry, Duration channelLease) {
+        @Override
+        public String toString() {
+            return "Redis[url=" + SettingReader.redacted(url) + ", prefix=" + prefix + "]";
+        }
+    }
+
+    /** Frame batching and WebSocket delivery (design §3). */
+    public record Stream(int batchChars, Duration batchInterval, String websocketMode, URI websocketUrl,
+                         int sendQueueFrames, int maxSubscriptions) {
+    }
+
+    /** The get_weather tool (design §6). {@code apiKey} is a secret: never log it. */
+    public record Weather(String apiKey, URI baseUrl, Duration toolTimeout) {
+        @Override
+        public String toString() {
+            return "Weather[baseUrl=" + baseUrl + ", key " + (apiKey.isEmpty() ? "unset" : "set") + "]";
+        }
+    }
+
+    /**
+     * Reads and validates every setting.
+     *
+     * @throws InvalidSettingException naming the variable to fix
+     */
+    public static Settings from(Config config) {
+        SettingReader in = new SettingReader(config);
+        String apiKey = in.text("openai.api.key").strip();
+        if (apiKey.isEmpty()) {
+            throw new InvalidSettingException("OPENAI_API_KEY is not set: set it to your OpenAI API key "
+                    + "(or the key your OpenAI-compatible server expects)");
+        }
+        OpenAi openAi = new OpenAi(apiKey,
+                in.nonBlank("openai.model"),
+                in.uri("openai.base.url", Set.of("http", "https")),
+                in.oneOf("openai.api", Set.of("responses")),
+                in.text("openai.instructions"),
+                in.integer("openai.max.retries", 0, 10),
+                millis(in, "openai.connect.timeout.ms"),
+                millis(in, "openai.first.event.timeout.ms"),
+                millis(in, "openai.idle.timeout.ms"),
+                millis(in, "openai.answer.timeout.ms"));
+        Rabbit rabbit = new Rabbit(in.uri("rabbitmq.url", Set.of("amqp", "amqps")),
+                in.nonBlank("exchange.name"),
+                in.nonBlank("queue.name"),
+                in.text("routing.key"),
+                in.integer("queue.max.priority", 0, 255),
+                in.longInteger("queue.message.ttl.ms", 0, 0xFFFF_FFFFL),
+                in.integer("worker.concurrency", 1, 65_535),
+                in.integer("input.max.id.chars", 1, 65_536),
+                in.integer("input.max.message.bytes", 1, 64 * 1024 * 1024));
+        Redis redis = new Redis(in.uri("redis.url", Set.of("redis", "rediss")),
+                in.text("redis.prefix"),
+                Duration.ofSeconds(in.longInteger("redis.thread.expiry", 1, Integer.MAX_VALUE)),
+                Duration.ofMillis(in.longInteger("channel.lease.ms", 1_000, 3_600_000)));
+        Stream stream = new Stream(in.integer("stream.batch.chars", 0, 1_000_000),
+                Duration.ofMillis(in.longInteger("stream.batch.ms", 0, 3_600_000)),
+                in.oneOf("websocket.mode", Set.of("embedded")),
+                in.uri("websocket.url", Set.of("ws", "wss")),
+                in.integer("websocket.send.queue", 1, 1_000_000),
+                in.integer("websocket.max.subscriptions", 1, 1_000_000));
+        Weather weather = new Weather(in.text("openweather.api.key").strip(),
+                in.uri("openweather.base.url", Set.of("http", "https")),
+                millis(in, "tool.timeout.ms"));
+        return new Settings(openAi, rabbit, redis, stream, weather,
+                in.integer("server.port", 0, 65_535), config.get("server"));
+    }
+
+    private static Duration millis(SettingReader in, String key) {
+        return Duration.ofMillis(in.longInteger(key, 1, 86_400_000));
+    }
+}

@@ -1,0 +1,109 @@
+package io.assistantstream.frames;
+
+import java.time.Clock;
+import java.time.Duration;
+
+/**
+ * The frames of one answer, in the order design §3 fixes: {@code started}, {@code processing}
+ * while tools run, {@code responding} on the first text, batched {@code in_progress} frames, then
+ * {@code completed} or {@code error}. Text is batched the seed's way: an {@code in_progress} frame
+ * goes out once {@code batchChars} new characters or {@code batchInterval} have accumulated; the
+ * first text goes out at once, and what is pending goes out before {@code completed}, so the
+ * deltas always add up to the final message. Not thread-safe: one answer, one thread.
+ */
+public final class AnswerFrames {
+    static final String STARTED_TEXT = "Assistant is processing your request...";
+    static final String PROCESSING_TEXT = "Assistant is gathering information...";
+    static final String RESPONDING_TEXT = "Assistant is responding...";
+
+    private final FramePublisher publisher;
+    private final Clock clock;
+    private final String channel;
+    private final String messageId;
+    private final int batchChars;
+    private final long batchMillis;
+    private final StringBuilder text = new StringBuilder();
+    private String threadId;
+    private int sentLength;
+    private long lastSentAt = Long.MIN_VALUE;
+    private boolean responding;
+    private boolean finished;
+
+    public AnswerFrames(FramePublisher publisher, Clock clock, String channel, String messageId,
+                        int batchChars, Duration batchInterval) {
+        this.publisher = publisher;
+        this.clock = clock;
+        this.channel = channel;
+        this.messageId = messageId;
+        this.batchChars = batchChars;
+        this.batchMillis = batchInterval.toMillis();
+    }
+
+    public void threadId(String threadId) {
+        this.threadId = threadId;
+    }
+
+    public void started() {
+        send(Status.STARTED, STARTED_TEXT, null, null);
+    }
+
+    public void processing() {
+        send(Status.PROCESSING, PROCESSING_TEXT, null, null);
+    }
+
+    /** Adds streamed text; sends {@code responding} first, then an {@code in_progress} frame when a batch is full. */
+    public void text(String delta) {
+        if (delta.isEmpty()) {
+            return;
+        }
+        if (!responding) {
+            responding = true;
+            send(Status.RESPONDING, RESPONDING_TEXT, null, null);
+        }
+        text.append(delta);
+        long now = clock.millis();
+        if (lastSentAt == Long.MIN_VALUE || text.length() - sentLength >= batchChars
+                || now - lastSentAt >= batchMillis) {
+            flush(now);
+        }
+    }
+
+    /** Whether any answer text has been streamed to clients: after that a retry would repeat it. */
+    public boolean textSent() {
+        return sentLength > 0;
+    }
+
+    public void completed() {
+        flush(clock.millis());
+        send(Status.COMPLETED, text.toString(), null, null);
+        finished = true;
+    }
+
+    public void error(String message, String details) {
+        send(Status.ERROR, message, null, details);
+        finished = true;
+    }
+
+    /** Whether a terminal frame ({@code completed} or {@code error}) went out. */
+    public boolean finished() {
+        return finished;
+    }
+
+    public String textSoFar() {
+        return text.toString();
+    }
+
+    private void flush(long now) {
+        if (text.length() == sentLength) {
+            return;
+        }
+        String delta = text.substring(sentLength);
+        sentLength = text.length();
+        lastSentAt = now;
+        send(Status.IN_PROGRESS, text.toString(), delta, null);
+    }
+
+    private void send(Status status, String message, String delta, String details) {
+        publisher.publish(new Frame(channel, messageId, threadId, status, message, delta, details, clock.millis()));
+    }
+}

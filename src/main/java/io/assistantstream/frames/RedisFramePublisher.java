@@ -1,0 +1,46 @@
+package io.assistantstream.frames;
+
+import java.time.Duration;
+
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.sync.RedisCommands;
+
+/**
+ * Publishes frames through Redis pub/sub on {@code {prefix}frames:{channel}}; every instance's hub
+ * that has subscribers for the channel forwards them. One Lua call per frame assigns the next
+ * {@code seq} of the channel, splices it into the JSON and publishes, so numbering and sending
+ * cannot drift apart and cost one round trip.
+ */
+public final class RedisFramePublisher implements FramePublisher {
+    private static final String SCRIPT = """
+            local seq = redis.call('INCR', KEYS[1])
+            redis.call('EXPIRE', KEYS[1], ARGV[3])
+            redis.call('PUBLISH', ARGV[1], '{"seq":' .. seq .. ARGV[2])
+            return seq
+            """;
+
+    private final RedisCommands<String, String> redis;
+    private final String prefix;
+    private final String expirySeconds;
+    private final String sha;
+
+    public RedisFramePublisher(RedisCommands<String, String> redis, String prefix, Duration seqExpiry) {
+        this.redis = redis;
+        this.prefix = prefix;
+        this.expirySeconds = Long.toString(seqExpiry.toSeconds());
+        this.sha = redis.scriptLoad(SCRIPT);
+    }
+
+    /** The pub/sub channel that carries the frames of {@code channel}. */
+    public static String topic(String prefix, String channel) {
+        return prefix + "frames:" + channel;
+    }
+
+    @Override
+    public long publish(Frame frame) {
+        String[] keys = {prefix + "seq:" + frame.channel()};
+        Long seq = redis.evalsha(sha, ScriptOutputType.INTEGER, keys,
+                topic(prefix, frame.channel()), frame.jsonAfterSeq(), expirySeconds);
+        return seq;
+    }
+}

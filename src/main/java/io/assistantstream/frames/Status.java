@@ -1,0 +1,33 @@
+package io.assistantstream.frames;
+
+/** A frame's {@code status}, with the {@code type} and {@code final_message} that go with it (design §3). */
+public enum Status {
+    STARTED("started", "status", false),
+    PROCESSING("processing", "status", false),
+    RESPONDING("responding", "status", false),
+    IN_PROGRESS("in_progress", "response", false),
+    COMPLETED("completed", "response", true),
+    ERROR("error", "error", true);
+
+    private final String wire;
+    private final String type;
+    private final boolean terminal;
+
+    Status(String wire, String type, boolean terminal) {
+        this.wire = wire;
+        this.type = type;
+        this.terminal = terminal;
+    }
+
+    public String wire() {
+        return wire;
+    }
+
+    public String type() {
+        return type;
+    }
+
+    public boolean terminal() {
+        return terminal;
+    }
+}

@@ -1,0 +1,86 @@
+package io.assistantstream.hub;
+
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.logging.Logger;
+
+import io.helidon.websocket.WsCloseCodes;
+import io.helidon.websocket.WsSession;
+
+/**
+ * The only sender on one WebSocket session: a bounded queue drained by one virtual thread. Offering
+ * never blocks, so a slow client cannot hold up an answer or anyone else; a client whose queue is
+ * full is closed with 1013 (try again later) and its queue dropped.
+ */
+final class ClientWriter {
+    private static final Logger LOG = Logger.getLogger(ClientWriter.class.getName());
+    private static final String POISON = new String("stop");
+
+    private final WsSession session;
+    private final BlockingQueue<String> queue;
+    private final Thread drainer;
+    private volatile boolean open = true;
+
+    ClientWriter(WsSession session, int capacity) {
+        this.session = session;
+        this.queue = new ArrayBlockingQueue<>(capacity + 1);
+        this.drainer = Thread.ofVirtual().name("ws-writer").start(this::drain);
+    }
+
+    /** Queues a text frame; returns false (and drops the client) when the client is too far behind. */
+    boolean offer(String text) {
+        if (!open) {
+            return false;
+        }
+        if (queue.remainingCapacity() > 1 && queue.offer(text)) {
+            return true;
+        }
+        open = false;
+        LOG.warning("Dropping a WebSocket client that fell " + queue.size() + " frames behind");
+        queue.clear();
+        Thread.ofVirtual().start(() -> closeQuietly(WsCloseCodes.TRY_AGAIN_LATER, "too slow: frames were not read"));
+        return false;
+    }
+
+    /** Stops the writer once what is queued is sent (the client went away or is being closed). */
+    void stop() {
+        open = false;
+        queue.clear();
+        queue.offer(POISON);
+    }
+
+    private void drain() {
+        try {
+            for (String text; (text = queue.take()) != POISON; ) {
+                session.send(text, true);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            open = false; // the socket is gone; onClose/onError of the listener cleans up
+        }
+    }
+
+    /** Tries a clean close first; a client that does not read never sees it, so the socket is cut after a second. */
+    private void closeQuietly(int code, String reason) {
+        Thread closer = Thread.ofVirtual().start(() -> {
+            try {
+                session.close(code, reason);
+            } catch (RuntimeException e) {
+                // already closed
+            }
+        });
+        try {
+            closer.join(1_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            session.terminate();
+        } catch (RuntimeException e) {
+            // already closed
+        }
+        drainer.interrupt();
+        closer.interrupt();
+    }
+}

@@ -1,0 +1,152 @@
+package io.assistantstream.hub;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Logger;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.common.buffers.BufferData;
+import io.helidon.websocket.WsListener;
+import io.helidon.websocket.WsSession;
+
+import io.assistantstream.intake.Identifiers;
+
+/**
+ * One WebSocket client of {@code /ws}. Accepts both subscribe forms of design §3
+ * ({@code {"action":"subscribe","channel":C}} and {@code {"type":"subscribe","payload":{"channel":C}}})
+ * and the matching unsubscribes; answers {@code subscribed}/{@code unsubscribed}, or an
+ * {@code error} reply for anything malformed, and keeps the connection open.
+ */
+public final class HubEndpoint implements WsListener {
+    private static final Logger LOG = Logger.getLogger(HubEndpoint.class.getName());
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Longest client message accepted; subscribe commands are tiny. */
+    static final int MAX_CLIENT_MESSAGE_CHARS = 16 * 1024;
+
+    private final SubscriberHub hub;
+    private final int sendQueue;
+    private final int maxIdChars;
+    private final int maxSubscriptions;
+    private final Set<String> channels = ConcurrentHashMap.newKeySet();
+    private final StringBuilder partial = new StringBuilder();
+    private volatile ClientWriter writer;
+
+    public HubEndpoint(SubscriberHub hub, int sendQueue, int maxIdChars, int maxSubscriptions) {
+        this.hub = hub;
+        this.sendQueue = sendQueue;
+        this.maxIdChars = maxIdChars;
+        this.maxSubscriptions = maxSubscriptions;
+    }
+
+    @Override
+    public void onOpen(WsSession session) {
+        writer = new ClientWriter(session, sendQueue);
+    }
+
+    @Override
+    public void onMessage(WsSession session, String text, boolean last) {
+        if (partial.length() + text.length() > MAX_CLIENT_MESSAGE_CHARS) {
+            partial.setLength(0);
+            reply(error("message too large: at most " + MAX_CLIENT_MESSAGE_CHARS + " characters"));
+            return;
+        }
+        partial.append(text);
+        if (last) {
+            String message = partial.toString();
+            partial.setLength(0);
+            reply(handle(message));
+        }
+    }
+
+    @Override
+    public void onMessage(WsSession session, BufferData buffer, boolean last) {
+        if (last) {
+            reply(error("binary messages are not supported; send JSON text"));
+        }
+    }
+
+    @Override
+    public void onClose(WsSession session, int status, String reason) {
+        leave();
+    }
+
+    @Override
+    public void onError(WsSession session, Throwable t) {
+        LOG.fine(() -> "WebSocket error: " + t);
+        leave();
+    }
+
+    private ObjectNode handle(String message) {
+        JsonNode command;
+        try {
+            command = JSON.readTree(message);
+        } catch (JsonProcessingException e) {
+            return error("not JSON: " + e.getOriginalMessage());
+        }
+        if (command == null || !command.isObject()) {
+            return error("expected a JSON object");
+        }
+        String action = command.path("action").asText(command.path("type").asText(""));
+        JsonNode channelNode = command.has("channel") ? command.get("channel") : command.path("payload").path("channel");
+        if (!action.equals("subscribe") && !action.equals("unsubscribe")) {
+            return error("unknown action '" + action + "': use subscribe or unsubscribe");
+        }
+        if (!channelNode.isTextual()) {
+            return error(action + " needs a string 'channel'");
+        }
+        String channel = channelNode.asText();
+        String problem = Identifiers.problem(channel, maxIdChars);
+        if (problem != null) {
+            return error("channel " + problem);
+        }
+        if (action.equals("subscribe")) {
+            return subscribe(channel);
+        }
+        if (channels.remove(channel)) {
+            hub.unsubscribe(channel, writer);
+        }
+        return JSON.createObjectNode().put("type", "unsubscribed").put("channel", channel);
+    }
+
+    private ObjectNode subscribe(String channel) {
+        if (!channels.contains(channel)) {
+            if (channels.size() >= maxSubscriptions) {
+                return error("too many subscriptions: at most " + maxSubscriptions + " per connection");
+            }
+            try {
+                hub.subscribe(channel, writer);
+            } catch (RuntimeException e) {
+                return error("could not subscribe right now, try again: " + e.getMessage());
+            }
+            channels.add(channel);
+        }
+        return JSON.createObjectNode().put("type", "subscribed").put("channel", channel);
+    }
+
+    private void leave() {
+        ClientWriter current = writer;
+        if (current == null) {
+            return;
+        }
+        for (String channel : channels) {
+            try {
+                hub.unsubscribe(channel, current);
+            } catch (RuntimeException e) {
+                LOG.fine(() -> "Could not unsubscribe " + channel + ": " + e);
+            }
+        }
+        channels.clear();
+        current.stop();
+    }
+
+    private void reply(ObjectNode reply) {
+        writer.offer(reply.toString());
+    }
+
+    private static ObjectNode error(String message) {
+        return JSON.createObjectNode().put("type", "error").put("status", "error").put("message", message);
+    }
+}

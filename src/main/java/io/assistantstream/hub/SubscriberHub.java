@@ -1,0 +1,87 @@
+package io.assistantstream.hub;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+
+import io.assistantstream.frames.RedisFramePublisher;
+
+/**
+ * This instance's subscribers, by channel. The hub listens on Redis pub/sub for exactly the
+ * channels that have a subscriber here (SUBSCRIBE on the first, UNSUBSCRIBE after the last), so
+ * frames published by any instance reach every subscriber and an instance receives only what its
+ * clients want. A subscribe is acknowledged only once Redis confirmed it, so no frame published
+ * after the acknowledgement can be missed. lettuce re-subscribes by itself after a reconnect.
+ */
+public final class SubscriberHub implements AutoCloseable {
+    private static final int STRIPES = 64;
+
+    private final StatefulRedisPubSubConnection<String, String> pubSub;
+    private final String prefix;
+    private final Map<String, Set<ClientWriter>> subscribers = new ConcurrentHashMap<>();
+    private final ReentrantLock[] locks = new ReentrantLock[STRIPES];
+
+    public SubscriberHub(StatefulRedisPubSubConnection<String, String> pubSub, String prefix) {
+        this.pubSub = pubSub;
+        this.prefix = prefix;
+        for (int i = 0; i < STRIPES; i++) {
+            locks[i] = new ReentrantLock();
+        }
+        String topicPrefix = RedisFramePublisher.topic(prefix, "");
+        pubSub.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void message(String topic, String frame) {
+                Set<ClientWriter> writers = subscribers.get(topic.substring(topicPrefix.length()));
+                if (writers != null) {
+                    writers.forEach(writer -> writer.offer(frame));
+                }
+            }
+        });
+    }
+
+    void subscribe(String channel, ClientWriter writer) {
+        ReentrantLock lock = lockFor(channel);
+        lock.lock();
+        try {
+            Set<ClientWriter> writers = subscribers.computeIfAbsent(channel, c -> ConcurrentHashMap.newKeySet());
+            if (writers.isEmpty()) {
+                try {
+                    pubSub.sync().subscribe(RedisFramePublisher.topic(prefix, channel));
+                } catch (RuntimeException e) {
+                    subscribers.remove(channel);
+                    throw e;
+                }
+            }
+            writers.add(writer);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void unsubscribe(String channel, ClientWriter writer) {
+        ReentrantLock lock = lockFor(channel);
+        lock.lock();
+        try {
+            Set<ClientWriter> writers = subscribers.get(channel);
+            if (writers != null && writers.remove(writer) && writers.isEmpty()) {
+                subscribers.remove(channel);
+                pubSub.sync().unsubscribe(RedisFramePublisher.topic(prefix, channel));
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        pubSub.close();
+    }
+
+    private ReentrantLock lockFor(String channel) {
+        return locks[Math.floorMod(channel.hashCode(), STRIPES)];
+    }
+}

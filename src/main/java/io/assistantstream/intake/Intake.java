@@ -1,0 +1,240 @@
+package io.assistantstream.intake;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Phaser;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
+
+import io.assistantstream.answer.Outcome;
+import io.assistantstream.answer.Responder;
+import io.assistantstream.config.Settings;
+import io.assistantstream.frames.Frame;
+import io.assistantstream.frames.FramePublisher;
+import io.assistantstream.frames.Status;
+import io.assistantstream.lease.ChannelLease;
+import io.assistantstream.lease.LeaseUnavailableException;
+
+/**
+ * Takes deliveries from RabbitMQ and sees each to its end: validated in arrival order, answered on
+ * its own virtual thread once its channel's lease is held, then acknowledged only after its terminal
+ * frame is out. Invalid input and failed answers go to the dead-letter queue with the reason in the
+ * {@value #REASON_HEADER} header; a delivery that meets an infrastructure failure (Redis down) goes
+ * back to the queue after a pause, so nothing is lost. Prefetch equals the configured concurrency.
+ * Connection and topology recovery are amqp-client's own.
+ */
+public final class Intake implements AutoCloseable {
+    /** The header that says why a message was dead-lettered. */
+    public static final String REASON_HEADER = "x-assistant-stream-reason";
+    private static final Logger LOG = Logger.getLogger(Intake.class.getName());
+
+    private final Settings.Rabbit rabbit;
+    private final RequestParser parser;
+    private final ChannelLease lease;
+    private final Responder responder;
+    private final FramePublisher publisher;
+    private final Duration leaseWait;
+    private final Duration requeueDelay;
+    private final Phaser inFlight = new Phaser(1);
+    private final AtomicLong deliveries = new AtomicLong();
+    private final ReentrantLock deadLetterLock = new ReentrantLock();
+    private final ExecutorService dispatch = Executors.newVirtualThreadPerTaskExecutor();
+    private Connection connection;
+    private Channel consuming;
+    private Channel deadLetters;
+    private String consumerTag;
+
+    public Intake(Settings.Rabbit rabbit, ChannelLease lease, Responder responder, FramePublisher publisher,
+                  Duration leaseWait, Duration requeueDelay) {
+        this.rabbit = rabbit;
+        this.parser = new RequestParser(rabbit.maxIdChars(), rabbit.maxMessageBytes());
+        this.lease = lease;
+        this.responder = responder;
+        this.publisher = publisher;
+        this.leaseWait = leaseWait;
+        this.requeueDelay = requeueDelay;
+    }
+
+    /** Connects, declares the topology and starts consuming. */
+    public void start() throws IOException, TimeoutException {
+        ConnectionFactory factory = new ConnectionFactory();
+        try {
+            factory.setUri(rabbit.url());
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalArgumentException("RABBITMQ_URL is not usable: " + e.getMessage(), e);
+        }
+        if (factory.getVirtualHost().isEmpty()) {
+            factory.setVirtualHost("/"); // the seed's "amqp://…:5672/" means the default vhost, as in pika
+        }
+        factory.setAutomaticRecoveryEnabled(true);
+        factory.setTopologyRecoveryEnabled(true);
+        factory.setNetworkRecoveryInterval(1_000);
+        factory.setRequestedHeartbeat(30);
+        factory.setThreadFactory(Thread.ofVirtual().name("amqp-", 0).factory());
+        factory.setSharedExecutor(dispatch);
+        connection = factory.newConnection("assistant-stream");
+        consuming = connection.createChannel();
+        try {
+            Topology.declare(consuming, rabbit);
+        } catch (IOException e) {
+            throw new IOException("Could not declare the RabbitMQ topology (an existing queue with other "
+                    + "arguments? see QUEUE_MAX_PRIORITY and QUEUE_MESSAGE_TTL_MS): " + rootMessage(e), e);
+        }
+        deadLetters = connection.createChannel();
+        deadLetters.confirmSelect();
+        consuming.basicQos(rabbit.concurrency());
+        consumerTag = consuming.basicConsume(rabbit.queue(), false, new DefaultConsumer(consuming) {
+            @Override
+            public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
+                accept(envelope.getDeliveryTag(), properties, body);
+            }
+        });
+        LOG.info("Consuming " + rabbit.queue() + " with prefetch " + rabbit.concurrency());
+    }
+
+    /**
+     * Called for each delivery in arrival order, on amqp-client's dispatch: validates and takes the
+     * channel's place in line here, so per-channel order is the queue's order; the answer itself
+     * runs on a new virtual thread.
+     */
+    private void accept(long tag, AMQP.BasicProperties properties, byte[] body) {
+        inFlight.register();
+        String name = "delivery-" + deliveries.incrementAndGet();
+        try {
+            ChatRequest request = parser.parse(body, properties.getContentType());
+            ChannelLease.Ticket ticket = lease.enqueue(request.channel());
+            Thread.ofVirtual().name(name).start(() -> answer(tag, properties, body, request, ticket));
+        } catch (RejectedRequestException rejected) {
+            Thread.ofVirtual().name(name).start(() -> reject(tag, properties, body, rejected));
+        }
+    }
+
+    private void answer(long tag, AMQP.BasicProperties properties, byte[] body, ChatRequest request,
+                        ChannelLease.Ticket ticket) {
+        try (ticket) {
+            ticket.acquire(leaseWait);
+            Outcome outcome = responder.answer(request);
+            if (outcome.completed()) {
+                consuming.basicAck(tag, false);
+            } else {
+                deadLetter(tag, properties, body, "answer failed: " + outcome.failure());
+            }
+        } catch (LeaseUnavailableException | RuntimeException | IOException e) {
+            requeue(tag, request, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            inFlight.arriveAndDeregister();
+        }
+    }
+
+    private void reject(long tag, AMQP.BasicProperties properties, byte[] body, RejectedRequestException rejected) {
+        try {
+            LOG.warning("Rejected delivery (channel " + rejected.channel() + "): " + rejected.getMessage());
+            if (rejected.channel() != null) {
+                try {
+                    publisher.publish(new Frame(rejected.channel(), rejected.messageId(), null, Status.ERROR,
+                            "Invalid request", null, rejected.getMessage(), System.currentTimeMillis()));
+                } catch (RuntimeException e) {
+                    LOG.warning("Could not send the error frame for a rejected delivery: " + e.getMessage());
+                }
+            }
+            deadLetter(tag, properties, body, "invalid input: " + rejected.getMessage());
+        } finally {
+            inFlight.arriveAndDeregister();
+        }
+    }
+
+    /**
+     * Publishes the message to the dead-letter exchange with the reason (waiting for the broker's
+     * confirm), then acks it. If that fails, rejects it, and the queue's own dead-lettering moves it.
+     */
+    private void deadLetter(long tag, AMQP.BasicProperties properties, byte[] body, String reason) {
+        Map<String, Object> headers = new HashMap<>(properties.getHeaders() == null ? Map.of() : properties.getHeaders());
+        headers.put(REASON_HEADER, reason.length() > 1_000 ? reason.substring(0, 1_000) + "…" : reason);
+        AMQP.BasicProperties marked = properties.builder().headers(headers).build();
+        deadLetterLock.lock();
+        try {
+            deadLetters.basicPublish(rabbit.deadLetterExchange(), rabbit.routingKey(), marked, body);
+            deadLetters.waitForConfirmsOrDie(5_000);
+            consuming.basicAck(tag, false);
+        } catch (IOException | TimeoutException | InterruptedException | RuntimeException e) {
+            LOG.log(Level.WARNING, "Could not dead-letter with a reason; rejecting instead: " + rootMessage(e));
+            try {
+                consuming.basicReject(tag, false);
+            } catch (IOException | RuntimeException again) {
+                LOG.warning("Could not reject either; the broker will redeliver: " + rootMessage(again));
+            }
+        } finally {
+            deadLetterLock.unlock();
+        }
+    }
+
+    private void requeue(long tag, ChatRequest request, Exception cause) {
+        LOG.warning("Requeueing message " + request.messageId() + " of channel " + request.channel()
+                + " after " + requeueDelay.toMillis() + " ms: " + rootMessage(cause));
+        try {
+            Thread.sleep(requeueDelay);
+            consuming.basicNack(tag, false, true);
+        } catch (IOException | RuntimeException e) {
+            LOG.warning("Could not requeue; the broker will redeliver: " + rootMessage(e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Stops taking deliveries, waits up to {@code grace} for answers in flight, then closes the
+     * connection; whatever is still unacknowledged goes back to the queue.
+     */
+    public void stop(Duration grace) {
+        try {
+            if (consumerTag != null && consuming.isOpen()) {
+                consuming.basicCancel(consumerTag);
+            }
+            inFlight.awaitAdvanceInterruptibly(inFlight.arrive(), grace.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (IOException | RuntimeException e) {
+            LOG.warning("Could not cancel the consumer cleanly: " + rootMessage(e));
+        } catch (TimeoutException e) {
+            LOG.warning("Answers still in flight after " + grace + "; they go back to the queue");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            close();
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (connection != null) {
+                connection.abort(2_000);
+            }
+        } finally {
+            dispatch.shutdownNow();
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (" + root + ")";
+    }
+}

@@ -1,0 +1,152 @@
+package io.assistantstream.intake;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+
+/**
+ * Validates a delivery's body against design §2: UTF-8 JSON, one object, the three required string
+ * fields within their limits, no duplicate keys (a body with two {@code channel}s is ambiguous),
+ * nothing after the object. Unknown extra fields are ignored. Streams the body with Jackson's
+ * parser rather than building a tree, so a huge body costs one pass.
+ */
+public final class RequestParser {
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+
+    private final int maxIdChars;
+    private final int maxMessageBytes;
+
+    public RequestParser(int maxIdChars, int maxMessageBytes) {
+        this.maxIdChars = maxIdChars;
+        this.maxMessageBytes = maxMessageBytes;
+    }
+
+    /**
+     * @param contentType the AMQP content type, or null when the producer set none
+     * @throws RejectedRequestException with the reason, and the channel if it is readable
+     */
+    public ChatRequest parse(byte[] body, String contentType) throws RejectedRequestException {
+        Fields fields = new Fields();
+        try {
+            if (contentType != null && !acceptable(contentType)) {
+                throw new IllegalArgumentException("content type '" + contentType + "' is not JSON");
+            }
+            if (body.length == 0) {
+                throw new IllegalArgumentException("the body is empty");
+            }
+            String text = strictUtf8(body);
+            read(text, fields);
+            return new ChatRequest(
+                    checkedId("channel", fields.channel),
+                    checkedId("message_id", fields.messageId),
+                    checkedMessage(fields.message));
+        } catch (IllegalArgumentException e) {
+            throw new RejectedRequestException(e.getMessage(), validOrNull(fields.channel), validOrNull(fields.messageId));
+        }
+    }
+
+    private static boolean acceptable(String contentType) {
+        String type = contentType.toLowerCase(Locale.ROOT);
+        return type.contains("json") || type.startsWith("text/");
+    }
+
+    private static String strictUtf8(byte[] body) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(body)).toString();
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException("the body is not valid UTF-8");
+        }
+    }
+
+    private static void read(String text, Fields fields) {
+        try (JsonParser parser = JSON.createParser(text)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                throw new IllegalArgumentException("the body is not a JSON object");
+            }
+            for (JsonToken token = parser.nextToken(); token != JsonToken.END_OBJECT; token = parser.nextToken()) {
+                String name = parser.currentName();
+                JsonToken value = parser.nextToken();
+                switch (name) {
+                    case "channel" -> fields.channel = stringField(parser, name, value);
+                    case "message_id" -> fields.messageId = stringField(parser, name, value);
+                    case "message" -> fields.message = stringField(parser, name, value);
+                    default -> parser.skipChildren();
+                }
+            }
+            if (parser.nextToken() != null) {
+                throw new IllegalArgumentException("the body has content after the JSON object");
+            }
+        } catch (IOException e) {
+            String reason = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
+            if (reason.startsWith("Duplicate field")) {
+                if (reason.contains("'channel'")) {
+                    fields.channel = null; // which of the two? neither gets an error frame
+                }
+                throw new IllegalArgumentException("the body is ambiguous: " + reason);
+            }
+            throw new IllegalArgumentException("the body is not valid JSON: " + reason);
+        }
+    }
+
+    private static String stringField(JsonParser parser, String name, JsonToken value) throws IOException {
+        if (value != JsonToken.VALUE_STRING) {
+            parser.skipChildren();
+            throw new IllegalArgumentException("field '" + name + "' must be a string, got "
+                    + (value == JsonToken.VALUE_NULL ? "null" : value.asString() == null ? value.name() : value.asString()));
+        }
+        return parser.getText();
+    }
+
+    private String checkedId(String name, String value) {
+        if (value == null) {
+            throw new IllegalArgumentException("field '" + name + "' is missing");
+        }
+        String problem = idProblem(value);
+        if (problem != null) {
+            throw new IllegalArgumentException("field '" + name + "' " + problem);
+        }
+        return value;
+    }
+
+    private String checkedMessage(String value) {
+        if (value == null) {
+            throw new IllegalArgumentException("field 'message' is missing");
+        }
+        if (value.isEmpty()) {
+            throw new IllegalArgumentException("field 'message' is empty");
+        }
+        int bytes = value.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > maxMessageBytes) {
+            throw new IllegalArgumentException("field 'message' has " + bytes + " bytes, more than the "
+                    + maxMessageBytes + " allowed");
+        }
+        return value;
+    }
+
+    private String idProblem(String value) {
+        return Identifiers.problem(value, maxIdChars);
+    }
+
+    private String validOrNull(String value) {
+        return value != null && idProblem(value) == null ? value : null;
+    }
+
+    /** The fields as far as they could be read, so a rejection can still name the channel. */
+    private static final class Fields {
+        private String channel;
+        private String messageId;
+        private String message;
+    }
+}

@@ -1,0 +1,177 @@
+package io.assistantstream.lease;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.sync.RedisCommands;
+
+/**
+ * One answer at a time per channel, in arrival order, across every instance that shares Redis.
+ *
+ * <p>Two layers. Inside an instance, {@link #enqueue} is called in delivery order and chains each
+ * channel's tickets, so local order is exact. Across instances, a ticket joins a FIFO list in Redis
+ * ({@code lease:{channel}}); the head of the list holds the lease. Every waiting or holding ticket
+ * keeps a liveness key ({@code lease-alive:{token}}, expiring after the lease time) that one
+ * background thread renews for all tickets of the instance, so a crashed instance's tickets are
+ * skipped once their keys expire, and a release by a ticket that is not the head removes nothing
+ * but itself.
+ */
+public final class ChannelLease implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(ChannelLease.class.getName());
+    private static final String ACQUIRE = """
+            redis.call('SET', ARGV[3] .. ARGV[1], '1', 'PX', ARGV[2])
+            if not redis.call('LPOS', KEYS[1], ARGV[1]) then
+              redis.call('RPUSH', KEYS[1], ARGV[1])
+            end
+            redis.call('PEXPIRE', KEYS[1], ARGV[2])
+            while true do
+              local head = redis.call('LINDEX', KEYS[1], 0)
+              if head == ARGV[1] then return 1 end
+              if redis.call('EXISTS', ARGV[3] .. head) == 1 then return 0 end
+              redis.call('LPOP', KEYS[1])
+            end
+            """;
+    private static final String RELEASE = """
+            redis.call('LREM', KEYS[1], 1, ARGV[1])
+            redis.call('DEL', ARGV[2] .. ARGV[1])
+            return 1
+            """;
+
+    private final RedisCommands<String, String> redis;
+    private final String prefix;
+    private final Duration ttl;
+    private final Duration pollInterval;
+    private final Map<String, CompletableFuture<Void>> tails = new ConcurrentHashMap<>();
+    private final Set<Ticket> live = ConcurrentHashMap.newKeySet();
+    private final String acquireSha;
+    private final String releaseSha;
+    private final Thread renewer;
+
+    public ChannelLease(RedisCommands<String, String> redis, String prefix, Duration ttl, Duration pollInterval) {
+        this.redis = redis;
+        this.prefix = prefix;
+        this.ttl = ttl;
+        this.pollInterval = pollInterval;
+        this.acquireSha = redis.scriptLoad(ACQUIRE);
+        this.releaseSha = redis.scriptLoad(RELEASE);
+        this.renewer = Thread.ofVirtual().name("lease-renewer").start(this::renewLoop);
+    }
+
+    /**
+     * Takes a place in the channel's line. Call in arrival order (it does not block); then
+     * {@link Ticket#acquire} on the worker thread and close the ticket when the answer is done.
+     */
+    public Ticket enqueue(String channel) {
+        CompletableFuture<Void> mine = new CompletableFuture<>();
+        CompletableFuture<Void> previous = tails.put(channel, mine);
+        return new Ticket(channel, previous, mine);
+    }
+
+    @Override
+    public void close() {
+        renewer.interrupt();
+    }
+
+    private void renewLoop() {
+        long period = Math.max(50, ttl.toMillis() / 3);
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                Thread.sleep(period);
+                for (Ticket ticket : live) {
+                    redis.pexpire(aliveKey(ticket.token), ttl.toMillis());
+                    if (ticket.held) {
+                        redis.pexpire(queueKey(ticket.channel), ttl.toMillis());
+                    }
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "Could not renew channel leases; retrying: " + e.getMessage());
+            }
+        }
+    }
+
+    private String queueKey(String channel) {
+        return prefix + "lease:" + channel;
+    }
+
+    private String aliveKey(String token) {
+        return prefix + "lease-alive:" + token;
+    }
+
+    /** A place in one channel's line; holds the lease between {@link #acquire} and {@link #close}. */
+    public final class Ticket implements AutoCloseable {
+        private final String channel;
+        private final CompletableFuture<Void> previous;
+        private final CompletableFuture<Void> mine;
+        private final String token = UUID.randomUUID().toString();
+        private volatile boolean held;
+        private boolean joined;
+
+        private Ticket(String channel, CompletableFuture<Void> previous, CompletableFuture<Void> mine) {
+            this.channel = channel;
+            this.previous = previous;
+            this.mine = mine;
+        }
+
+        /**
+         * Waits until this ticket is first in line, here and across instances.
+         *
+         * @throws LeaseUnavailableException when that takes longer than {@code maxWait}
+         */
+        public void acquire(Duration maxWait) throws LeaseUnavailableException, InterruptedException {
+            long deadline = System.nanoTime() + maxWait.toNanos();
+            if (previous != null) {
+                try {
+                    previous.get(maxWait.toNanos(), TimeUnit.NANOSECONDS);
+                } catch (TimeoutException e) {
+                    throw new LeaseUnavailableException("channel " + channel + " stayed busy for " + maxWait);
+                } catch (ExecutionException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            live.add(this);
+            joined = true;
+            while (!tryAcquire()) {
+                if (System.nanoTime() > deadline) {
+                    throw new LeaseUnavailableException("channel " + channel + " stayed busy for " + maxWait
+                            + " (held by another instance)");
+                }
+                Thread.sleep(pollInterval);
+            }
+            held = true;
+        }
+
+        private boolean tryAcquire() {
+            Long won = redis.evalsha(acquireSha, ScriptOutputType.INTEGER, new String[] {queueKey(channel)},
+                    token, Long.toString(ttl.toMillis()), prefix + "lease-alive:");
+            return won == 1L;
+        }
+
+        /** Leaves the line (releasing the lease if held) and lets the next local ticket go. */
+        @Override
+        public void close() {
+            try {
+                if (joined) {
+                    live.remove(this);
+                    redis.evalsha(releaseSha, ScriptOutputType.INTEGER, new String[] {queueKey(channel)},
+                            token, prefix + "lease-alive:");
+                }
+            } finally {
+                held = false;
+                mine.complete(null);
+                tails.remove(channel, mine);
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package io.assistantstream.store;
+
+import java.math.BigDecimal;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+
+import io.lettuce.core.GetExArgs;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.sync.RedisCommands;
+
+/**
+ * The conversation store in Redis. Keys under the prefix: {@code thread:{channel}} (the id),
+ * {@code metadata:{channel}} (hash: thread_id, backend, created_at, last_message_at,
+ * message_count) and the sorted set {@code channels} (channel by last message time, the index
+ * stats and cleanup walk instead of {@code KEYS}). Writes are Lua scripts, so each is atomic and
+ * one round trip; the seed's read-modify-write of the metadata raced.
+ */
+public final class RedisConversationStore implements ConversationStore {
+    private static final String MAP = """
+            redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4])
+            redis.call('DEL', KEYS[2])
+            redis.call('HSET', KEYS[2], 'thread_id', ARGV[1], 'backend', ARGV[2], 'created_at', ARGV[3],
+                       'last_message_at', ARGV[3], 'message_count', 0)
+            redis.call('EXPIRE', KEYS[2], ARGV[4])
+            redis.call('ZADD', KEYS[3], ARGV[3], ARGV[5])
+            return 1
+            """;
+    private static final String RECORD = """
+            redis.call('HINCRBY', KEYS[2], 'message_count', 1)
+            redis.call('HSET', KEYS[2], 'last_message_at', ARGV[1])
+            redis.call('EXPIRE', KEYS[2], ARGV[2])
+            redis.call('EXPIRE', KEYS[1], ARGV[2])
+            redis.call('ZADD', KEYS[3], ARGV[1], ARGV[3])
+            return 1
+            """;
+
+    private final RedisCommands<String, String> redis;
+    private final String prefix;
+    private final Duration expiry;
+    private final Clock clock;
+    private final String mapSha;
+    private final String recordSha;
+
+    public RedisConversationStore(RedisCommands<String, String> redis, String prefix, Duration expiry, Clock clock) {
+        this.redis = redis;
+        this.prefix = prefix;
+        this.expiry = expiry;
+        this.clock = clock;
+        this.mapSha = redis.scriptLoad(MAP);
+        this.recordSha = redis.scriptLoad(RECORD);
+    }
+
+    @Override
+    public Optional<String> conversation(String channel) {
+        return Optional.ofNullable(redis.getex(threadKey(channel), GetExArgs.Builder.ex(expiry)));
+    }
+
+    @Override
+    public void map(String channel, String conversationId, String backend) {
+        redis.evalsha(mapSha, ScriptOutputType.INTEGER, keys(channel),
+                conversationId, backend, now(), Long.toString(expiry.toSeconds()), channel);
+    }
+
+    @Override
+    public void recordMessage(String channel) {
+        redis.evalsha(recordSha, ScriptOutputType.INTEGER, keys(channel),
+                now(), Long.toString(expiry.toSeconds()), channel);
+    }
+
+    private String[] keys(String channel) {
+        return new String[] {threadKey(channel), prefix + "metadata:" + channel, prefix + "channels"};
+    }
+
+    private String threadKey(String channel) {
+        return prefix + "thread:" + channel;
+    }
+
+    /** Epoch seconds with milliseconds, the same form as the frames' timestamp. */
+    private String now() {
+        return BigDecimal.valueOf(clock.millis(), 3).toPlainString();
+    }
+}

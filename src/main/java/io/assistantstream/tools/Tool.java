@@ -1,0 +1,21 @@
+package io.assistantstream.tools;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/** A function the model may call. Implementations run on a virtual thread and may block. */
+public interface Tool {
+    String name();
+
+    String description();
+
+    /** The JSON schema of the arguments object. */
+    JsonNode parameters();
+
+    /**
+     * Runs the tool.
+     *
+     * @return the text handed back to the model
+     * @throws ToolFailedException with a message the model can read, for an expected failure
+     */
+    String call(JsonNode arguments) throws ToolFailedException;
+}

@@ -1,0 +1,88 @@
+package io.assistantstream.tools;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * The tools offered to the model, and the running of a model's calls: all calls of one step at
+ * once, each on its own virtual thread, each bounded by the tool timeout. A call that fails in any
+ * way (unknown tool, bad arguments, error, timeout) yields an error text for the model and never
+ * fails the answer.
+ */
+public final class ToolRegistry {
+    private static final Logger LOG = Logger.getLogger(ToolRegistry.class.getName());
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Map<String, Tool> tools = new LinkedHashMap<>();
+    private final Duration timeout;
+
+    public ToolRegistry(List<Tool> tools, Duration timeout) {
+        tools.forEach(tool -> this.tools.put(tool.name(), tool));
+        this.timeout = timeout;
+    }
+
+    public List<Tool> tools() {
+        return List.copyOf(tools.values());
+    }
+
+    /** Runs every call concurrently; the results are in the order of the calls. */
+    public List<ToolResult> run(List<ToolCall> calls) throws InterruptedException {
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<String>> running = new ArrayList<>();
+            for (ToolCall call : calls) {
+                running.add(pool.submit(() -> runOne(call)));
+            }
+            long deadline = System.nanoTime() + timeout.toNanos();
+            List<ToolResult> results = new ArrayList<>();
+            for (int i = 0; i < calls.size(); i++) {
+                results.add(new ToolResult(calls.get(i).callId(), await(calls.get(i), running.get(i), deadline)));
+            }
+            return results;
+        }
+    }
+
+    private String await(ToolCall call, Future<String> result, long deadline) throws InterruptedException {
+        try {
+            return result.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            result.cancel(true);
+            return "Error: " + call.name() + " did not finish within " + timeout.toMillis() + " ms";
+        } catch (ExecutionException e) {
+            LOG.log(Level.WARNING, "Tool " + call.name() + " failed", e.getCause());
+            return "Error: " + call.name() + " failed unexpectedly: " + e.getCause().getMessage();
+        }
+    }
+
+    private String runOne(ToolCall call) {
+        Tool tool = tools.get(call.name());
+        if (tool == null) {
+            return "Error: there is no tool named '" + call.name() + "'";
+        }
+        JsonNode arguments;
+        try {
+            arguments = JSON.readTree(call.arguments() == null || call.arguments().isBlank() ? "{}" : call.arguments());
+        } catch (JsonProcessingException e) {
+            return "Error: the arguments for " + call.name() + " are not valid JSON: " + e.getOriginalMessage();
+        }
+        try {
+            return tool.call(arguments);
+        } catch (ToolFailedException e) {
+            return "Error: " + e.getMessage();
+        }
+    }
+}

@@ -1,0 +1,130 @@
+package io.assistantstream.tools;
+
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Locale;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.webclient.api.HttpClientResponse;
+import io.helidon.webclient.api.WebClient;
+
+/**
+ * {@code get_weather}: OpenWeather geocoding ({@code /geo/1.0/direct}), then the current weather at
+ * the first place found ({@code /data/2.5/weather}). Answers the model with a small JSON summary.
+ */
+public final class WeatherTool implements Tool {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final JsonNode PARAMETERS = parse("""
+            {"type":"object",
+             "properties":{
+               "city":{"type":"string","description":"City name, optionally with country code, e.g. Paris,FR"},
+               "units":{"type":["string","null"],"enum":["metric","imperial",null],
+                        "description":"metric (Celsius) or imperial (Fahrenheit); null means metric"}},
+             "required":["city","units"],
+             "additionalProperties":false}
+            """);
+
+    private final WebClient client;
+    private final URI baseUrl;
+    private final String apiKey;
+    private final Duration timeout;
+
+    public WeatherTool(WebClient client, URI baseUrl, String apiKey, Duration timeout) {
+        this.client = client;
+        this.baseUrl = baseUrl;
+        this.apiKey = apiKey;
+        this.timeout = timeout;
+    }
+
+    @Override
+    public String name() {
+        return "get_weather";
+    }
+
+    @Override
+    public String description() {
+        return "Get the current weather for a city.";
+    }
+
+    @Override
+    public JsonNode parameters() {
+        return PARAMETERS;
+    }
+
+    @Override
+    public String call(JsonNode arguments) throws ToolFailedException {
+        if (apiKey.isEmpty()) {
+            throw new ToolFailedException("get_weather is not available: OPENWEATHER_API_KEY is not set");
+        }
+        String city = arguments.path("city").asText("").strip();
+        if (city.isEmpty()) {
+            throw new ToolFailedException("get_weather needs a city");
+        }
+        String units = arguments.path("units").asText("metric");
+        if (!units.equals("imperial")) {
+            units = "metric";
+        }
+        JsonNode places = get("/geo/1.0/direct", "q", city, "limit", "1");
+        if (!places.isArray() || places.isEmpty()) {
+            throw new ToolFailedException("no place called '" + city + "' was found");
+        }
+        JsonNode place = places.get(0);
+        JsonNode weather = get("/data/2.5/weather", "lat", place.path("lat").asText(),
+                "lon", place.path("lon").asText(), "units", units);
+        ObjectNode summary = JSON.createObjectNode();
+        summary.put("location", place.path("name").asText(city)
+                + (place.hasNonNull("country") ? ", " + place.get("country").asText() : ""));
+        summary.put("description", weather.path("weather").path(0).path("description").asText(""));
+        summary.put("units", units);
+        summary.set("temperature", weather.path("main").path("temp"));
+        summary.set("feels_like", weather.path("main").path("feels_like"));
+        summary.set("humidity_percent", weather.path("main").path("humidity"));
+        summary.set("wind_speed", weather.path("wind").path("speed"));
+        return summary.toString();
+    }
+
+    private JsonNode get(String path, String... query) throws ToolFailedException {
+        var request = client.get(baseUrl.resolve(path).toString()).readTimeout(timeout).queryParam("appid", apiKey);
+        for (int i = 0; i < query.length; i += 2) {
+            request.queryParam(query[i], query[i + 1]);
+        }
+        try (HttpClientResponse response = request.request()) {
+            int status = response.status().code();
+            String body = response.entity().hasEntity() ? response.as(String.class) : "";
+            if (status == 401) {
+                throw new ToolFailedException("OpenWeather rejected the API key (401)");
+            }
+            if (status == 404) {
+                throw new ToolFailedException("OpenWeather found nothing (404): " + message(body));
+            }
+            if (status != 200) {
+                throw new ToolFailedException("OpenWeather answered " + status + ": " + message(body));
+            }
+            return JSON.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw new ToolFailedException("OpenWeather sent a body that is not JSON");
+        } catch (UncheckedIOException e) {
+            throw new ToolFailedException("OpenWeather could not be reached: " + e.getCause().getMessage());
+        }
+    }
+
+    private static String message(String body) {
+        try {
+            return JSON.readTree(body).path("message").asText(body).toLowerCase(Locale.ROOT);
+        } catch (JsonProcessingException e) {
+            return body;
+        }
+    }
+
+    private static JsonNode parse(String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

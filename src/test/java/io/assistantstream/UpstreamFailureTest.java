@@ -1,0 +1,154 @@
+package io.assistantstream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.assistantstream.fake.FakeOpenAi;
+import io.assistantstream.testing.OpenAiDirect;
+import io.assistantstream.testing.Rabbit;
+import io.assistantstream.testing.RedisKeys;
+import io.assistantstream.testing.TestService;
+import io.assistantstream.testing.WsClient;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** What the service does when OpenAI fails: retries where that is safe, else one clear error frame. */
+class UpstreamFailureTest {
+    private FakeOpenAi openAi;
+    private TestService world;
+    private Rabbit rabbit;
+    private RedisKeys keys;
+    private AssistantStream service;
+    private WsClient client;
+
+    @BeforeEach
+    void start() throws Exception {
+        openAi = FakeOpenAi.start();
+        world = new TestService(openAi).set("openai.idle.timeout.ms", "700").set("openai.first.event.timeout.ms", "700");
+        keys = new RedisKeys(world.get("redis.url"), world.prefix());
+        service = world.start();
+        rabbit = new Rabbit(world);
+        client = WsClient.connect(service.port());
+        client.subscribe("c");
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        client.close();
+        service.close();
+        rabbit.close();
+        keys.close();
+        openAi.close();
+    }
+
+    private JsonNode answerTo(String message) throws Exception {
+        String id = "m-" + System.nanoTime();
+        rabbit.publish("c", id, message);
+        return client.answer(id).getLast();
+    }
+
+    private void assertCompleted(JsonNode last, String text) {
+        assertEquals("completed", last.get("status").asText(), last.toString());
+        assertEquals(text, last.get("message").asText());
+    }
+
+    private void assertError(JsonNode last, String detailsPart) {
+        assertEquals("error", last.get("status").asText(), last.toString());
+        assertTrue(last.get("error_details").asText().contains(detailsPart), last.toString());
+    }
+
+    private int responseAttempts() {
+        return PipelineTest.all(openAi, "/v1/responses").size();
+    }
+
+    @Test
+    void rate_limit_with_retry_after_is_retried_after_the_given_wait() throws Exception {
+        long start = System.nanoTime();
+        assertCompleted(answerTo("hi !fail=429x1"), "Echo: hi");
+        assertTrue(System.nanoTime() - start >= 900_000_000L, "waited for Retry-After: 1");
+        assertEquals(2, responseAttempts());
+    }
+
+    @Test
+    void rate_limit_with_retry_after_ms_is_retried() throws Exception {
+        assertCompleted(answerTo("hi !fail=429msx2"), "Echo: hi");
+        assertEquals(3, responseAttempts());
+    }
+
+    @Test
+    void server_errors_are_retried_with_backoff_until_the_attempts_run_out() throws Exception {
+        assertCompleted(answerTo("hi !fail=500x2"), "Echo: hi");
+        assertError(answerTo("again !fail=503x3"), "OpenAI answered 503");
+        assertEquals(3 + 3, responseAttempts());
+    }
+
+    @Test
+    void insufficient_quota_is_not_retried() throws Exception {
+        JsonNode last = answerTo("hi !quota");
+        assertError(last, "insufficient_quota");
+        assertEquals("The assistant's quota is used up", last.get("message").asText());
+        assertEquals(1, responseAttempts());
+    }
+
+    @Test
+    void a_stream_cut_before_any_text_is_retried() throws Exception {
+        assertCompleted(answerTo("hi there !cut=0"), "Echo: hi there");
+        assertEquals(2, responseAttempts());
+    }
+
+    @Test
+    void a_stream_cut_after_text_reached_clients_ends_in_an_error_and_is_not_repeated() throws Exception {
+        assertError(answerTo("one two three !cut=2"), "OpenAI stream broke");
+        assertEquals(1, responseAttempts());
+    }
+
+    @Test
+    void a_stalled_stream_times_out_within_the_idle_timeout() throws Exception {
+        long start = System.nanoTime();
+        JsonNode last = answerTo("hi !stall=3000");
+        // the abandoned stream keeps the conversation busy upstream, so the retries meet conversation_locked;
+        // the details still name the first cause
+        assertError(last, "OpenAI stream timed out: no event for 700 ms");
+        assertTrue(System.nanoTime() - start < 10_000_000_000L);
+    }
+
+    @Test
+    void response_failed_incomplete_and_error_events_end_in_error_frames() throws Exception {
+        assertError(answerTo("!failed"), "The model failed to generate a response. (server_error)");
+        assertError(answerTo("a b c d !incomplete"), "max_output_tokens");
+        assertError(answerTo("a b c d !errorevent"), "Something went wrong");
+        assertEquals(3, responseAttempts(), "terminal events are not retried");
+    }
+
+    @Test
+    void a_done_marker_and_unknown_events_are_handled() throws Exception {
+        assertCompleted(answerTo("x y !done"), "Echo: x y");
+    }
+
+    @Test
+    void a_conversation_busy_elsewhere_is_retried_until_it_is_free() throws Exception {
+        assertCompleted(answerTo("first"), "Echo: first");
+        String conversation = keys.redis().get(world.prefix() + "thread:c");
+        Thread other = Thread.ofVirtual().start(() -> OpenAiDirect.stream(openAi, conversation,
+                "someone else !words=12 !delay=100"));
+        Thread.sleep(300);
+        assertCompleted(answerTo("mine"), "Echo: mine");
+        other.join();
+        assertTrue(openAi.conversationLockedCount() >= 1, "the fake refused at least once");
+    }
+
+    @Test
+    void unreachable_openai_ends_in_an_error_after_the_retries() throws Exception {
+        client.close();
+        service.close();
+        service = world.set("openai.base.url", "http://127.0.0.1:1/v1").set("openai.max.retries", "1").start();
+        client = WsClient.connect(service.port());
+        client.subscribe("c");
+        JsonNode last = answerTo("hello");
+        assertError(last, "could not be reached");
+        assertEquals("The assistant could not be reached", last.get("message").asText());
+    }
+}

@@ -1,0 +1,480 @@
+package io.assistantstream.fake;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+
+/**
+ * A fake OpenAI (Responses + Conversations, under {@code /v1}) and OpenWeather (geocoding + current weather, at the
+ * root) HTTP/1.1 server on 127.0.0.1 for tests, speaking the wire protocol of the saved transcripts.
+ *
+ * <p>A streamed {@code POST /v1/responses} answer is scripted by {@code !directives} in the user text (the
+ * {@code input} string, or the text of message items in an {@code input} array); the remaining words are the
+ * prompt and the reply is {@code "Echo: " + prompt}, one delta per word with its trailing space. Directives:
+ * {@code !delay=MS} before each delta; {@code !words=N} reply {@code w1 … wN}; {@code !stall=MS} silence after
+ * in_progress; {@code !fail=STATUSxK} / {@code !fail=429msxK} the first K attempts answer STATUS;
+ * {@code !quota} always 429 insufficient_quota; {@code !cut=N} close the socket once N deltas were sent, on the
+ * first attempt that streams only (attempt K+1 with {@code !fail}); {@code !cutalways=N} on every attempt;
+ * {@code !failed}, {@code !incomplete}, {@code !errorevent} end early (the latter two after half the deltas);
+ * {@code !done} appends {@code data: [DONE]}; {@code !tool=CITY} / {@code !tools=A,B} stream get_weather calls.
+ * An {@code input} array of {@code function_call_output} items answers {@code "Tool said: "} + outputs joined
+ * by {@code " | "} in call order. Attempts are counted per conversation and exact {@code input} (the string, or
+ * the JSON text of an array), counting only requests that passed the key, conversation and lock checks. The
+ * conversation is released just before the terminal event (or cut) is written, so an immediate follow-up or
+ * retry is never locked out.
+ */
+public final class FakeOpenAi implements AutoCloseable {
+    /** The bearer token every {@code /v1} request must carry. */
+    public static final String API_KEY = "sk-test-fake";
+    /** The {@code appid} every OpenWeather request must carry. */
+    public static final String WEATHER_KEY = "ow-test-fake";
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    private static final Reply QUOTA = new Reply(429, error("You exceeded your current quota, please check your plan "
+            + "and billing details. For more information on this error, read the docs: "
+            + "https://platform.openai.com/docs/guides/error-codes/api-errors.", "insufficient_quota", null,
+            "insufficient_quota"));
+    private static final System.Logger LOG = System.getLogger(FakeOpenAi.class.getName());
+
+    private final ServerSocket server;
+    private final JsonNode weatherFixture;
+    private final List<RecordedRequest> requests = new ArrayList<>();
+    private final Map<String, Conversation> conversations = new ConcurrentHashMap<>();
+    private final Set<String> forgotten = ConcurrentHashMap.newKeySet();
+    private final Conversation stateless = new Conversation(null, null);
+    private final Map<Socket, Thread> open = new ConcurrentHashMap<>();
+    private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicInteger locked = new AtomicInteger();
+    private final AtomicInteger maxConcurrent = new AtomicInteger();
+    private volatile boolean closed;
+
+    /** One request as the fake received it. Header names are lower-case; {@code query} is raw ("" if none). */
+    public record RecordedRequest(String method, String path, String query, Map<String, String> headers,
+                                  String body) {
+        public RecordedRequest {
+            headers = Map.copyOf(headers);
+        }
+
+        /** The body parsed as JSON; throws if it is not JSON. */
+        public JsonNode json() {
+            try {
+                if (body.isBlank()) {
+                    throw new IllegalStateException("empty body is not JSON");
+                }
+                return JSON.readTree(body);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    /** A JSON reply (instead of, or before, a stream). */
+    private record Reply(int status, JsonNode body, Map<String, String> headers) {
+        Reply(int status, JsonNode body) {
+            this(status, body, Map.of());
+        }
+    }
+
+    private FakeOpenAi(ServerSocket server, JsonNode weatherFixture) {
+        this.server = server;
+        this.weatherFixture = weatherFixture;
+    }
+
+    /** Binds 127.0.0.1 on a free port and starts accepting connections. */
+    public static FakeOpenAi start() {
+        try (InputStream fixture = FakeOpenAi.class.getResourceAsStream("/fixtures/openweather-current-zocca.json")) {
+            if (fixture == null) {
+                throw new IllegalStateException("missing /fixtures/openweather-current-zocca.json");
+            }
+            FakeOpenAi fake = new FakeOpenAi(new ServerSocket(0, 128, InetAddress.getByName("127.0.0.1")),
+                    JSON.readTree(fixture));
+            Thread.ofVirtual().name("fake-openai-accept").start(fake::acceptLoop);
+            return fake;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The OpenAI base URL, like {@code https://api.openai.com/v1}. */
+    public String baseUrl() {
+        return weatherBaseUrl() + "/v1";
+    }
+
+    /** The OpenWeather base URL, like {@code https://api.openweathermap.org}. */
+    public String weatherBaseUrl() {
+        return "http://127.0.0.1:" + port();
+    }
+
+    /** The bound port. */
+    public int port() {
+        return server.getLocalPort();
+    }
+
+    /** All requests so far, in arrival order (a copy). */
+    public List<RecordedRequest> requests() {
+        synchronized (requests) {
+            return List.copyOf(requests);
+        }
+    }
+
+    /** TCP connections accepted so far. */
+    public int connectionsAccepted() {
+        return connections.get();
+    }
+
+    /** How many 400 conversation_locked answers were sent. */
+    public int conversationLockedCount() {
+        return locked.get();
+    }
+
+    /**
+     * The highest number of {@code POST /v1/responses} requests in progress at once on one conversation, counting
+     * the open stream and any request rejected as conversation_locked meanwhile (a well-behaved client stays at 1).
+     */
+    public int maxConcurrentResponsesPerConversation() {
+        return maxConcurrent.get();
+    }
+
+    /** Makes later requests naming this conversation get 404, as if it expired upstream. */
+    public void forgetConversation(String id) {
+        forgotten.add(id);
+    }
+
+    /** Ids of all conversations created so far (including forgotten ones). */
+    public Set<String> conversations() {
+        return Set.copyOf(conversations.keySet());
+    }
+
+    /** Stops accepting, closes every open connection and interrupts its handler (ending sleeps and stalls). */
+    @Override
+    public void close() {
+        closed = true;
+        closeQuietly(server);
+        open.forEach((socket, thread) -> {
+            closeQuietly(socket);
+            thread.interrupt();
+        });
+    }
+
+    static String newId(String prefix) {
+        byte[] bytes = new byte[12];
+        ThreadLocalRandom.current().nextBytes(bytes);
+        return prefix + HexFormat.of().formatHex(bytes);
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            try {
+                Socket socket = server.accept();
+                socket.setTcpNoDelay(true);
+                connections.incrementAndGet();
+                Thread thread = Thread.ofVirtual().name("fake-openai-connection").unstarted(() -> serve(socket));
+                open.put(socket, thread);
+                thread.start();
+                if (closed) {
+                    closeQuietly(socket);
+                }
+            } catch (IOException e) {
+                if (!closed) {
+                    LOG.log(System.Logger.Level.WARNING, "fake accept failed", e);
+                }
+            }
+        }
+    }
+
+    private void serve(Socket socket) {
+        try (HttpConnection http = new HttpConnection(socket)) {
+            for (RecordedRequest request; !closed && (request = http.read()) != null; ) {
+                synchronized (requests) {
+                    requests.add(request);
+                }
+                route(http, request);
+                if ("close".equalsIgnoreCase(request.headers().get("connection"))) {
+                    return;
+                }
+            }
+        } catch (IOException | InterruptedException e) {
+            // the client went away, a scripted cut, or close(): the connection simply ends
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "fake server bug", e);
+        } finally {
+            open.remove(socket);
+        }
+    }
+
+    private void route(HttpConnection http, RecordedRequest r) throws IOException, InterruptedException {
+        boolean openAi = r.path().startsWith("/v1/");
+        Reply reply = openAi ? openAi(http, r) : weather(r);
+        if (reply != null) {
+            http.send(reply.status(), "application/json", openAi ? openAiHeaders(reply.headers()) : reply.headers(),
+                    JSON.writeValueAsBytes(reply.body()));
+        }
+    }
+
+    /** Answers a {@code /v1} request: returns the JSON reply, or null when it streamed the answer itself. */
+    private Reply openAi(HttpConnection http, RecordedRequest r) throws IOException, InterruptedException {
+        if (!("Bearer " + API_KEY).equals(r.headers().get("authorization"))) {
+            String key = r.headers().getOrDefault("authorization", "").replaceFirst("^Bearer\\s*", "");
+            String masked = key.length() > 8 ? key.substring(0, 3) + "*".repeat(key.length() - 7)
+                    + key.substring(key.length() - 4) : key;
+            return new Reply(401, error("Incorrect API key provided: " + masked + ". You can find your API key at "
+                    + "https://platform.openai.com/account/api-keys.", null, "invalid_api_key"));
+        }
+        JsonNode body;
+        try {
+            body = r.body().isBlank() ? JSON.createObjectNode() : JSON.readTree(r.body());
+        } catch (IOException e) {
+            return new Reply(400, error("We could not parse the JSON body of your request.", null, null));
+        }
+        String route = r.method() + " " + r.path();
+        if (route.equals("POST /v1/conversations")) {
+            String id = newId("conv_");
+            ObjectNode conversation = JSON.createObjectNode().put("id", id).put("object", "conversation")
+                    .put("created_at", System.currentTimeMillis() / 1000);
+            conversation.set("metadata", body.path("metadata").isObject() ? body.get("metadata")
+                    : JSON.createObjectNode());
+            conversations.put(id, new Conversation(id, conversation));
+            return new Reply(200, conversation);
+        } else if (route.equals("POST /v1/responses")) {
+            return responses(http, body);
+        } else if (route.startsWith("GET /v1/conversations/") && r.path().indexOf('/', 18) < 0) {
+            Conversation conversation = live(r.path().substring(18));
+            return conversation == null ? notFound(r.path().substring(18)) : new Reply(200, conversation.json);
+        }
+        return new Reply(404, error("Invalid URL (" + route + ")", null, null));
+    }
+
+    private Reply responses(HttpConnection http, JsonNode body) throws IOException, InterruptedException {
+        JsonNode named = body.path("conversation");
+        String id = named.isObject() ? named.path("id").asText(null) : named.isTextual() ? named.asText() : null;
+        Conversation conversation = id == null ? stateless : live(id);
+        if (conversation == null) {
+            return notFound(id);
+        } else if (!body.path("stream").asBoolean(false)) {
+            return new Reply(400, error("This fake only streams: set \"stream\": true.", "stream", null));
+        }
+        boolean mine;
+        synchronized (conversation) {
+            conversation.inFlight++;
+            if (conversation.id != null) {
+                maxConcurrent.accumulateAndGet(conversation.inFlight, Math::max);
+            }
+            mine = conversation.id == null || !conversation.streaming;
+            conversation.streaming |= mine;
+        }
+        AtomicBoolean released = new AtomicBoolean();
+        Runnable release = () -> {
+            if (released.compareAndSet(false, true)) {
+                synchronized (conversation) {
+                    conversation.inFlight--;
+                    conversation.streaming &= !mine;
+                }
+            }
+        };
+        try {
+            if (!mine) {
+                locked.incrementAndGet();
+                return new Reply(400, error("Another process is currently operating on this conversation. Please "
+                        + "retry in a few seconds.", "conversation", "conversation_locked"));
+            }
+            return answer(http, body, conversation, release);
+        } finally {
+            release.run(); // before the caller writes a JSON reply, so an immediate retry finds the conversation free
+        }
+    }
+
+    /** Streams the scripted answer (returning null), or returns the error reply to send instead. */
+    private Reply answer(HttpConnection http, JsonNode body, Conversation conversation, Runnable release)
+            throws IOException, InterruptedException {
+        JsonNode input = body.path("input");
+        StringBuilder text = new StringBuilder(input.isTextual() ? input.asText() : "");
+        List<Map.Entry<String, String>> outputs = new ArrayList<>();
+        for (JsonNode item : input.isArray() ? input : JSON.createArrayNode()) {
+            if (item.path("type").asText().equals("function_call_output")) {
+                String callId = item.path("call_id").asText();
+                if (conversation.callOrder(callId) < 0) {
+                    return new Reply(400, error("No tool call found for function call output with call_id "
+                            + callId + ".", "input", null));
+                }
+                JsonNode output = item.path("output");
+                outputs.add(Map.entry(callId, output.isTextual() ? output.asText() : output.toString()));
+            } else {
+                JsonNode content = item.path("content");
+                text.append(' ').append(content.isTextual() ? content.asText()
+                        : String.join(" ", content.findValuesAsText("text")));
+            }
+        }
+        int attempt = conversation.attempt(input.isTextual() ? input.asText() : input.toString());
+        Script script = Script.parse(text.toString());
+        Reply failure = script.has("quota") ? QUOTA : failure(script.failStatusOn(attempt), script.retryAfterMs());
+        if (failure != null) {
+            return failure;
+        }
+        ResponseStream stream = new ResponseStream(http, newResponse(body, conversation.id), script,
+                script.cutOn(attempt), release);
+        http.startStream(openAiHeaders(Map.of()));
+        if (!script.toolCities().isEmpty()) {
+            List<ResponseStream.ToolCall> calls = script.toolCities().stream()
+                    .map(city -> new ResponseStream.ToolCall(newId("fc_"), newId("call_"), city)).toList();
+            conversation.issue(calls);
+            stream.tools(calls);
+        } else if (!outputs.isEmpty()) {
+            outputs.sort(Comparator.comparingInt(e -> conversation.callOrder(e.getKey())));
+            stream.text("Tool said: " + outputs.stream().map(Map.Entry::getValue).collect(Collectors.joining(" | ")));
+        } else {
+            stream.text(script.reply());
+        }
+        return null;
+    }
+
+    private Reply weather(RecordedRequest r) throws InterruptedException {
+        Map<String, String> query = new HashMap<>();
+        for (String pair : r.query().split("&")) {
+            int eq = pair.indexOf('=');
+            if (!pair.isEmpty()) {
+                query.put(URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8),
+                        eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+            }
+        }
+        Reply nothing = new Reply(400, JSON.createObjectNode().put("cod", "400").put("message", "Nothing to geocode"));
+        String city = query.getOrDefault("q", "").split(",")[0].trim();
+        if (!r.path().equals("/geo/1.0/direct") && !r.path().equals("/data/2.5/weather")) {
+            return new Reply(404, JSON.createObjectNode().put("cod", "404").put("message", "Not found"));
+        } else if (!WEATHER_KEY.equals(query.get("appid"))) {
+            return new Reply(401, JSON.createObjectNode().put("cod", 401).put("message",
+                    "Invalid API key. Please see https://openweathermap.org/faq#error401 for more info."));
+        } else if (r.path().equals("/data/2.5/weather")) {
+            return query.containsKey("lat") && query.containsKey("lon") ? new Reply(200, weatherFixture) : nothing;
+        } else if (city.isEmpty()) {
+            return nothing;
+        } else if (city.equalsIgnoreCase("Nowhere")) {
+            return new Reply(200, JSON.createArrayNode());
+        } else if (city.equalsIgnoreCase("Slowville")) {
+            Thread.sleep(10_000);
+        }
+        ArrayNode places = JSON.createArrayNode();
+        places.addObject().put("name", city).put("lat", 44.34).put("lon", 10.99).put("country", "IT");
+        return new Reply(200, places);
+    }
+
+    private Conversation live(String id) {
+        return forgotten.contains(id) ? null : conversations.get(id);
+    }
+
+    private static Reply notFound(String conversationId) {
+        return new Reply(404, error("Conversation with id '" + conversationId + "' not found.", "conversation", null));
+    }
+
+    /** The reply for {@code !fail=STATUS…}, or null for status 0. */
+    private static Reply failure(int status, boolean retryAfterMs) {
+        return switch (status) {
+            case 0 -> null;
+            case 429 -> new Reply(429, error("Rate limit reached for requests. Please try again in 1s.", "requests",
+                    null, "rate_limit_exceeded"),
+                    retryAfterMs ? Map.of("retry-after-ms", "200") : Map.of("Retry-After", "1"));
+            case 503 -> new Reply(503, error("The engine is currently overloaded, please try again later.",
+                    "service_unavailable_error", null, "server_is_overloaded"));
+            case 408 -> new Reply(408, error("Request timed out.", "timeout_error", null, "timeout"));
+            case 409 -> new Reply(409, error("The request conflicted with another request. Please retry.", null,
+                    "conflict"));
+            default -> new Reply(status, error("The server had an error while processing your request.",
+                    "server_error", null, null));
+        };
+    }
+
+    private static ObjectNode newResponse(JsonNode request, String conversationId) {
+        ObjectNode r = JSON.createObjectNode().put("id", newId("resp_")).put("object", "response")
+                .put("created_at", System.currentTimeMillis() / 1000).put("status", "in_progress");
+        r.putNull("error");
+        r.putNull("incomplete_details");
+        r.set("instructions", request.get("instructions"));
+        r.putNull("max_output_tokens");
+        r.set("model", request.get("model"));
+        r.putArray("output");
+        r.put("parallel_tool_calls", true).putNull("previous_response_id");
+        r.putObject("reasoning").putNull("effort").putNull("summary");
+        r.put("store", true).put("temperature", 1.0);
+        r.putObject("text").putObject("format").put("type", "text");
+        r.put("tool_choice", "auto");
+        r.set("tools", request.path("tools").isArray() ? request.get("tools") : JSON.createArrayNode());
+        r.put("top_p", 1.0).put("truncation", "disabled").putNull("usage");
+        r.putNull("user");
+        r.putObject("metadata");
+        r.set("conversation", conversationId == null ? null : JSON.createObjectNode().put("id", conversationId));
+        return r;
+    }
+
+    private static ObjectNode error(String message, String param, String code) {
+        return error(message, "invalid_request_error", param, code);
+    }
+
+    private static ObjectNode error(String message, String type, String param, String code) {
+        ObjectNode body = JSON.createObjectNode();
+        body.putObject("error").put("message", message).put("type", type).put("param", param).put("code", code);
+        return body;
+    }
+
+    private static Map<String, String> openAiHeaders(Map<String, String> extra) {
+        Map<String, String> headers = new LinkedHashMap<>(extra);
+        headers.put("x-request-id", newId("req_"));
+        headers.put("openai-processing-ms", String.valueOf(ThreadLocalRandom.current().nextInt(20, 400)));
+        return headers;
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            // closing anyway
+        }
+    }
+
+    /** State of one conversation (or of all conversation-less requests, with a null id); guarded by itself. */
+    private static final class Conversation {
+        final String id;
+        final ObjectNode json;
+        final List<String> callIds = new ArrayList<>();
+        final Map<String, Integer> attempts = new HashMap<>();
+        int inFlight;
+        boolean streaming;
+
+        Conversation(String id, ObjectNode json) {
+            this.id = id;
+            this.json = json;
+        }
+
+        synchronized int attempt(String input) {
+            return attempts.merge(input, 1, Integer::sum);
+        }
+
+        synchronized void issue(List<ResponseStream.ToolCall> calls) {
+            calls.forEach(call -> callIds.add(call.callId()));
+        }
+
+        synchronized int callOrder(String callId) {
+            return callIds.indexOf(callId);
+        }
+    }
+}

@@ -1,0 +1,183 @@
+package io.assistantstream.fake;
+
+import static io.assistantstream.fake.FakeOpenAi.JSON;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.EOFException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/** Writes one scripted Responses API stream ({@code event:}/{@code data:} frames, one chunk each). */
+final class ResponseStream {
+    /** One get_weather function call the stream emits. */
+    record ToolCall(String itemId, String callId, String city) {
+        String arguments() {
+            return JSON.createObjectNode().put("city", city).put("units", "metric").toString();
+        }
+
+        ObjectNode item(String arguments) {
+            return JSON.createObjectNode().put("type", "function_call").put("id", itemId).put("call_id", callId)
+                    .put("name", "get_weather").put("arguments", arguments);
+        }
+    }
+
+    private final HttpConnection http;
+    private final ObjectNode response;
+    private final Script script;
+    private final int cutAt;
+    private final Runnable release;
+    private int sequence;
+    private int deltas;
+
+    /**
+     * @param response the response object (status in_progress, empty output); completed in place
+     * @param cutAt    close the socket once this many deltas were sent, -1 = never
+     * @param release  run right before the terminal event or the cut (frees the conversation)
+     */
+    ResponseStream(HttpConnection http, ObjectNode response, Script script, int cutAt, Runnable release) {
+        this.http = http;
+        this.response = response;
+        this.script = script;
+        this.cutAt = cutAt;
+        this.release = release;
+    }
+
+    /** Streams an assistant message with the given text, as far as the script lets it. */
+    void text(String reply) throws IOException, InterruptedException {
+        if (!begin()) {
+            return;
+        }
+        String id = FakeOpenAi.newId("msg_");
+        List<String> all = Script.deltas(reply);
+        boolean incomplete = script.has("incomplete");
+        List<String> sent = incomplete || script.has("errorevent") ? all.subList(0, (all.size() + 1) / 2) : all;
+        emit("response.output_item.added", e -> e.put("output_index", 0).set("item", message(id, "in_progress", null)));
+        emit("response.content_part.added", e -> textIds(e, id).set("part", part("")));
+        stream("response.output_text.delta", sent, e -> textIds(e, id).putArray("logprobs"));
+        if (script.has("errorevent")) {
+            finish("error", e -> e.put("code", "server_error").put("message", "Something went wrong").putNull("param"));
+            return;
+        }
+        String text = String.join("", sent);
+        emit("response.output_text.done", e -> textIds(e, id).put("text", text).putArray("logprobs"));
+        emit("response.content_part.done", e -> textIds(e, id).set("part", part(text)));
+        ObjectNode item = message(id, incomplete ? "incomplete" : "completed", text);
+        emit("response.output_item.done", e -> e.put("output_index", 0).set("item", item));
+        response.withArray("output").add(item);
+        if (incomplete) {
+            response.putObject("incomplete_details").put("reason", "max_output_tokens");
+        }
+        end(incomplete ? "incomplete" : "completed");
+    }
+
+    /** Streams one function_call output item per call (output_index 0, 1, …), then response.completed. */
+    void tools(List<ToolCall> calls) throws IOException, InterruptedException {
+        if (!begin()) {
+            return;
+        }
+        for (int i = 0; i < calls.size(); i++) {
+            int index = i;
+            ToolCall call = calls.get(i);
+            String args = call.arguments();
+            emit("response.output_item.added", e -> e.put("output_index", index).set("item", call.item("")));
+            List<String> pieces = new ArrayList<>();
+            for (int at = 0; at < args.length(); at += 8) {
+                pieces.add(args.substring(at, Math.min(args.length(), at + 8)));
+            }
+            stream("response.function_call_arguments.delta", pieces,
+                    e -> e.put("item_id", call.itemId()).put("output_index", index));
+            emit("response.function_call_arguments.done", e -> e.put("item_id", call.itemId())
+                    .put("name", "get_weather").put("output_index", index).put("arguments", args));
+            ObjectNode item = call.item(args);
+            emit("response.output_item.done", e -> e.put("output_index", index).set("item", item));
+            response.withArray("output").add(item);
+        }
+        end("completed");
+    }
+
+    /** created, in_progress, an ignorable reasoning event, optional cut/stall; false if the stream failed. */
+    private boolean begin() throws IOException, InterruptedException {
+        emit("response.created", e -> e.set("response", response));
+        emit("response.in_progress", e -> e.set("response", response));
+        emit("response.reasoning_summary_text.delta", e -> e.put("item_id", FakeOpenAi.newId("rs_"))
+                .put("output_index", 0).put("summary_index", 0).put("delta", "Thinking about the question."));
+        cutIfDue();
+        Thread.sleep(script.number("stall"));
+        if (!script.has("failed")) {
+            return true;
+        }
+        response.put("status", "failed").putObject("error").put("code", "server_error")
+                .put("message", "The model failed to generate a response.");
+        finish("response.failed", e -> e.set("response", response));
+        return false;
+    }
+
+    private void stream(String type, List<String> pieces, Consumer<ObjectNode> ids)
+            throws IOException, InterruptedException {
+        for (String piece : pieces) {
+            Thread.sleep(script.number("delay"));
+            emit(type, e -> {
+                ids.accept(e);
+                e.put("delta", piece);
+            });
+            if (++deltas == 1) {
+                emit("response.future_event_kind", e -> e.putObject("payload").put("note", "clients ignore this"));
+            }
+            cutIfDue();
+        }
+    }
+
+    private void cutIfDue() throws IOException {
+        if (deltas == cutAt) {
+            release.run();
+            http.abort();
+            throw new EOFException("scripted cut after " + deltas + " deltas");
+        }
+    }
+
+    private void end(String status) throws IOException {
+        response.put("status", status).putObject("usage").put("input_tokens", 37)
+                .put("output_tokens", deltas).put("total_tokens", 37 + deltas)
+                .<ObjectNode>set("input_tokens_details", JSON.createObjectNode().put("cached_tokens", 0))
+                .set("output_tokens_details", JSON.createObjectNode().put("reasoning_tokens", 0));
+        finish("response." + status, e -> e.set("response", response));
+    }
+
+    private void finish(String type, Consumer<ObjectNode> body) throws IOException {
+        release.run();
+        emit(type, body);
+        if (script.has("done")) {
+            http.chunk("data: [DONE]\n\n");
+        }
+        http.endStream();
+    }
+
+    private void emit(String type, Consumer<ObjectNode> body) throws IOException {
+        ObjectNode event = JSON.createObjectNode().put("type", type);
+        body.accept(event);
+        event.put("sequence_number", sequence++);
+        http.chunk("event: " + type + "\ndata: " + JSON.writeValueAsString(event) + "\n\n");
+    }
+
+    private static ObjectNode textIds(ObjectNode event, String itemId) {
+        return event.put("item_id", itemId).put("output_index", 0).put("content_index", 0);
+    }
+
+    private static ObjectNode part(String text) {
+        ObjectNode part = JSON.createObjectNode().put("type", "output_text").put("text", text);
+        part.putArray("annotations");
+        return part;
+    }
+
+    private static ObjectNode message(String id, String status, String text) {
+        ObjectNode item = JSON.createObjectNode().put("id", id).put("type", "message").put("status", status)
+                .put("role", "assistant");
+        var content = item.putArray("content");
+        if (text != null) {
+            content.add(part(text));
+        }
+        return item;
+    }
+}

@@ -1,0 +1,116 @@
+package io.assistantstream.testing;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/** A browser-like client of {@code /ws} built on the JDK's WebSocket client; collects every text message. */
+public final class WsClient implements AutoCloseable {
+    private final LinkedBlockingQueue<JsonNode> inbox = new LinkedBlockingQueue<>();
+    private final CompletableFuture<Integer> closed = new CompletableFuture<>();
+    private final WebSocket socket;
+
+    private WsClient(int port, boolean reading) throws Exception {
+        this.socket = HttpClient.newHttpClient().newWebSocketBuilder()
+                .buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws"), new WebSocket.Listener() {
+                    private final StringBuilder partial = new StringBuilder();
+
+                    @Override
+                    public void onOpen(WebSocket webSocket) {
+                        webSocket.request(reading ? 1 : 0);
+                    }
+
+                    @Override
+                    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+                        partial.append(data);
+                        if (last) {
+                            inbox.add(Json.parse(partial.toString()));
+                            partial.setLength(0);
+                        }
+                        webSocket.request(1);
+                        return null;
+                    }
+
+                    @Override
+                    public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+                        closed.complete(statusCode);
+                        return null;
+                    }
+
+                    @Override
+                    public void onError(WebSocket webSocket, Throwable error) {
+                        closed.complete(-1);
+                    }
+                }).get(5, TimeUnit.SECONDS);
+    }
+
+    public static WsClient connect(int port) throws Exception {
+        return new WsClient(port, true);
+    }
+
+    /** A client that never reads what the server sends. */
+    public static WsClient connectNotReading(int port) throws Exception {
+        return new WsClient(port, false);
+    }
+
+    public void send(String text) throws Exception {
+        socket.sendText(text, true).get(5, TimeUnit.SECONDS);
+    }
+
+    public void sendBinary(byte[] data) throws Exception {
+        socket.sendBinary(java.nio.ByteBuffer.wrap(data), true).get(5, TimeUnit.SECONDS);
+    }
+
+    /** Subscribes with the seed's form and waits for the acknowledgement. */
+    public void subscribe(String channel) throws Exception {
+        send(Json.object(java.util.Map.of("action", "subscribe", "channel", channel)));
+        JsonNode reply = next();
+        if (!"subscribed".equals(reply.path("type").asText()) || !channel.equals(reply.path("channel").asText())) {
+            throw new AssertionError("expected subscribed to " + channel + ", got " + reply);
+        }
+    }
+
+    /** The next message, waiting up to the test timeout. */
+    public JsonNode next() throws InterruptedException {
+        JsonNode message = inbox.poll(TestService.timeout().toMillis(), TimeUnit.MILLISECONDS);
+        if (message == null) {
+            throw new AssertionError("no WebSocket message within " + TestService.timeout());
+        }
+        return message;
+    }
+
+    /** Every frame up to and including the first one that matches {@code last}. */
+    public List<JsonNode> framesUntil(Predicate<JsonNode> last) throws InterruptedException {
+        List<JsonNode> frames = new ArrayList<>();
+        JsonNode frame;
+        do {
+            frame = next();
+            frames.add(frame);
+        } while (!last.test(frame));
+        return frames;
+    }
+
+    /** Every frame of the answer to {@code messageId}, up to its terminal frame; other frames are kept too. */
+    public List<JsonNode> answer(String messageId) throws InterruptedException {
+        return framesUntil(f -> messageId.equals(f.path("message_id").asText()) && f.path("final_message").asBoolean());
+    }
+
+    /** The close code the server sent, waiting up to the test timeout. */
+    public int awaitClose() throws Exception {
+        return closed.get(TestService.timeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void close() {
+        socket.abort();
+    }
+}
