@@ -3,6 +3,7 @@ package io.assistantstream;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 import io.helidon.webclient.api.WebClient;
@@ -13,6 +14,9 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 
 import io.assistantstream.answer.Responder;
 import io.assistantstream.backend.OpenAiClient;
@@ -35,11 +39,12 @@ import io.assistantstream.tools.WeatherTool;
  */
 public final class AssistantStream implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(AssistantStream.class.getName());
-    /** How long a commands waits for Redis before the delivery is given back to the queue. */
+    /** How long a command waits for Redis before the delivery is given back to the queue. */
     private static final Duration REDIS_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration REQUEUE_DELAY = Duration.ofSeconds(1);
     private static final Duration LEASE_POLL = Duration.ofMillis(20);
 
+    private final ClientResources redisResources;
     private final RedisClient redis;
     private final StreamWatchdog watchdog;
     private final ChannelLease lease;
@@ -50,7 +55,10 @@ public final class AssistantStream implements AutoCloseable {
 
     private AssistantStream(Settings settings) throws Exception {
         answerTimeout = settings.openAi().answerTimeout();
-        redis = RedisClient.create(RedisURI.create(settings.redis().url()));
+        redisResources = DefaultClientResources.builder()
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(5), 2, TimeUnit.MILLISECONDS))
+                .build();
+        redis = RedisClient.create(redisResources, RedisURI.create(settings.redis().url()));
         redis.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
@@ -116,5 +124,6 @@ public final class AssistantStream implements AutoCloseable {
         lease.close();
         watchdog.close();
         redis.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        redisResources.shutdown(0, 2, TimeUnit.SECONDS);
     }
 }

@@ -258,6 +258,49 @@ class PipelineTest {
         assertNull(null);
     }
 
+    @Test
+    void no_log_record_holds_a_secret() throws Exception {
+        List<String> records = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                records.add(record.getMessage() + " " + record.getThrown());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+        java.util.logging.Level level = root.getLevel();
+        root.addHandler(capture);
+        root.setLevel(java.util.logging.Level.ALL);
+        try {
+            world.set("openai.max.retries", "1");
+            startService();
+            try (WsClient client = WsClient.connect(service.port())) {
+                client.subscribe("logs");
+                rabbit.publish("logs", "a", "!tool=Zocca");
+                client.answer("a");
+                rabbit.publish("logs", "b", "!fail=500x5");
+                client.answer("b");
+                rabbit.publish("{\"channel\":\"logs\"}");
+                client.next();
+            }
+        } finally {
+            root.removeHandler(capture);
+            root.setLevel(level);
+        }
+        assertFalse(records.isEmpty(), "something was logged");
+        for (String record : records) {
+            assertFalse(record.contains(FakeOpenAi.API_KEY) || record.contains(FakeOpenAi.WEATHER_KEY), record);
+        }
+    }
+
     private void assertNotNullScore(String key, String member) {
         assertTrue(keys.redis().zscore(key, member) != null, member + " is in the index " + key);
     }

@@ -61,8 +61,8 @@ final class SettingReader {
             URI uri = new URI(raw);
             if (uri.getScheme() == null || !schemes.contains(uri.getScheme().toLowerCase(Locale.ROOT))
                     || uri.getHost() == null) {
-                throw new InvalidSettingException(variable(key) + " must be a " + String.join("|", schemes)
-                        + " URL with a host, got '" + redacted(uri) + "'");
+                throw new InvalidSettingException(variable(key) + " must be a URL (" + String.join("|", schemes)
+                        + ") with a host, got '" + redacted(uri) + "'");
             }
             return uri;
         } catch (java.net.URISyntaxException e) {
@@ -78,12 +78,8 @@ final class SettingReader {
         return value;
     }
 
-    /** A URL as it may be shown in a log or an error: without its user-info (passwords). */
+    /** A URL as it may be shown in a log or an error: with any user-info (passwords) masked. */
     static String redacted(URI uri) {
-        if (uri.getUserInfo() == null) {
-            return uri.toString();
-        }
-        return uri.getScheme() + "://***@" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort())
-                + (uri.getRawPath() == null ? "" : uri.getRawPath());
+        return uri.toString().replaceFirst("//[^/]*@", "//***@");
     }
 }

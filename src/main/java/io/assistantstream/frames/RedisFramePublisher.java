@@ -2,8 +2,9 @@ package io.assistantstream.frames;
 
 import java.time.Duration;
 
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.sync.RedisCommands;
+
+import io.assistantstream.redis.LuaScript;
 
 /**
  * Publishes frames through Redis pub/sub on {@code {prefix}frames:{channel}}; every instance's hub
@@ -19,16 +20,14 @@ public final class RedisFramePublisher implements FramePublisher {
             return seq
             """;
 
-    private final RedisCommands<String, String> redis;
     private final String prefix;
     private final String expirySeconds;
-    private final String sha;
+    private final LuaScript script;
 
     public RedisFramePublisher(RedisCommands<String, String> redis, String prefix, Duration seqExpiry) {
-        this.redis = redis;
         this.prefix = prefix;
         this.expirySeconds = Long.toString(seqExpiry.toSeconds());
-        this.sha = redis.scriptLoad(SCRIPT);
+        this.script = new LuaScript(redis, SCRIPT);
     }
 
     /** The pub/sub channel that carries the frames of {@code channel}. */
@@ -39,8 +38,6 @@ public final class RedisFramePublisher implements FramePublisher {
     @Override
     public long publish(Frame frame) {
         String[] keys = {prefix + "seq:" + frame.channel()};
-        Long seq = redis.evalsha(sha, ScriptOutputType.INTEGER, keys,
-                topic(prefix, frame.channel()), frame.jsonAfterSeq(), expirySeconds);
-        return seq;
+        return script.run(keys, topic(prefix, frame.channel()), frame.jsonAfterSeq(), expirySeconds);
     }
 }

@@ -1,5 +1,6 @@
 package io.assistantstream.hub;
 
+import java.time.Duration;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.logging.Logger;
@@ -15,6 +16,7 @@ import io.helidon.websocket.WsSession;
 final class ClientWriter {
     private static final Logger LOG = Logger.getLogger(ClientWriter.class.getName());
     private static final String POISON = new String("stop");
+    static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
 
     private final WsSession session;
     private final BlockingQueue<String> queue;
@@ -61,7 +63,11 @@ final class ClientWriter {
         }
     }
 
-    /** Tries a clean close first; a client that does not read never sees it, so the socket is cut after a second. */
+    /**
+     * Tries a clean close first: a slow client that reads again gets the close frame once its
+     * backlog is through. A client that does not read at all never would, so after
+     * {@link #CLOSE_GRACE} the socket is cut.
+     */
     private void closeQuietly(int code, String reason) {
         Thread closer = Thread.ofVirtual().start(() -> {
             try {
@@ -71,7 +77,7 @@ final class ClientWriter {
             }
         });
         try {
-            closer.join(1_000);
+            closer.join(CLOSE_GRACE);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -219,14 +219,15 @@ public final class Intake implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes the connection; unacknowledged deliveries go back to the queue. The dispatch executor
+     * is left open: it holds no threads when idle, and amqp-client still hands it the shutdown
+     * notifications after the connection is gone.
+     */
     @Override
     public void close() {
-        try {
-            if (connection != null) {
-                connection.abort(2_000);
-            }
-        } finally {
-            dispatch.shutdownNow();
+        if (connection != null) {
+            connection.abort(2_000);
         }
     }
 

@@ -12,8 +12,9 @@ import java.util.concurrent.TimeoutException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.sync.RedisCommands;
+
+import io.assistantstream.redis.LuaScript;
 
 /**
  * One answer at a time per channel, in arrival order, across every instance that shares Redis.
@@ -53,8 +54,8 @@ public final class ChannelLease implements AutoCloseable {
     private final Duration pollInterval;
     private final Map<String, CompletableFuture<Void>> tails = new ConcurrentHashMap<>();
     private final Set<Ticket> live = ConcurrentHashMap.newKeySet();
-    private final String acquireSha;
-    private final String releaseSha;
+    private final LuaScript acquire;
+    private final LuaScript release;
     private final Thread renewer;
 
     public ChannelLease(RedisCommands<String, String> redis, String prefix, Duration ttl, Duration pollInterval) {
@@ -62,8 +63,8 @@ public final class ChannelLease implements AutoCloseable {
         this.prefix = prefix;
         this.ttl = ttl;
         this.pollInterval = pollInterval;
-        this.acquireSha = redis.scriptLoad(ACQUIRE);
-        this.releaseSha = redis.scriptLoad(RELEASE);
+        this.acquire = new LuaScript(redis, ACQUIRE);
+        this.release = new LuaScript(redis, RELEASE);
         this.renewer = Thread.ofVirtual().name("lease-renewer").start(this::renewLoop);
     }
 
@@ -153,9 +154,8 @@ public final class ChannelLease implements AutoCloseable {
         }
 
         private boolean tryAcquire() {
-            Long won = redis.evalsha(acquireSha, ScriptOutputType.INTEGER, new String[] {queueKey(channel)},
-                    token, Long.toString(ttl.toMillis()), prefix + "lease-alive:");
-            return won == 1L;
+            return acquire.run(new String[] {queueKey(channel)},
+                    token, Long.toString(ttl.toMillis()), prefix + "lease-alive:") == 1L;
         }
 
         /** Leaves the line (releasing the lease if held) and lets the next local ticket go. */
@@ -164,8 +164,7 @@ public final class ChannelLease implements AutoCloseable {
             try {
                 if (joined) {
                     live.remove(this);
-                    redis.evalsha(releaseSha, ScriptOutputType.INTEGER, new String[] {queueKey(channel)},
-                            token, prefix + "lease-alive:");
+                    release.run(new String[] {queueKey(channel)}, token, prefix + "lease-alive:");
                 }
             } finally {
                 held = false;

@@ -6,8 +6,9 @@ import java.time.Duration;
 import java.util.Optional;
 
 import io.lettuce.core.GetExArgs;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.sync.RedisCommands;
+
+import io.assistantstream.redis.LuaScript;
 
 /**
  * The conversation store in Redis. Keys under the prefix: {@code thread:{channel}} (the id),
@@ -39,16 +40,16 @@ public final class RedisConversationStore implements ConversationStore {
     private final String prefix;
     private final Duration expiry;
     private final Clock clock;
-    private final String mapSha;
-    private final String recordSha;
+    private final LuaScript map;
+    private final LuaScript record;
 
     public RedisConversationStore(RedisCommands<String, String> redis, String prefix, Duration expiry, Clock clock) {
         this.redis = redis;
         this.prefix = prefix;
         this.expiry = expiry;
         this.clock = clock;
-        this.mapSha = redis.scriptLoad(MAP);
-        this.recordSha = redis.scriptLoad(RECORD);
+        this.map = new LuaScript(redis, MAP);
+        this.record = new LuaScript(redis, RECORD);
     }
 
     @Override
@@ -58,13 +59,13 @@ public final class RedisConversationStore implements ConversationStore {
 
     @Override
     public void map(String channel, String conversationId, String backend) {
-        redis.evalsha(mapSha, ScriptOutputType.INTEGER, keys(channel),
+        map.run(keys(channel),
                 conversationId, backend, now(), Long.toString(expiry.toSeconds()), channel);
     }
 
     @Override
     public void recordMessage(String channel) {
-        redis.evalsha(recordSha, ScriptOutputType.INTEGER, keys(channel),
+        record.run(keys(channel),
                 now(), Long.toString(expiry.toSeconds()), channel);
     }
 

@@ -18,15 +18,19 @@ public final class WsClient implements AutoCloseable {
     private final LinkedBlockingQueue<JsonNode> inbox = new LinkedBlockingQueue<>();
     private final CompletableFuture<Integer> closed = new CompletableFuture<>();
     private final WebSocket socket;
+    private final boolean reading;
 
     private WsClient(int port, boolean reading) throws Exception {
+        this.reading = reading;
         this.socket = HttpClient.newHttpClient().newWebSocketBuilder()
                 .buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws"), new WebSocket.Listener() {
                     private final StringBuilder partial = new StringBuilder();
 
                     @Override
                     public void onOpen(WebSocket webSocket) {
-                        webSocket.request(reading ? 1 : 0);
+                        if (reading) {
+                            webSocket.request(1);
+                        }
                     }
 
                     @Override
@@ -62,6 +66,13 @@ public final class WsClient implements AutoCloseable {
         return new WsClient(port, false);
     }
 
+    /** A client made with {@link #connectNotReading} starts reading everything. */
+    public void resumeReading() {
+        if (!reading) {
+            socket.request(Long.MAX_VALUE);
+        }
+    }
+
     public void send(String text) throws Exception {
         socket.sendText(text, true).get(5, TimeUnit.SECONDS);
     }
@@ -86,6 +97,11 @@ public final class WsClient implements AutoCloseable {
             throw new AssertionError("no WebSocket message within " + TestService.timeout());
         }
         return message;
+    }
+
+    /** The next message if one comes within {@code millis}. */
+    public java.util.Optional<JsonNode> poll(long millis) throws InterruptedException {
+        return java.util.Optional.ofNullable(inbox.poll(millis, TimeUnit.MILLISECONDS));
     }
 
     /** Every frame up to and including the first one that matches {@code last}. */

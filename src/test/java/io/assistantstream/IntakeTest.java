@@ -1,0 +1,198 @@
+package io.assistantstream;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.GetResponse;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.assistantstream.fake.FakeOpenAi;
+import io.assistantstream.intake.Intake;
+import io.assistantstream.testing.PrivateRedis;
+import io.assistantstream.testing.Rabbit;
+import io.assistantstream.testing.RedisKeys;
+import io.assistantstream.testing.TcpProxy;
+import io.assistantstream.testing.TestService;
+import io.assistantstream.testing.WsClient;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Every bad input of design §2 ends in the dead-letter queue with its reason; nothing is lost. */
+class IntakeTest {
+    private static final AMQP.BasicProperties JSON = new AMQP.BasicProperties.Builder()
+            .contentType("application/json").build();
+
+    private FakeOpenAi openAi;
+    private TestService world;
+    private Rabbit rabbit;
+    private RedisKeys keys;
+    private AssistantStream service;
+
+    @BeforeEach
+    void start() throws Exception {
+        openAi = FakeOpenAi.start();
+        world = new TestService(openAi);
+        keys = new RedisKeys(world.get("redis.url"), world.prefix());
+        rabbit = new Rabbit(world);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (service != null) {
+            service.close();
+        }
+        rabbit.close();
+        keys.close();
+        openAi.close();
+    }
+
+    /** A bad delivery, the reason the dead-letter header must give, and whether its channel is readable. */
+    private record Bad(String name, byte[] body, AMQP.BasicProperties properties, String reason, boolean framed) {
+        Bad(String name, String body, String reason, boolean framed) {
+            this(name, body.getBytes(StandardCharsets.UTF_8), JSON, reason, framed);
+        }
+    }
+
+    private static List<Bad> badInputs() {
+        String big = "x".repeat(256 * 1024 + 1);
+        List<Bad> bad = new ArrayList<>();
+        bad.add(new Bad("not json", "hello", "not valid JSON", false));
+        bad.add(new Bad("invalid utf-8", new byte[] {'{', '"', (byte) 0xC3, (byte) 0x28, '"', '}'}, JSON, "not valid UTF-8", false));
+        bad.add(new Bad("empty body", new byte[0], JSON, "the body is empty", false));
+        bad.add(new Bad("array", "[1,2]", "not a JSON object", false));
+        bad.add(new Bad("string", "\"hi\"", "not a JSON object", false));
+        bad.add(new Bad("missing channel", "{\"message_id\":\"m\",\"message\":\"x\"}", "field 'channel' is missing", false));
+        bad.add(new Bad("missing message_id", "{\"channel\":\"bad\",\"message\":\"x\"}", "field 'message_id' is missing", true));
+        bad.add(new Bad("missing message", "{\"channel\":\"bad\",\"message_id\":\"m\"}", "field 'message' is missing", true));
+        bad.add(new Bad("number channel", "{\"channel\":5,\"message_id\":\"m\",\"message\":\"x\"}", "field 'channel' must be a string", false));
+        bad.add(new Bad("null message", "{\"channel\":\"bad\",\"message_id\":\"m\",\"message\":null}", "field 'message' must be a string, got null", true));
+        bad.add(new Bad("object message", "{\"channel\":\"bad\",\"message_id\":\"m\",\"message\":{\"a\":1}}", "field 'message' must be a string", true));
+        bad.add(new Bad("array message_id", "{\"channel\":\"bad\",\"message_id\":[1],\"message\":\"x\"}", "field 'message_id' must be a string", true));
+        bad.add(new Bad("empty channel", "{\"channel\":\"\",\"message_id\":\"m\",\"message\":\"x\"}", "field 'channel' is empty", false));
+        bad.add(new Bad("long channel", "{\"channel\":\"" + "c".repeat(257) + "\",\"message_id\":\"m\",\"message\":\"x\"}", "more than the 256 allowed", false));
+        bad.add(new Bad("control in channel", "{\"channel\":\"a\\u0007b\",\"message_id\":\"m\",\"message\":\"x\"}", "contains control characters", false));
+        bad.add(new Bad("newline in message_id", "{\"channel\":\"bad\",\"message_id\":\"m\\n1\",\"message\":\"x\"}", "field 'message_id' contains control characters", true));
+        bad.add(new Bad("empty message", "{\"channel\":\"bad\",\"message_id\":\"m\",\"message\":\"\"}", "field 'message' is empty", true));
+        bad.add(new Bad("huge message", "{\"channel\":\"bad\",\"message_id\":\"m\",\"message\":\"" + big + "\"}", "more than the 262144 allowed", true));
+        bad.add(new Bad("duplicate message", "{\"channel\":\"bad\",\"message_id\":\"m\",\"message\":\"a\",\"message\":\"b\"}", "ambiguous: Duplicate field 'message'", true));
+        bad.add(new Bad("duplicate channel", "{\"channel\":\"bad\",\"channel\":\"other\",\"message_id\":\"m\",\"message\":\"a\"}", "ambiguous: Duplicate field 'channel'", false));
+        bad.add(new Bad("trailing content", "{\"channel\":\"bad\",\"message_id\":\"m\",\"message\":\"a\"} {}", "content after the JSON object", true));
+        bad.add(new Bad("truncated", "{\"channel\":\"bad\",\"message_id\":\"m\",\"mess", "not valid JSON", true));
+        bad.add(new Bad("wrong content type", "{\"channel\":\"bad\",\"message_id\":\"m\",\"message\":\"a\"}".getBytes(StandardCharsets.UTF_8),
+                new AMQP.BasicProperties.Builder().contentType("application/octet-stream").build(), "content type 'application/octet-stream' is not JSON", false));
+        return bad;
+    }
+
+    @Test
+    void every_bad_input_is_dead_lettered_with_its_reason_and_the_service_still_answers() throws Exception {
+        service = world.start();
+        try (WsClient client = WsClient.connect(service.port())) {
+            client.subscribe("bad");
+            client.subscribe("good");
+            for (Bad bad : badInputs()) {
+                rabbit.publish(bad.body(), bad.properties());
+                GetResponse dead = rabbit.awaitDeadLetter();
+                assertArrayEquals(bad.body(), dead.getBody(), bad.name() + ": the body is kept as it came");
+                String reason = String.valueOf(dead.getProps().getHeaders().get(Intake.REASON_HEADER));
+                assertTrue(reason.startsWith("invalid input: ") && reason.contains(bad.reason()),
+                        bad.name() + ": " + reason);
+                if (bad.framed()) {
+                    JsonNode frame = client.next();
+                    assertEquals("error", frame.get("status").asText(), bad.name());
+                    assertEquals("bad", frame.get("channel").asText());
+                    assertTrue(frame.get("error_details").asText().contains(bad.reason()), frame.toString());
+                }
+            }
+            rabbit.publish("good", "g1", "still there?");
+            JsonNode last = client.answer("g1").getLast();
+            assertEquals("completed", last.get("status").asText());
+            assertEquals("Echo: still there?", last.get("message").asText());
+            assertEquals("", unexpectedFrameOn(client), "no error frame for unreadable channels");
+        }
+        assertEquals(0, rabbit.messageCount(world.deadLetterQueue()));
+        assertEquals(0, rabbit.messageCount(world.queue()));
+    }
+
+    @Test
+    void unknown_extra_fields_are_ignored() throws Exception {
+        service = world.start();
+        try (WsClient client = WsClient.connect(service.port())) {
+            client.subscribe("x");
+            rabbit.publish("{\"channel\":\"x\",\"message_id\":\"m\",\"message\":\"hi\",\"user\":{\"id\":[1,2]},\"n\":3}");
+            assertEquals("completed", client.answer("m").getLast().get("status").asText());
+        }
+    }
+
+    @Test
+    void the_queue_is_declared_with_the_seeds_arguments() throws Exception {
+        service = world.start();
+        service.close();
+        service = null;
+        // declaring the same queue passively with the seed's arguments succeeds only if they match
+        try (var connection = new com.rabbitmq.client.ConnectionFactory().newConnection();
+             var channel = connection.createChannel()) {
+            var arguments = new java.util.HashMap<String, Object>();
+            arguments.put("x-max-priority", 10);
+            arguments.put("x-message-ttl", 3_600_000L);
+            arguments.put("x-dead-letter-exchange", world.exchange() + "_dlx");
+            channel.queueDeclare(world.queue(), true, false, false, arguments);
+            channel.queueDeclarePassive(world.deadLetterQueue());
+            channel.exchangeDeclarePassive(world.exchange() + "_dlx");
+        }
+    }
+
+    @Test
+    void a_message_that_meets_redis_down_goes_back_to_the_queue_and_is_answered_after_recovery() throws Exception {
+        try (PrivateRedis redis = new PrivateRedis()) {
+            world.set("redis.url", redis.url());
+            service = world.start();
+            try (WsClient client = WsClient.connect(service.port())) {
+                client.subscribe("r");
+                redis.stop();
+                rabbit.publish("r", "during-outage", "are you there");
+                Thread.sleep(3_000);
+                assertNull(rabbitDeadLetterNow(), "not dead-lettered");
+                redis.start();
+                JsonNode last = client.answer("during-outage").getLast();
+                assertEquals("completed", last.get("status").asText());
+                assertEquals("Echo: are you there", last.get("message").asText());
+            }
+        }
+    }
+
+    @Test
+    void a_lost_rabbitmq_connection_recovers_by_itself_and_consumes_again() throws Exception {
+        try (TcpProxy proxy = new TcpProxy(5672)) {
+            world.set("rabbitmq.url", "amqp://guest:guest@127.0.0.1:" + proxy.port() + "/");
+            service = world.start();
+            try (WsClient client = WsClient.connect(service.port())) {
+                client.subscribe("q");
+                rabbit.publish("q", "before", "one");
+                client.answer("before");
+                proxy.cutAll();
+                rabbit.publish("q", "after", "two");
+                JsonNode last = client.answer("after").getLast();
+                assertEquals("Echo: two", last.get("message").asText());
+            }
+        }
+    }
+
+    private GetResponse rabbitDeadLetterNow() throws Exception {
+        try (var connection = new com.rabbitmq.client.ConnectionFactory().newConnection();
+             var channel = connection.createChannel()) {
+            return channel.basicGet(world.deadLetterQueue(), true);
+        }
+    }
+
+    private static String unexpectedFrameOn(WsClient client) throws InterruptedException {
+        return client.poll(200).map(JsonNode::toString).orElse("");
+    }
+}

@@ -1,0 +1,151 @@
+package io.assistantstream;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.assistantstream.fake.FakeOpenAi;
+import io.assistantstream.testing.Rabbit;
+import io.assistantstream.testing.RedisKeys;
+import io.assistantstream.testing.TestService;
+import io.assistantstream.testing.WsClient;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** One answer at a time per channel, in arrival order; many channels at once. Across instances too. */
+class OrderingTest {
+    private FakeOpenAi openAi;
+    private TestService world;
+    private Rabbit rabbit;
+    private RedisKeys keys;
+    private final List<AssistantStream> services = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        openAi = FakeOpenAi.start();
+        world = new TestService(openAi);
+        keys = new RedisKeys(world.get("redis.url"), world.prefix());
+        rabbit = new Rabbit(world);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (AssistantStream service : services) {
+            service.close();
+        }
+        rabbit.close();
+        keys.close();
+        openAi.close();
+    }
+
+    private AssistantStream startService() throws Exception {
+        AssistantStream service = world.start();
+        services.add(service);
+        return service;
+    }
+
+    @Test
+    void three_back_to_back_messages_on_one_channel_are_answered_in_order_without_overlap() throws Exception {
+        AssistantStream service = startService();
+        try (WsClient client = WsClient.connect(service.port())) {
+            client.subscribe("seq");
+            for (int i = 1; i <= 3; i++) {
+                rabbit.publish("seq", "m" + i, "answer " + i + " !words=5 !delay=40");
+            }
+            List<JsonNode> frames = client.framesUntil(f -> f.path("message_id").asText().equals("m3")
+                    && f.path("final_message").asBoolean());
+            assertAnswersDoNotInterleave(frames, List.of("m1", "m2", "m3"));
+        }
+        assertEquals(1, openAi.maxConcurrentResponsesPerConversation());
+        assertEquals(0, openAi.conversationLockedCount());
+    }
+
+    @Test
+    void fifty_channels_in_parallel_finish_in_about_the_time_of_one() throws Exception {
+        AssistantStream service = startService();
+        String slow = "!words=10 !delay=100"; // about one second per answer
+        try (WsClient client = WsClient.connect(service.port())) {
+            client.subscribe("solo");
+            long soloStart = System.nanoTime();
+            rabbit.publish("solo", "solo", slow);
+            client.answer("solo");
+            long solo = System.nanoTime() - soloStart;
+
+            Set<String> pending = new HashSet<>();
+            for (int i = 0; i < 50; i++) {
+                client.subscribe("par-" + i);
+                pending.add("p" + i);
+            }
+            long start = System.nanoTime();
+            for (int i = 0; i < 50; i++) {
+                rabbit.publish("par-" + i, "p" + i, slow);
+            }
+            while (!pending.isEmpty()) {
+                JsonNode frame = client.next();
+                if (frame.path("final_message").asBoolean()) {
+                    assertEquals("completed", frame.get("status").asText(), frame.toString());
+                    pending.remove(frame.get("message_id").asText());
+                }
+            }
+            long parallel = System.nanoTime() - start;
+            assertTrue(parallel < solo * 3, "50 in parallel took " + parallel / 1_000_000 + " ms, one took "
+                    + solo / 1_000_000 + " ms");
+        }
+    }
+
+    @Test
+    void two_instances_fan_out_to_each_others_clients_and_keep_one_channel_serial() throws Exception {
+        AssistantStream a = startService();
+        AssistantStream b = startService();
+        try (WsClient onA = WsClient.connect(a.port()); WsClient onB = WsClient.connect(b.port())) {
+            onA.subscribe("shared");
+            onB.subscribe("shared");
+            int messages = 8;
+            for (int i = 1; i <= messages; i++) {
+                rabbit.publish("shared", "s" + i, "part " + i + " !words=4 !delay=30");
+            }
+            List<String> order = new ArrayList<>();
+            for (int i = 1; i <= messages; i++) {
+                order.add("s" + i);
+            }
+            String lastId = "s" + messages;
+            List<JsonNode> seenOnA = onA.framesUntil(f -> f.path("message_id").asText().equals(lastId)
+                    && f.path("final_message").asBoolean());
+            List<JsonNode> seenOnB = onB.framesUntil(f -> f.path("message_id").asText().equals(lastId)
+                    && f.path("final_message").asBoolean());
+            assertAnswersDoNotInterleave(seenOnA, order);
+            assertEquals(seenOnA.stream().map(f -> f.get("seq").asLong()).toList(),
+                    seenOnB.stream().map(f -> f.get("seq").asLong()).toList(), "both clients see every frame");
+        }
+        assertEquals(1, openAi.maxConcurrentResponsesPerConversation(), "never two answers at once on a channel");
+        assertEquals(0, openAi.conversationLockedCount());
+        assertEquals(0L, keys.redis().exists(world.prefix() + "lease:shared"), "the lease line is empty again");
+    }
+
+    /** Each answer's frames form one block, the blocks come in {@code order}, and seq never goes back. */
+    private static void assertAnswersDoNotInterleave(List<JsonNode> frames, List<String> order) {
+        List<String> blocks = new ArrayList<>();
+        Map<String, String> lastStatus = new HashMap<>();
+        long seq = 0;
+        for (JsonNode frame : frames) {
+            String id = frame.get("message_id").asText();
+            if (blocks.isEmpty() || !blocks.getLast().equals(id)) {
+                blocks.add(id);
+            }
+            assertTrue(frame.get("seq").asLong() > seq, "seq increases: " + frame);
+            seq = frame.get("seq").asLong();
+            lastStatus.put(id, frame.get("status").asText());
+        }
+        assertEquals(order, blocks, "answers one after another, in arrival order");
+        order.forEach(id -> assertEquals("completed", lastStatus.get(id)));
+    }
+}

@@ -1,0 +1,136 @@
+package io.assistantstream;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import io.helidon.config.Config;
+import io.helidon.config.ConfigSources;
+import org.junit.jupiter.api.Test;
+
+import io.assistantstream.config.InvalidSettingException;
+import io.assistantstream.config.Settings;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** app.yaml holds the seed's defaults; variables override them; bad values fail naming the variable. */
+class SettingsTest {
+    private static Settings read(Map<String, String> env) {
+        return Settings.from(Config.builder()
+                .disableEnvironmentVariablesSource()
+                .disableSystemPropertiesSource()
+                .sources(ConfigSources.create(env), ConfigSources.classpath("app.yaml"))
+                .build());
+    }
+
+    @Test
+    void defaults_are_the_seeds() {
+        Settings settings = read(Map.of("openai.api.key", "sk-x"));
+        assertEquals("gpt-4o-mini", settings.openAi().model());
+        assertEquals("https://api.openai.com/v1", settings.openAi().baseUrl().toString());
+        assertEquals("responses", settings.openAi().api());
+        assertEquals("amqp://guest:guest@localhost:5672/", settings.rabbit().url().toString());
+        assertEquals("cosmo_queue", settings.rabbit().queue());
+        assertEquals("cosmo_key", settings.rabbit().routingKey());
+        assertEquals("cosmo_exchange", settings.rabbit().exchange());
+        assertEquals("cosmo_exchange_dlx", settings.rabbit().deadLetterExchange());
+        assertEquals("cosmo_queue_failed", settings.rabbit().deadLetterQueue());
+        assertEquals(10, settings.rabbit().maxPriority());
+        assertEquals(3_600_000L, settings.rabbit().messageTtlMs());
+        assertEquals("ws://localhost:8080/ws", settings.stream().websocketUrl().toString());
+        assertEquals("redis://localhost:6379/0", settings.redis().url().toString());
+        assertEquals("cosmo:", settings.redis().prefix());
+        assertEquals(Duration.ofSeconds(7_776_000), settings.redis().threadExpiry());
+        assertEquals(10, settings.stream().batchChars());
+        assertEquals(Duration.ofSeconds(1), settings.stream().batchInterval());
+        assertEquals(8080, settings.serverPort());
+        assertEquals("", settings.weather().apiKey());
+    }
+
+    @Test
+    void environment_variables_override_app_yaml_through_helidons_mapping() throws Exception {
+        // a real process, so the real environment-variable source is used
+        String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+        ProcessBuilder builder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                PrintSettings.class.getName());
+        builder.environment().putAll(Map.of("OPENAI_API_KEY", "sk-env", "OPENAI_MODEL", "gpt-env",
+                "REDIS_PREFIX", "env:", "STREAM_BATCH_CHARS", "0", "OPENAI_API", "responses", "SERVER_PORT", "9999"));
+        String out = run(builder);
+        assertEquals("gpt-env env: 0 9999 responses", out.strip());
+    }
+
+    @Test
+    void a_missing_api_key_says_what_to_set() {
+        InvalidSettingException e = assertThrows(InvalidSettingException.class, () -> read(Map.of()));
+        assertTrue(e.getMessage().startsWith("OPENAI_API_KEY is not set"), e.getMessage());
+    }
+
+    @Test
+    void a_bad_value_fails_naming_the_variable() {
+        List<List<String>> cases = List.of(
+                List.of("worker.concurrency", "many", "WORKER_CONCURRENCY must be a whole number"),
+                List.of("worker.concurrency", "0", "WORKER_CONCURRENCY must be between 1 and"),
+                List.of("stream.batch.ms", "-1", "STREAM_BATCH_MS must be between 0 and"),
+                List.of("openai.idle.timeout.ms", "0", "OPENAI_IDLE_TIMEOUT_MS must be between 1 and"),
+                List.of("channel.lease.ms", "10", "CHANNEL_LEASE_MS must be between 1000 and"),
+                List.of("redis.url", "http://x", "REDIS_URL must be a"),
+                List.of("rabbitmq.url", "amqp://user:secret@", "RABBITMQ_URL must be a"),
+                List.of("openai.base.url", "not a url", "OPENAI_BASE_URL is not a valid URL"),
+                List.of("openai.api", "chat", "OPENAI_API must be one of"),
+                List.of("websocket.mode", "carrier-pigeon", "WEBSOCKET_MODE must be one of"),
+                List.of("openai.model", " ", "OPENAI_MODEL must not be empty"));
+        for (List<String> c : cases) {
+            InvalidSettingException e = assertThrows(InvalidSettingException.class,
+                    () -> read(Map.of("openai.api.key", "sk-x", c.get(0), c.get(1))), c.get(0));
+            assertTrue(e.getMessage().startsWith(c.get(2)), e.getMessage());
+            assertFalse(e.getMessage().contains("secret"), "no password in the error: " + e.getMessage());
+        }
+    }
+
+    @Test
+    void the_settings_as_logged_hold_no_secret() {
+        Settings settings = read(Map.of("openai.api.key", "sk-very-secret", "openweather.api.key", "ow-very-secret",
+                "rabbitmq.url", "amqp://user:pw-very-secret@host:5672/", "redis.url", "redis://:rd-very-secret@host:6379/0"));
+        String shown = settings.openAi() + " " + settings.rabbit() + " " + settings.redis() + " " + settings.weather();
+        assertFalse(shown.contains("very-secret"), shown);
+    }
+
+    @Test
+    void the_service_refuses_to_start_without_an_api_key() throws Exception {
+        String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+        ProcessBuilder builder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                Main.class.getName());
+        builder.environment().remove("OPENAI_API_KEY");
+        builder.environment().put("OPENAI_API_KEY", "");
+        Process process = builder.redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(1, process.exitValue(), out);
+        assertTrue(out.contains("OPENAI_API_KEY is not set"), out);
+    }
+
+    private static String run(ProcessBuilder builder) throws Exception {
+        Process process = builder.redirectErrorStream(true).start();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        process.getInputStream().transferTo(out);
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, process.exitValue(), out.toString(StandardCharsets.UTF_8));
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /** Prints a few settings as the real configuration (with the process environment) gives them. */
+    public static final class PrintSettings {
+        public static void main(String[] args) {
+            Settings s = Settings.from(Main.loadConfig());
+            System.out.println(s.openAi().model() + " " + s.redis().prefix() + " " + s.stream().batchChars() + " "
+                    + s.serverPort() + " " + s.openAi().api());
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package io.assistantstream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.assistantstream.fake.FakeOpenAi;
+import io.assistantstream.testing.Rabbit;
+import io.assistantstream.testing.RedisKeys;
+import io.assistantstream.testing.TestService;
+import io.assistantstream.testing.WsClient;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The {@code /ws} protocol: both subscribe forms, unsubscribe, error replies, slow clients dropped. */
+class WebSocketTest {
+    private FakeOpenAi openAi;
+    private TestService world;
+    private Rabbit rabbit;
+    private RedisKeys keys;
+    private AssistantStream service;
+
+    @BeforeEach
+    void start() throws Exception {
+        openAi = FakeOpenAi.start();
+        world = new TestService(openAi).set("websocket.send.queue", "16").set("websocket.max.subscriptions", "3");
+        keys = new RedisKeys(world.get("redis.url"), world.prefix());
+        service = world.start();
+        rabbit = new Rabbit(world);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        service.close();
+        rabbit.close();
+        keys.close();
+        openAi.close();
+    }
+
+    @Test
+    void the_relay_protocol_subscribe_form_works_too() throws Exception {
+        try (WsClient client = WsClient.connect(service.port())) {
+            client.send("{\"type\":\"subscribe\",\"payload\":{\"channel\":\"relay-form\"}}");
+            JsonNode reply = client.next();
+            assertEquals("subscribed", reply.get("type").asText());
+            assertEquals("relay-form", reply.get("channel").asText());
+            rabbit.publish("relay-form", "m", "hi");
+            assertEquals("Echo: hi", client.answer("m").getLast().get("message").asText());
+        }
+    }
+
+    @Test
+    void after_unsubscribe_no_more_frames_arrive() throws Exception {
+        try (WsClient client = WsClient.connect(service.port())) {
+            client.subscribe("u1");
+            client.subscribe("u2");
+            client.send("{\"action\":\"unsubscribe\",\"channel\":\"u1\"}");
+            JsonNode reply = client.next();
+            assertEquals("unsubscribed", reply.get("type").asText());
+            assertEquals("u1", reply.get("channel").asText());
+            rabbit.publish("u1", "m1", "first");
+            rabbit.publish("u2", "m2", "second");
+            client.answer("m2").forEach(frame -> assertEquals("u2", frame.get("channel").asText()));
+            client.send("{\"type\":\"unsubscribe\",\"payload\":{\"channel\":\"u2\"}}");
+            assertEquals("unsubscribed", client.next().get("type").asText());
+        }
+    }
+
+    @Test
+    void malformed_client_messages_get_an_error_reply_and_the_connection_stays_open() throws Exception {
+        try (WsClient client = WsClient.connect(service.port())) {
+            String[][] cases = {
+                    {"not json", "not JSON"},
+                    {"[1,2]", "expected a JSON object"},
+                    {"{\"action\":\"dance\",\"channel\":\"c\"}", "unknown action 'dance'"},
+                    {"{\"action\":\"subscribe\"}", "needs a string 'channel'"},
+                    {"{\"action\":\"subscribe\",\"channel\":42}", "needs a string 'channel'"},
+                    {"{\"action\":\"subscribe\",\"channel\":\"\"}", "channel is empty"},
+                    {"{\"action\":\"subscribe\",\"channel\":\"" + "x".repeat(300) + "\"}", "more than the 256 allowed"},
+                    {"x".repeat(20_000), "message too large"}};
+            for (String[] c : cases) {
+                client.send(c[0]);
+                JsonNode reply = client.next();
+                assertEquals("error", reply.get("type").asText(), c[0]);
+                assertEquals("error", reply.get("status").asText());
+                assertTrue(reply.get("message").asText().contains(c[1]), reply + " for " + c[0]);
+            }
+            client.sendBinary(new byte[] {1, 2, 3});
+            assertTrue(client.next().get("message").asText().contains("binary messages are not supported"));
+            client.subscribe("a");
+            client.subscribe("b");
+            client.subscribe("c");
+            client.send("{\"action\":\"subscribe\",\"channel\":\"d\"}");
+            assertTrue(client.next().get("message").asText().contains("too many subscriptions"));
+            client.subscribe("a"); // subscribing again to a channel already held is fine
+            rabbit.publish("a", "m", "still open");
+            assertEquals("completed", client.answer("m").getLast().get("status").asText());
+        }
+    }
+
+    @Test
+    void a_client_that_stops_reading_is_dropped_and_does_not_slow_the_others() throws Exception {
+        try (WsClient stalled = WsClient.connectNotReading(service.port());
+             WsClient reader = WsClient.connect(service.port())) {
+            stalled.send("{\"action\":\"subscribe\",\"channel\":\"flood\"}");
+            reader.subscribe("flood");
+            Thread.sleep(200); // the stalled client's subscribe is processed (its reply is never read)
+            rabbit.publish("flood", "big", "!words=4000");
+            long start = System.nanoTime();
+            JsonNode last = reader.answer("big").getLast();
+            assertEquals("completed", last.get("status").asText());
+            assertTrue(System.nanoTime() - start < 15_000_000_000L);
+            stalled.resumeReading(); // reads its backlog, then the close frame that is waiting behind it
+            assertEquals(1013, stalled.awaitClose(), "closed with 1013, try again later");
+        }
+    }
+}
