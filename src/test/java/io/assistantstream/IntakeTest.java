@@ -11,13 +11,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import io.assistantstream.fake.FakeOpenAi;
 import io.assistantstream.intake.Intake;
 import io.assistantstream.testing.PrivateRedis;
 import io.assistantstream.testing.Rabbit;
-import io.assistantstream.testing.RedisKeys;
 import io.assistantstream.testing.TcpProxy;
-import io.assistantstream.testing.TestService;
+import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -30,28 +28,19 @@ class IntakeTest {
     private static final AMQP.BasicProperties JSON = new AMQP.BasicProperties.Builder()
             .contentType("application/json").build();
 
-    private FakeOpenAi openAi;
-    private TestService world;
+    private TestWorld world;
     private Rabbit rabbit;
-    private RedisKeys keys;
     private AssistantStream service;
 
     @BeforeEach
-    void start() throws Exception {
-        openAi = FakeOpenAi.start();
-        world = new TestService(openAi);
-        keys = new RedisKeys(world.get("redis.url"), world.prefix());
-        rabbit = new Rabbit(world);
+    void createWorld() throws Exception {
+        world = TestWorld.create();
+        rabbit = world.rabbit();
     }
 
     @AfterEach
-    void stop() throws Exception {
-        if (service != null) {
-            service.close();
-        }
-        rabbit.close();
-        keys.close();
-        openAi.close();
+    void closeWorld() throws Exception {
+        world.close();
     }
 
     /** A bad delivery, the reason the dead-letter header must give, and whether its channel is readable. */
@@ -133,9 +122,7 @@ class IntakeTest {
 
     @Test
     void the_queue_is_declared_with_the_seeds_arguments() throws Exception {
-        service = world.start();
-        service.close();
-        service = null;
+        world.stop(world.start());
         // declaring the same queue passively with the seed's arguments succeeds only if they match
         try (var connection = new com.rabbitmq.client.ConnectionFactory().newConnection();
              var channel = connection.createChannel()) {

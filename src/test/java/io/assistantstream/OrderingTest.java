@@ -14,8 +14,7 @@ import org.junit.jupiter.api.Test;
 
 import io.assistantstream.fake.FakeOpenAi;
 import io.assistantstream.testing.Rabbit;
-import io.assistantstream.testing.RedisKeys;
-import io.assistantstream.testing.TestService;
+import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -23,34 +22,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** One answer at a time per channel, in arrival order; many channels at once. Across instances too. */
 class OrderingTest {
+    private TestWorld world;
     private FakeOpenAi openAi;
-    private TestService world;
     private Rabbit rabbit;
-    private RedisKeys keys;
-    private final List<AssistantStream> services = new ArrayList<>();
 
     @BeforeEach
-    void start() throws Exception {
-        openAi = FakeOpenAi.start();
-        world = new TestService(openAi);
-        keys = new RedisKeys(world.get("redis.url"), world.prefix());
-        rabbit = new Rabbit(world);
+    void createWorld() throws Exception {
+        world = TestWorld.create();
+        openAi = world.openAi();
+        rabbit = world.rabbit();
     }
 
     @AfterEach
-    void stop() throws Exception {
-        for (AssistantStream service : services) {
-            service.close();
-        }
-        rabbit.close();
-        keys.close();
-        openAi.close();
+    void closeWorld() throws Exception {
+        world.close();
     }
 
     private AssistantStream startService() throws Exception {
-        AssistantStream service = world.start();
-        services.add(service);
-        return service;
+        return world.start();
     }
 
     @Test
@@ -104,6 +93,7 @@ class OrderingTest {
 
     @Test
     void two_instances_fan_out_to_each_others_clients_and_keep_one_channel_serial() throws Exception {
+        world.set("worker.concurrency", "1"); // prefetch 1: each instance must hand the next delivery to the other
         AssistantStream a = startService();
         AssistantStream b = startService();
         try (WsClient onA = WsClient.connect(a.port()); WsClient onB = WsClient.connect(b.port())) {
@@ -112,6 +102,7 @@ class OrderingTest {
             int messages = 8;
             for (int i = 1; i <= messages; i++) {
                 rabbit.publish("shared", "s" + i, "part " + i + " !words=4 !delay=30");
+                Thread.sleep(20); // arrivals at distinct instants; order across instances is the order of receipt
             }
             List<String> order = new ArrayList<>();
             for (int i = 1; i <= messages; i++) {
@@ -128,7 +119,7 @@ class OrderingTest {
         }
         assertEquals(1, openAi.maxConcurrentResponsesPerConversation(), "never two answers at once on a channel");
         assertEquals(0, openAi.conversationLockedCount());
-        assertEquals(0L, keys.redis().exists(world.prefix() + "lease:shared"), "the lease line is empty again");
+        assertEquals(0L, world.redis().exists(world.prefix() + "lease:shared"), "the lease line is empty again");
     }
 
     /** Each answer's frames form one block, the blocks come in {@code order}, and seq never goes back. */

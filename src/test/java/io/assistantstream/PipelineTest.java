@@ -13,8 +13,7 @@ import org.junit.jupiter.api.Test;
 
 import io.assistantstream.fake.FakeOpenAi;
 import io.assistantstream.testing.Rabbit;
-import io.assistantstream.testing.RedisKeys;
-import io.assistantstream.testing.TestService;
+import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,34 +24,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A message published to RabbitMQ, answered by the fake OpenAI, seen by a WebSocket client. */
 class PipelineTest {
+    private TestWorld world;
     private FakeOpenAi openAi;
-    private TestService world;
     private Rabbit rabbit;
-    private RedisKeys keys;
     private AssistantStream service;
 
     @BeforeEach
-    void start() throws Exception {
-        openAi = FakeOpenAi.start();
-        world = new TestService(openAi);
-        keys = new RedisKeys(world.get("redis.url"), world.prefix());
+    void createWorld() throws Exception {
+        world = TestWorld.create();
+        openAi = world.openAi();
+        rabbit = world.rabbit();
     }
 
     private void startService() throws Exception {
         service = world.start();
-        rabbit = new Rabbit(world);
     }
 
     @AfterEach
-    void stop() throws Exception {
-        if (service != null) {
-            service.close();
-        }
-        if (rabbit != null) {
-            rabbit.close();
-        }
-        keys.close();
-        openAi.close();
+    void closeWorld() throws Exception {
+        world.close();
     }
 
     @Test
@@ -63,7 +53,7 @@ class PipelineTest {
             rabbit.publish("chan-1", "msg-1", "hello world");
             List<JsonNode> frames = client.answer("msg-1");
 
-            String conversation = keys.redis().get(world.prefix() + "thread:chan-1");
+            String conversation = world.redis().get(world.prefix() + "thread:chan-1");
             assertTrue(conversation.startsWith("conv_"), conversation);
             List<String> statuses = frames.stream().map(f -> f.path("status").asText()).toList();
             assertEquals(List.of("started", "responding", "in_progress", "in_progress", "in_progress", "completed"),
@@ -103,12 +93,12 @@ class PipelineTest {
                 previousSeq = frame.get("seq").asLong();
             }
 
-            Map<String, String> metadata = keys.redis().hgetall(world.prefix() + "metadata:chan-1");
+            Map<String, String> metadata = world.redis().hgetall(world.prefix() + "metadata:chan-1");
             assertEquals(conversation, metadata.get("thread_id"));
             assertEquals("responses", metadata.get("backend"));
             assertEquals("1", metadata.get("message_count"));
             assertNotNullScore(world.prefix() + "channels", "chan-1");
-            long ttl = keys.redis().ttl(world.prefix() + "thread:chan-1");
+            long ttl = world.redis().ttl(world.prefix() + "thread:chan-1");
             assertTrue(ttl > 7_775_000 && ttl <= 7_776_000, "default 90-day sliding expiry, got " + ttl);
         }
     }
@@ -129,7 +119,7 @@ class PipelineTest {
         assertEquals("You are a helpful assistant.", body.path("instructions").asText());
         assertTrue(body.path("stream").asBoolean());
         assertEquals("hi", body.path("input").asText());
-        assertEquals(keys.redis().get(world.prefix() + "thread:chan-req"), body.path("conversation").asText());
+        assertEquals(world.redis().get(world.prefix() + "thread:chan-req"), body.path("conversation").asText());
         assertEquals("get_weather", body.path("tools").path(0).path("name").asText());
         assertEquals("function", body.path("tools").path(0).path("type").asText());
         assertEquals("Bearer " + FakeOpenAi.API_KEY, response.headers().get("authorization"));
@@ -147,7 +137,7 @@ class PipelineTest {
             assertEquals(first, second);
         }
         assertEquals(1, openAi.conversations().size());
-        assertEquals("2", keys.redis().hget(world.prefix() + "metadata:chan-2", "message_count"));
+        assertEquals("2", world.redis().hget(world.prefix() + "metadata:chan-2", "message_count"));
         assertEquals(1, openAi.connectionsAccepted(), "keep-alive: one connection for all requests");
     }
 
@@ -164,7 +154,7 @@ class PipelineTest {
             assertEquals("completed", frames.getLast().get("status").asText());
             String second = frames.getLast().get("thread_id").asText();
             assertNotEquals(first, second);
-            assertEquals(second, keys.redis().get(world.prefix() + "thread:chan-3"));
+            assertEquals(second, world.redis().get(world.prefix() + "thread:chan-3"));
         }
     }
 
@@ -302,7 +292,7 @@ class PipelineTest {
     }
 
     private void assertNotNullScore(String key, String member) {
-        assertTrue(keys.redis().zscore(key, member) != null, member + " is in the index " + key);
+        assertTrue(world.redis().zscore(key, member) != null, member + " is in the index " + key);
     }
 
     static List<FakeOpenAi.RecordedRequest> all(FakeOpenAi fake, String path) {

@@ -7,9 +7,7 @@ import org.junit.jupiter.api.Test;
 
 import io.assistantstream.fake.FakeOpenAi;
 import io.assistantstream.testing.OpenAiDirect;
-import io.assistantstream.testing.Rabbit;
-import io.assistantstream.testing.RedisKeys;
-import io.assistantstream.testing.TestService;
+import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -17,20 +15,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What the service does when OpenAI fails: retries where that is safe, else one clear error frame. */
 class UpstreamFailureTest {
+    private TestWorld world;
     private FakeOpenAi openAi;
-    private TestService world;
-    private Rabbit rabbit;
-    private RedisKeys keys;
     private AssistantStream service;
     private WsClient client;
 
     @BeforeEach
     void start() throws Exception {
-        openAi = FakeOpenAi.start();
-        world = new TestService(openAi).set("openai.idle.timeout.ms", "700").set("openai.first.event.timeout.ms", "700");
-        keys = new RedisKeys(world.get("redis.url"), world.prefix());
+        world = TestWorld.create().set("openai.idle.timeout.ms", "700").set("openai.first.event.timeout.ms", "700");
+        openAi = world.openAi();
         service = world.start();
-        rabbit = new Rabbit(world);
         client = WsClient.connect(service.port());
         client.subscribe("c");
     }
@@ -38,15 +32,12 @@ class UpstreamFailureTest {
     @AfterEach
     void stop() throws Exception {
         client.close();
-        service.close();
-        rabbit.close();
-        keys.close();
-        openAi.close();
+        world.close();
     }
 
     private JsonNode answerTo(String message) throws Exception {
         String id = "m-" + System.nanoTime();
-        rabbit.publish("c", id, message);
+        world.rabbit().publish("c", id, message);
         return client.answer(id).getLast();
     }
 
@@ -131,7 +122,7 @@ class UpstreamFailureTest {
     @Test
     void a_conversation_busy_elsewhere_is_retried_until_it_is_free() throws Exception {
         assertCompleted(answerTo("first"), "Echo: first");
-        String conversation = keys.redis().get(world.prefix() + "thread:c");
+        String conversation = world.redis().get(world.prefix() + "thread:c");
         Thread other = Thread.ofVirtual().start(() -> OpenAiDirect.stream(openAi, conversation,
                 "someone else !words=12 !delay=100"));
         Thread.sleep(300);
@@ -143,7 +134,7 @@ class UpstreamFailureTest {
     @Test
     void unreachable_openai_ends_in_an_error_after_the_retries() throws Exception {
         client.close();
-        service.close();
+        world.stop(service);
         service = world.set("openai.base.url", "http://127.0.0.1:1/v1").set("openai.max.retries", "1").start();
         client = WsClient.connect(service.port());
         client.subscribe("c");

@@ -5,10 +5,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import io.assistantstream.fake.FakeOpenAi;
 import io.assistantstream.testing.Rabbit;
-import io.assistantstream.testing.RedisKeys;
-import io.assistantstream.testing.TestService;
+import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,27 +14,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The {@code /ws} protocol: both subscribe forms, unsubscribe, error replies, slow clients dropped. */
 class WebSocketTest {
-    private FakeOpenAi openAi;
-    private TestService world;
+    private TestWorld world;
     private Rabbit rabbit;
-    private RedisKeys keys;
     private AssistantStream service;
 
     @BeforeEach
     void start() throws Exception {
-        openAi = FakeOpenAi.start();
-        world = new TestService(openAi).set("websocket.send.queue", "16").set("websocket.max.subscriptions", "3");
-        keys = new RedisKeys(world.get("redis.url"), world.prefix());
+        world = TestWorld.create().set("websocket.send.queue", "16").set("websocket.max.subscriptions", "3");
         service = world.start();
-        rabbit = new Rabbit(world);
+        rabbit = world.rabbit();
     }
 
     @AfterEach
     void stop() throws Exception {
-        service.close();
-        rabbit.close();
-        keys.close();
-        openAi.close();
+        world.close();
     }
 
     @Test
@@ -107,7 +98,7 @@ class WebSocketTest {
             stalled.send("{\"action\":\"subscribe\",\"channel\":\"flood\"}");
             reader.subscribe("flood");
             Thread.sleep(200); // the stalled client's subscribe is processed (its reply is never read)
-            rabbit.publish("flood", "big", "!words=4000");
+            rabbit.publish("flood", "big", "!words=4000 !delay=1"); // paced, so a reading client keeps up
             long start = System.nanoTime();
             JsonNode last = reader.answer("big").getLast();
             assertEquals("completed", last.get("status").asText());

@@ -115,12 +115,24 @@ public final class Intake implements AutoCloseable {
     private void accept(long tag, AMQP.BasicProperties properties, byte[] body) {
         inFlight.register();
         String name = "delivery-" + deliveries.incrementAndGet();
+        ChatRequest request;
         try {
-            ChatRequest request = parser.parse(body, properties.getContentType());
-            ChannelLease.Ticket ticket = lease.enqueue(request.channel());
-            Thread.ofVirtual().name(name).start(() -> answer(tag, properties, body, request, ticket));
+            request = parser.parse(body, properties.getContentType());
         } catch (RejectedRequestException rejected) {
             Thread.ofVirtual().name(name).start(() -> reject(tag, properties, body, rejected));
+            return;
+        }
+        try {
+            ChannelLease.Ticket ticket = lease.enqueue(request.channel());
+            Thread.ofVirtual().name(name).start(() -> answer(tag, properties, body, request, ticket));
+        } catch (RuntimeException redisDown) {
+            Thread.ofVirtual().name(name).start(() -> {
+                try {
+                    requeue(tag, request, redisDown);
+                } finally {
+                    inFlight.arriveAndDeregister();
+                }
+            });
         }
     }
 

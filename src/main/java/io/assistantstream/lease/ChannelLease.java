@@ -19,9 +19,12 @@ import io.assistantstream.redis.LuaScript;
 /**
  * One answer at a time per channel, in arrival order, across every instance that shares Redis.
  *
- * <p>Two layers. Inside an instance, {@link #enqueue} is called in delivery order and chains each
- * channel's tickets, so local order is exact. Across instances, a ticket joins a FIFO list in Redis
- * ({@code lease:{channel}}); the head of the list holds the lease. Every waiting or holding ticket
+ * <p>{@link #enqueue} is called as each delivery is received, in delivery order, and joins the
+ * channel's FIFO line in Redis ({@code lease:{channel}}) right then; the head of the line holds the
+ * lease. So the line's order is the order in which the instances received the deliveries: exactly
+ * the queue's order within an instance, and across instances too except for deliveries that reach
+ * two instances within the same instant. Inside an instance, tickets of a channel are also chained,
+ * so only the first local one polls Redis. Every waiting or holding ticket
  * keeps a liveness key ({@code lease-alive:{token}}, expiring after the lease time) that one
  * background thread renews for all tickets of the instance, so a crashed instance's tickets are
  * skipped once their keys expire, and a release by a ticket that is not the head removes nothing
@@ -29,6 +32,13 @@ import io.assistantstream.redis.LuaScript;
  */
 public final class ChannelLease implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ChannelLease.class.getName());
+    private static final String JOIN = """
+            redis.call('SET', ARGV[3] .. ARGV[1], '1', 'PX', ARGV[2])
+            redis.call('RPUSH', KEYS[1], ARGV[1])
+            redis.call('PEXPIRE', KEYS[1], ARGV[2])
+            return 1
+            """;
+    /** Also re-joins a line that a restarted Redis lost. */
     private static final String ACQUIRE = """
             redis.call('SET', ARGV[3] .. ARGV[1], '1', 'PX', ARGV[2])
             if not redis.call('LPOS', KEYS[1], ARGV[1]) then
@@ -54,6 +64,7 @@ public final class ChannelLease implements AutoCloseable {
     private final Duration pollInterval;
     private final Map<String, CompletableFuture<Void>> tails = new ConcurrentHashMap<>();
     private final Set<Ticket> live = ConcurrentHashMap.newKeySet();
+    private final LuaScript join;
     private final LuaScript acquire;
     private final LuaScript release;
     private final Thread renewer;
@@ -63,19 +74,24 @@ public final class ChannelLease implements AutoCloseable {
         this.prefix = prefix;
         this.ttl = ttl;
         this.pollInterval = pollInterval;
+        this.join = new LuaScript(redis, JOIN);
         this.acquire = new LuaScript(redis, ACQUIRE);
         this.release = new LuaScript(redis, RELEASE);
         this.renewer = Thread.ofVirtual().name("lease-renewer").start(this::renewLoop);
     }
 
     /**
-     * Takes a place in the channel's line. Call in arrival order (it does not block); then
+     * Takes a place in the channel's line: one Redis call. Call in arrival order; then
      * {@link Ticket#acquire} on the worker thread and close the ticket when the answer is done.
+     *
+     * @throws io.lettuce.core.RedisException when Redis cannot be reached (nothing was taken)
      */
     public Ticket enqueue(String channel) {
-        CompletableFuture<Void> mine = new CompletableFuture<>();
-        CompletableFuture<Void> previous = tails.put(channel, mine);
-        return new Ticket(channel, previous, mine);
+        Ticket ticket = new Ticket(channel);
+        join.run(new String[] {queueKey(channel)}, ticket.token, Long.toString(ttl.toMillis()), alivePrefix());
+        live.add(ticket);
+        ticket.previous = tails.put(channel, ticket.mine);
+        return ticket;
     }
 
     @Override
@@ -106,23 +122,24 @@ public final class ChannelLease implements AutoCloseable {
         return prefix + "lease:" + channel;
     }
 
+    private String alivePrefix() {
+        return prefix + "lease-alive:";
+    }
+
     private String aliveKey(String token) {
-        return prefix + "lease-alive:" + token;
+        return alivePrefix() + token;
     }
 
     /** A place in one channel's line; holds the lease between {@link #acquire} and {@link #close}. */
     public final class Ticket implements AutoCloseable {
         private final String channel;
-        private final CompletableFuture<Void> previous;
-        private final CompletableFuture<Void> mine;
+        private final CompletableFuture<Void> mine = new CompletableFuture<>();
         private final String token = UUID.randomUUID().toString();
+        private CompletableFuture<Void> previous;
         private volatile boolean held;
-        private boolean joined;
 
-        private Ticket(String channel, CompletableFuture<Void> previous, CompletableFuture<Void> mine) {
+        private Ticket(String channel) {
             this.channel = channel;
-            this.previous = previous;
-            this.mine = mine;
         }
 
         /**
@@ -141,8 +158,6 @@ public final class ChannelLease implements AutoCloseable {
                     throw new IllegalStateException(e);
                 }
             }
-            live.add(this);
-            joined = true;
             while (!tryAcquire()) {
                 if (System.nanoTime() > deadline) {
                     throw new LeaseUnavailableException("channel " + channel + " stayed busy for " + maxWait
@@ -155,17 +170,15 @@ public final class ChannelLease implements AutoCloseable {
 
         private boolean tryAcquire() {
             return acquire.run(new String[] {queueKey(channel)},
-                    token, Long.toString(ttl.toMillis()), prefix + "lease-alive:") == 1L;
+                    token, Long.toString(ttl.toMillis()), alivePrefix()) == 1L;
         }
 
         /** Leaves the line (releasing the lease if held) and lets the next local ticket go. */
         @Override
         public void close() {
             try {
-                if (joined) {
-                    live.remove(this);
-                    release.run(new String[] {queueKey(channel)}, token, prefix + "lease-alive:");
-                }
+                live.remove(this);
+                release.run(new String[] {queueKey(channel)}, token, alivePrefix());
             } finally {
                 held = false;
                 mine.complete(null);

@@ -13,12 +13,12 @@ import com.rabbitmq.client.GetResponse;
 
 /** A producer and inspector for one test's queues on the real RabbitMQ; deletes them on close. */
 public final class Rabbit implements AutoCloseable {
-    private final TestService service;
+    private final TestWorld world;
     private final Connection connection;
     private final Channel channel;
 
-    public Rabbit(TestService service) throws IOException, TimeoutException {
-        this.service = service;
+    Rabbit(TestWorld world) throws IOException, TimeoutException {
+        this.world = world;
         ConnectionFactory factory = new ConnectionFactory();
         factory.setHost("127.0.0.1");
         this.connection = factory.newConnection("test-producer");
@@ -31,7 +31,7 @@ public final class Rabbit implements AutoCloseable {
     }
 
     public void publish(byte[] body, AMQP.BasicProperties properties) throws IOException {
-        channel.basicPublish(service.exchange(), service.routingKey(), properties, body);
+        channel.basicPublish(world.exchange(), world.routingKey(), properties, body);
     }
 
     public void publish(String channelName, String messageId, String message) throws IOException {
@@ -40,15 +40,15 @@ public final class Rabbit implements AutoCloseable {
 
     /** Takes one message off the dead-letter queue, waiting up to the test timeout. */
     public GetResponse awaitDeadLetter() throws IOException, InterruptedException {
-        long until = System.nanoTime() + TestService.timeout().toNanos();
+        long until = System.nanoTime() + TestWorld.timeout().toNanos();
         while (System.nanoTime() < until) {
-            GetResponse response = channel.basicGet(service.deadLetterQueue(), true);
+            GetResponse response = channel.basicGet(world.deadLetterQueue(), true);
             if (response != null) {
                 return response;
             }
             Thread.sleep(20);
         }
-        throw new AssertionError("nothing reached " + service.deadLetterQueue());
+        throw new AssertionError("nothing reached " + world.deadLetterQueue());
     }
 
     public long messageCount(String queue) throws IOException {
@@ -58,10 +58,10 @@ public final class Rabbit implements AutoCloseable {
     @Override
     public void close() throws IOException, TimeoutException {
         try {
-            channel.queueDelete(service.queue());
-            channel.queueDelete(service.deadLetterQueue());
-            channel.exchangeDelete(service.exchange());
-            channel.exchangeDelete(service.exchange() + "_dlx");
+            channel.queueDelete(world.queue());
+            channel.queueDelete(world.deadLetterQueue());
+            channel.exchangeDelete(world.exchange());
+            channel.exchangeDelete(world.exchange() + "_dlx");
         } finally {
             connection.close();
         }

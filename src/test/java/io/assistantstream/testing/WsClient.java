@@ -92,9 +92,9 @@ public final class WsClient implements AutoCloseable {
 
     /** The next message, waiting up to the test timeout. */
     public JsonNode next() throws InterruptedException {
-        JsonNode message = inbox.poll(TestService.timeout().toMillis(), TimeUnit.MILLISECONDS);
+        JsonNode message = inbox.poll(TestWorld.timeout().toMillis(), TimeUnit.MILLISECONDS);
         if (message == null) {
-            throw new AssertionError("no WebSocket message within " + TestService.timeout());
+            throw new AssertionError("no WebSocket message within " + TestWorld.timeout());
         }
         return message;
     }
@@ -122,7 +122,7 @@ public final class WsClient implements AutoCloseable {
 
     /** The close code the server sent, waiting up to the test timeout. */
     public int awaitClose() throws Exception {
-        return closed.get(TestService.timeout().toMillis(), TimeUnit.MILLISECONDS);
+        return closed.get(TestWorld.timeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
     @Override

@@ -1,27 +1,35 @@
 package io.assistantstream.testing;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
 import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
+import io.lettuce.core.api.sync.RedisCommands;
 
 import io.assistantstream.AssistantStream;
 import io.assistantstream.config.Settings;
 import io.assistantstream.fake.FakeOpenAi;
 
 /**
- * The settings of one isolated test world: its own exchange, queues and Redis prefix (random
- * suffix), pointed at a fake OpenAI and the machine's real Redis and RabbitMQ. Starts as many
- * service instances on it as a test needs, on random ports.
+ * One isolated test world: its own exchange, queues and Redis prefix (random suffix), a fake OpenAI,
+ * and the machine's real Redis and RabbitMQ. Starts as many service instances on it as a test needs,
+ * on random ports, and removes everything it made when closed.
  */
-public final class TestService {
+public final class TestWorld implements AutoCloseable {
     private final String id = UUID.randomUUID().toString().substring(0, 8);
     private final Map<String, String> values = new HashMap<>();
+    private final List<AssistantStream> services = new ArrayList<>();
+    private final FakeOpenAi openAi;
+    private final Rabbit rabbit;
+    private final RedisKeys keys;
 
-    public TestService(FakeOpenAi openAi) {
+    private TestWorld() throws Exception {
+        openAi = FakeOpenAi.start();
         set("openai.api.key", FakeOpenAi.API_KEY);
         set("openai.base.url", openAi.baseUrl());
         set("openweather.base.url", openAi.weatherBaseUrl());
@@ -40,10 +48,29 @@ public final class TestService {
         set("openai.idle.timeout.ms", "5000");
         set("openai.answer.timeout.ms", "60000");
         set("channel.lease.ms", "5000");
+        keys = new RedisKeys(get("redis.url"), prefix());
+        rabbit = new Rabbit(this);
+    }
+
+    public static TestWorld create() throws Exception {
+        return new TestWorld();
+    }
+
+    public FakeOpenAi openAi() {
+        return openAi;
+    }
+
+    public Rabbit rabbit() {
+        return rabbit;
+    }
+
+    /** The shared Redis, for looking at the world's keys. */
+    public RedisCommands<String, String> redis() {
+        return keys.redis();
     }
 
     /** Overrides one setting by its config key (e.g. {@code stream.batch.chars}). */
-    public TestService set(String key, String value) {
+    public TestWorld set(String key, String value) {
         values.put(key, value);
         return this;
     }
@@ -64,8 +91,17 @@ public final class TestService {
         return Settings.from(config());
     }
 
+    /** Starts one more service instance; the world stops it when closed. */
     public AssistantStream start() throws Exception {
-        return AssistantStream.start(settings());
+        AssistantStream service = AssistantStream.start(settings());
+        services.add(service);
+        return service;
+    }
+
+    /** Stops an instance before the world ends (to restart it with other settings, say). */
+    public void stop(AssistantStream service) {
+        services.remove(service);
+        service.close();
     }
 
     public String exchange() {
@@ -90,5 +126,16 @@ public final class TestService {
 
     public static Duration timeout() {
         return Duration.ofSeconds(20);
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            services.forEach(AssistantStream::close);
+            rabbit.close();
+        } finally {
+            keys.close();
+            openAi.close();
+        }
     }
 }
