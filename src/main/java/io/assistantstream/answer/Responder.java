@@ -69,7 +69,8 @@ public final class Responder {
         }
     }
 
-    private String newConversation(String channel, Deadline deadline) throws AnswerFailedException {
+    private String newConversation(String channel, Deadline deadline)
+            throws AnswerFailedException, InterruptedException {
         String id = backend.createConversation(channel, deadline);
         store.map(channel, id, backend.name());
         return id;

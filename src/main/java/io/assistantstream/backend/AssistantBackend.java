@@ -9,7 +9,7 @@ public interface AssistantBackend {
     String name();
 
     /** Creates a new upstream conversation for {@code channel} and returns its id. */
-    String createConversation(String channel, Deadline deadline) throws AnswerFailedException;
+    String createConversation(String channel, Deadline deadline) throws AnswerFailedException, InterruptedException;
 
     /**
      * Streams the answer to {@code message} on {@code conversationId} into {@code sink}, running tool

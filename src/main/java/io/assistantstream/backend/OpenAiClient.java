@@ -2,7 +2,6 @@ package io.assistantstream.backend;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -144,7 +143,7 @@ public final class OpenAiClient {
     }
 
     private HttpClientResponse send(String path, JsonNode body, Duration readTimeout) {
-        HttpClientRequest request = client.post(URI.create(baseUrl + path).toString())
+        HttpClientRequest request = client.post(baseUrl + path)
                 .header(HeaderNames.AUTHORIZATION, authorization)
                 .header(HeaderValues.CONTENT_TYPE_JSON)
                 .header(HeaderValues.ACCEPT_EVENT_STREAM)

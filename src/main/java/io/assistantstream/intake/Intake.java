@@ -20,6 +20,7 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
+import io.lettuce.core.RedisException;
 
 import io.assistantstream.answer.Outcome;
 import io.assistantstream.answer.Responder;
@@ -146,8 +147,13 @@ public final class Intake implements AutoCloseable {
             } else {
                 deadLetter(tag, properties, body, "answer failed: " + outcome.failure());
             }
-        } catch (LeaseUnavailableException | RuntimeException | IOException e) {
+        } catch (LeaseUnavailableException | RedisException | IOException e) {
             requeue(tag, request, e);
+        } catch (RuntimeException bug) {
+            // not an outage: requeueing would repeat it forever, so the message is set aside with the reason
+            LOG.log(Level.SEVERE, "Unexpected failure answering message " + request.messageId(), bug);
+            sendError(request.channel(), request.messageId(), "Internal error", bug.toString());
+            deadLetter(tag, properties, body, "internal error: " + bug);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
@@ -159,16 +165,21 @@ public final class Intake implements AutoCloseable {
         try {
             LOG.warning("Rejected delivery (channel " + rejected.channel() + "): " + rejected.getMessage());
             if (rejected.channel() != null) {
-                try {
-                    publisher.publish(new Frame(rejected.channel(), rejected.messageId(), null, Status.ERROR,
-                            "Invalid request", null, rejected.getMessage(), System.currentTimeMillis()));
-                } catch (RuntimeException e) {
-                    LOG.warning("Could not send the error frame for a rejected delivery: " + e.getMessage());
-                }
+                sendError(rejected.channel(), rejected.messageId(), "Invalid request", rejected.getMessage());
             }
             deadLetter(tag, properties, body, "invalid input: " + rejected.getMessage());
         } finally {
             inFlight.arriveAndDeregister();
+        }
+    }
+
+    /** An error frame for a delivery that the responder did not end; best effort, the dead-letter follows anyway. */
+    private void sendError(String channel, String messageId, String message, String details) {
+        try {
+            publisher.publish(new Frame(channel, messageId, null, Status.ERROR, message, null, details,
+                    System.currentTimeMillis()));
+        } catch (RuntimeException e) {
+            LOG.warning("Could not send an error frame to channel " + channel + ": " + e.getMessage());
         }
     }
 

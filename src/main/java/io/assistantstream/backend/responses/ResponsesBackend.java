@@ -51,7 +51,8 @@ public final class ResponsesBackend implements AssistantBackend {
     }
 
     @Override
-    public String createConversation(String channel, Deadline deadline) throws AnswerFailedException {
+    public String createConversation(String channel, Deadline deadline)
+            throws AnswerFailedException, InterruptedException {
         ObjectNode body = JSON.createObjectNode();
         body.putObject("metadata").put("channel", channel);
         try {
@@ -62,8 +63,8 @@ public final class ResponsesBackend implements AssistantBackend {
                         "OpenAI answered POST /conversations without an id: " + created);
             }
             return id;
-        } catch (ConversationNotFoundException | InterruptedException e) {
-            throw new AnswerFailedException("The assistant could not start a conversation", e.toString());
+        } catch (ConversationNotFoundException e) {
+            throw new AnswerFailedException("The assistant could not start a conversation", e.getMessage());
         }
     }
 
