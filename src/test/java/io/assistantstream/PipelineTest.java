@@ -19,7 +19,6 @@ import io.assistantstream.testing.WsClient;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A message published to RabbitMQ, answered by the fake OpenAI, seen by a WebSocket client. */
@@ -245,7 +244,6 @@ class PipelineTest {
         }
         var dead = rabbit.awaitDeadLetter();
         assertTrue(dead.getProps().getHeaders().get("x-assistant-stream-reason").toString().startsWith("answer failed"));
-        assertNull(null);
     }
 
     @Test

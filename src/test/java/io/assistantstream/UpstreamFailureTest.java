@@ -132,6 +132,23 @@ class UpstreamFailureTest {
     }
 
     @Test
+    void an_answer_that_outlasts_the_answer_timeout_ends_in_an_error_and_is_not_requeued() throws Exception {
+        client.close();
+        world.stop(service);
+        service = world.set("openai.answer.timeout.ms", "1500").set("openai.idle.timeout.ms", "5000").start();
+        client = WsClient.connect(service.port());
+        client.subscribe("c");
+        long start = System.nanoTime();
+        JsonNode last = answerTo("!words=100 !delay=50");
+        assertError(last, "the answer took longer than 1500 ms");
+        assertEquals("The assistant took too long to answer", last.get("message").asText());
+        assertTrue(System.nanoTime() - start < 5_000_000_000L);
+        var dead = world.rabbit().awaitDeadLetter();
+        assertTrue(dead.getProps().getHeaders().get("x-assistant-stream-reason").toString().contains("took longer"));
+        assertEquals(1, responseAttempts(), "text had been sent: no retry, no redelivery");
+    }
+
+    @Test
     void unreachable_openai_ends_in_an_error_after_the_retries() throws Exception {
         client.close();
         world.stop(service);

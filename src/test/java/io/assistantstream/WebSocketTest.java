@@ -57,7 +57,11 @@ class WebSocketTest {
             JsonNode reply = client.next();
             assertEquals("unsubscribed", reply.get("type").asText());
             assertEquals("u1", reply.get("channel").asText());
-            rabbit.publish("u1", "m1", "first");
+            try (WsClient witness = WsClient.connect(service.port())) {
+                witness.subscribe("u1");
+                rabbit.publish("u1", "m1", "first");
+                witness.answer("m1"); // u1's answer is over: any of its frames would have reached client by now
+            }
             rabbit.publish("u2", "m2", "second");
             client.answer("m2").forEach(frame -> assertEquals("u2", frame.get("channel").asText()));
             client.send("{\"type\":\"unsubscribe\",\"payload\":{\"channel\":\"u2\"}}");

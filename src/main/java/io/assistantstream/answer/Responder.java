@@ -43,19 +43,17 @@ public final class Responder {
         AnswerFrames frames = new AnswerFrames(publisher, clock, request.channel(), request.messageId(),
                 stream.batchChars(), stream.batchInterval());
         try {
-            String conversation = store.conversation(request.channel()).orElse(null);
+            String conversation = store.recordMessage(request.channel()).orElse(null);
             if (conversation == null) {
                 conversation = newConversation(request.channel(), deadline);
             }
             frames.threadId(conversation);
             frames.started();
-            store.recordMessage(request.channel());
             try {
                 backend.respond(conversation, request.message(), sink(frames), deadline);
             } catch (ConversationNotFoundException gone) {
                 conversation = newConversation(request.channel(), deadline);
                 frames.threadId(conversation);
-                store.recordMessage(request.channel());
                 backend.respond(conversation, request.message(), sink(frames), deadline);
             }
             frames.completed();

@@ -23,6 +23,7 @@ import io.helidon.http.HeaderValues;
 import io.helidon.webclient.api.HttpClientRequest;
 import io.helidon.webclient.api.HttpClientResponse;
 import io.helidon.webclient.api.WebClient;
+import io.lettuce.core.RedisException;
 
 import io.assistantstream.config.Settings;
 
@@ -74,7 +75,8 @@ public final class OpenAiClient {
                     return JSON.readTree(response.as(String.class));
                 }
                 retry = attempts.failure(response, attempt);
-            } catch (IOException | UncheckedIOException e) {
+            } catch (IOException | UncheckedIOException | IllegalStateException
+                     | DataReader.InsufficientDataAvailableException e) {
                 retry = attempts.transportFailure(e, attempt);
             }
             attempts.pause(retry, deadline);
@@ -110,8 +112,11 @@ public final class OpenAiClient {
                     throw new IOException("the stream ended before the answer was complete");
                 }
             } catch (IOException | UncheckedIOException | IllegalStateException
-                     | DataReader.InsufficientDataAvailableException e) {
+                     | DataReader.InsufficientDataAvailableException | RedisException e) {
                 String timedOut = watch.expired();
+                if (timedOut == null && e instanceof RedisException outage) {
+                    throw outage; // an outage while handling an event, not a broken stream
+                }
                 String reason = timedOut != null ? "OpenAI stream timed out: " + timedOut
                         : "OpenAI stream broke: " + describe(e);
                 if (!safeToRetry.getAsBoolean() || attempt >= settings.maxRetries()) {
@@ -168,7 +173,7 @@ public final class OpenAiClient {
             String message = error.path("message").asText(response.status().reasonPhrase());
             String details = "OpenAI answered " + status + ": " + message
                     + (code.isEmpty() ? (type.isEmpty() ? "" : " (" + type + ")") : " (" + code + ")");
-            if (status == 404 && "conversation".equals(error.path("param").asText())) {
+            if (status == 404 && !"model_not_found".equals(code)) {
                 throw new ConversationNotFoundException(message);
             }
             boolean retryable = switch (status) {

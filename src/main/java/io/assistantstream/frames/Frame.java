@@ -1,12 +1,6 @@
 package io.assistantstream.frames;
 
-import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.math.BigDecimal;
-
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 
 /**
  * One frame for the subscribers of a channel, before its per-channel {@code seq} is known.
@@ -14,41 +8,61 @@ import com.fasterxml.jackson.core.JsonGenerator;
  */
 public record Frame(String channel, String messageId, String threadId, Status status, String message,
                     String delta, String errorDetails, long timestampMillis) {
-    private static final JsonFactory JSON = new JsonFactory();
-
     /**
      * The frame's JSON without its opening {@code {"seq":N}: everything after the seq number, starting
      * with a comma. The publisher places the seq in front once Redis has assigned it, so a frame is
-     * encoded once and numbered in the same round trip that publishes it.
+     * encoded once and numbered in the same round trip that publishes it. Written by hand: it runs
+     * for every frame, and the shape is fixed.
      */
     public String jsonAfterSeq() {
-        StringWriter out = new StringWriter(128 + message.length() + (delta == null ? 0 : delta.length()));
-        try (JsonGenerator g = JSON.createGenerator(out)) {
-            g.writeStartObject();
-            g.writeStringField("message", message);
-            g.writeFieldName("timestamp");
-            g.writeNumber(BigDecimal.valueOf(timestampMillis, 3));
-            g.writeStringField("status", status.wire());
-            g.writeStringField("type", status.type());
-            g.writeBooleanField("final_message", status.terminal());
-            g.writeStringField("message_id", messageId);
-            g.writeStringField("thread_id", threadId);
-            if (errorDetails != null) {
-                g.writeStringField("error_details", errorDetails);
-            }
-            g.writeStringField("channel", channel);
-            if (delta != null) {
-                g.writeStringField("delta", delta);
-            }
-            g.writeEndObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        StringBuilder json = new StringBuilder(160 + 2 * message.length() + (delta == null ? 0 : delta.length()));
+        json.append(",\"message\":");
+        string(json, message);
+        json.append(",\"timestamp\":").append(BigDecimal.valueOf(timestampMillis, 3).toPlainString())
+                .append(",\"status\":\"").append(status.wire())
+                .append("\",\"type\":\"").append(status.type())
+                .append("\",\"final_message\":").append(status.terminal())
+                .append(",\"message_id\":");
+        string(json, messageId);
+        json.append(",\"thread_id\":");
+        string(json, threadId);
+        if (errorDetails != null) {
+            json.append(",\"error_details\":");
+            string(json, errorDetails);
         }
-        return "," + out.getBuffer().substring(1);
+        json.append(",\"channel\":");
+        string(json, channel);
+        if (delta != null) {
+            json.append(",\"delta\":");
+            string(json, delta);
+        }
+        return json.append('}').toString();
     }
 
-    /** The complete frame as subscribers receive it. */
-    public String json(long seq) {
-        return "{\"seq\":" + seq + jsonAfterSeq();
+    /** A JSON string (RFC 8259 escapes), or {@code null}. */
+    private static void string(StringBuilder json, String value) {
+        if (value == null) {
+            json.append("null");
+            return;
+        }
+        json.append('"');
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            switch (c) {
+                case '"' -> json.append("\\\"");
+                case '\\' -> json.append("\\\\");
+                case '\n' -> json.append("\\n");
+                case '\r' -> json.append("\\r");
+                case '\t' -> json.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        json.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        json.append(c);
+                    }
+                }
+            }
+        }
+        json.append('"');
     }
 }

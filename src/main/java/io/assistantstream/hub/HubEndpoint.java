@@ -103,7 +103,8 @@ public final class HubEndpoint implements WsListener {
             return error("channel " + problem);
         }
         if (action.equals("subscribe")) {
-            return subscribe(channel);
+            subscribe(channel);
+            return null;
         }
         if (channels.remove(channel)) {
             hub.unsubscribe(channel, writer);
@@ -111,19 +112,21 @@ public final class HubEndpoint implements WsListener {
         return JSON.createObjectNode().put("type", "unsubscribed").put("channel", channel);
     }
 
-    private ObjectNode subscribe(String channel) {
-        if (!channels.contains(channel)) {
-            if (channels.size() >= maxSubscriptions) {
-                return error("too many subscriptions: at most " + maxSubscriptions + " per connection");
-            }
+    /** Subscribes; the hub queues the acknowledgement itself, ahead of the channel's frames. */
+    private void subscribe(String channel) {
+        String subscribed = JSON.createObjectNode().put("type", "subscribed").put("channel", channel).toString();
+        if (channels.contains(channel)) {
+            writer.offer(subscribed);
+        } else if (channels.size() >= maxSubscriptions) {
+            reply(error("too many subscriptions: at most " + maxSubscriptions + " per connection"));
+        } else {
             try {
-                hub.subscribe(channel, writer);
+                hub.subscribe(channel, writer, subscribed);
+                channels.add(channel);
             } catch (RuntimeException e) {
-                return error("could not subscribe right now, try again: " + e.getMessage());
+                reply(error("could not subscribe right now, try again: " + e.getMessage()));
             }
-            channels.add(channel);
         }
-        return JSON.createObjectNode().put("type", "subscribed").put("channel", channel);
     }
 
     private void leave() {
@@ -142,8 +145,11 @@ public final class HubEndpoint implements WsListener {
         current.stop();
     }
 
+    /** Sends a reply; null means the command already answered for itself. */
     private void reply(ObjectNode reply) {
-        writer.offer(reply.toString());
+        if (reply != null) {
+            writer.offer(reply.toString());
+        }
     }
 
     private static ObjectNode error(String message) {

@@ -43,7 +43,11 @@ public final class SubscriberHub implements AutoCloseable {
         });
     }
 
-    void subscribe(String channel, ClientWriter writer) {
+    /**
+     * Adds a subscriber. {@code acknowledgement} is queued to the writer before the writer joins the
+     * channel, so it always reaches the client ahead of the channel's first frame.
+     */
+    void subscribe(String channel, ClientWriter writer, String acknowledgement) {
         ReentrantLock lock = lockFor(channel);
         lock.lock();
         try {
@@ -56,6 +60,7 @@ public final class SubscriberHub implements AutoCloseable {
                     throw e;
                 }
             }
+            writer.offer(acknowledgement);
             writers.add(writer);
         } finally {
             lock.unlock();

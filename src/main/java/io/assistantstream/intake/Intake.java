@@ -57,7 +57,7 @@ public final class Intake implements AutoCloseable {
     private final ExecutorService dispatch = Executors.newVirtualThreadPerTaskExecutor();
     private Connection connection;
     private Channel consuming;
-    private Channel deadLetters;
+    private volatile Channel deadLetters;
     private String consumerTag;
 
     public Intake(Settings.Rabbit rabbit, ChannelLease lease, Responder responder, FramePublisher publisher,
@@ -137,27 +137,55 @@ public final class Intake implements AutoCloseable {
         }
     }
 
+    /**
+     * Answers one delivery and settles it exactly once: ack, dead-letter or requeue. A delivery
+     * whose thread is interrupted (shutdown) is requeued, so none is left unacknowledged.
+     */
     private void answer(long tag, AMQP.BasicProperties properties, byte[] body, ChatRequest request,
                         ChannelLease.Ticket ticket) {
+        boolean settled = false;
         try (ticket) {
             ticket.acquire(leaseWait);
             Outcome outcome = responder.answer(request);
+            settled = true;
             if (outcome.completed()) {
-                consuming.basicAck(tag, false);
+                ack(tag);
             } else {
                 deadLetter(tag, properties, body, "answer failed: " + outcome.failure());
             }
-        } catch (LeaseUnavailableException | RedisException | IOException e) {
+        } catch (LeaseUnavailableException | RedisException e) {
+            settled = true;
             requeue(tag, request, e);
         } catch (RuntimeException bug) {
             // not an outage: requeueing would repeat it forever, so the message is set aside with the reason
+            settled = true;
             LOG.log(Level.SEVERE, "Unexpected failure answering message " + request.messageId(), bug);
             sendError(request.channel(), request.messageId(), "Internal error", bug.toString());
             deadLetter(tag, properties, body, "internal error: " + bug);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            if (!settled) {
+                nack(tag);
+            }
             inFlight.arriveAndDeregister();
+        }
+    }
+
+    /** Acks; if the channel is gone the broker redelivers, which is all that can be done. */
+    private void ack(long tag) {
+        try {
+            consuming.basicAck(tag, false);
+        } catch (IOException | RuntimeException e) {
+            LOG.warning("Could not ack; the broker will redeliver: " + rootMessage(e));
+        }
+    }
+
+    private void nack(long tag) {
+        try {
+            consuming.basicNack(tag, false, true);
+        } catch (IOException | RuntimeException e) {
+            LOG.warning("Could not requeue; the broker will redeliver: " + rootMessage(e));
         }
     }
 
@@ -193,9 +221,15 @@ public final class Intake implements AutoCloseable {
         AMQP.BasicProperties marked = properties.builder().headers(headers).build();
         deadLetterLock.lock();
         try {
+            if (!deadLetters.isOpen()) {
+                deadLetters = connection.createChannel();
+                deadLetters.confirmSelect();
+            }
             deadLetters.basicPublish(rabbit.deadLetterExchange(), rabbit.routingKey(), marked, body);
-            deadLetters.waitForConfirmsOrDie(5_000);
-            consuming.basicAck(tag, false);
+            if (!deadLetters.waitForConfirms(5_000)) {
+                throw new IOException("the broker refused the dead-letter copy");
+            }
+            ack(tag);
         } catch (IOException | TimeoutException | InterruptedException | RuntimeException e) {
             LOG.log(Level.WARNING, "Could not dead-letter with a reason; rejecting instead: " + rootMessage(e));
             try {
@@ -213,12 +247,10 @@ public final class Intake implements AutoCloseable {
                 + " after " + requeueDelay.toMillis() + " ms: " + rootMessage(cause));
         try {
             Thread.sleep(requeueDelay);
-            consuming.basicNack(tag, false, true);
-        } catch (IOException | RuntimeException e) {
-            LOG.warning("Could not requeue; the broker will redeliver: " + rootMessage(e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        nack(tag);
     }
 
     /**

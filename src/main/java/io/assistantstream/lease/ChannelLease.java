@@ -20,8 +20,8 @@ import io.assistantstream.redis.LuaScript;
  * One answer at a time per channel, in arrival order, across every instance that shares Redis.
  *
  * <p>{@link #enqueue} is called as each delivery is received, in delivery order, and joins the
- * channel's FIFO line in Redis ({@code lease:{channel}}) right then; the head of the line holds the
- * lease. So the line's order is the order in which the instances received the deliveries: exactly
+ * channel's FIFO line in Redis ({@code lease:{channel}}) right then, in one call that also says
+ * whether the ticket is already first; the head of the line holds the lease. So the line's order is the order in which the instances received the deliveries: exactly
  * the queue's order within an instance, and across instances too except for deliveries that reach
  * two instances within the same instant. Inside an instance, tickets of a channel are also chained,
  * so only the first local one polls Redis. Every waiting or holding ticket
@@ -32,13 +32,10 @@ import io.assistantstream.redis.LuaScript;
  */
 public final class ChannelLease implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ChannelLease.class.getName());
-    private static final String JOIN = """
-            redis.call('SET', ARGV[3] .. ARGV[1], '1', 'PX', ARGV[2])
-            redis.call('RPUSH', KEYS[1], ARGV[1])
-            redis.call('PEXPIRE', KEYS[1], ARGV[2])
-            return 1
-            """;
-    /** Also re-joins a line that a restarted Redis lost. */
+    /**
+     * Joins the line (or re-joins one that a restarted Redis lost), skips the tickets of dead
+     * instances at its head, and answers whether this ticket is now first.
+     */
     private static final String ACQUIRE = """
             redis.call('SET', ARGV[3] .. ARGV[1], '1', 'PX', ARGV[2])
             if not redis.call('LPOS', KEYS[1], ARGV[1]) then
@@ -64,7 +61,6 @@ public final class ChannelLease implements AutoCloseable {
     private final Duration pollInterval;
     private final Map<String, CompletableFuture<Void>> tails = new ConcurrentHashMap<>();
     private final Set<Ticket> live = ConcurrentHashMap.newKeySet();
-    private final LuaScript join;
     private final LuaScript acquire;
     private final LuaScript release;
     private final Thread renewer;
@@ -74,7 +70,6 @@ public final class ChannelLease implements AutoCloseable {
         this.prefix = prefix;
         this.ttl = ttl;
         this.pollInterval = pollInterval;
-        this.join = new LuaScript(redis, JOIN);
         this.acquire = new LuaScript(redis, ACQUIRE);
         this.release = new LuaScript(redis, RELEASE);
         this.renewer = Thread.ofVirtual().name("lease-renewer").start(this::renewLoop);
@@ -88,7 +83,7 @@ public final class ChannelLease implements AutoCloseable {
      */
     public Ticket enqueue(String channel) {
         Ticket ticket = new Ticket(channel);
-        join.run(new String[] {queueKey(channel)}, ticket.token, Long.toString(ttl.toMillis()), alivePrefix());
+        ticket.firstAtJoin = ticket.tryAcquire();
         live.add(ticket);
         ticket.previous = tails.put(channel, ticket.mine);
         return ticket;
@@ -136,6 +131,7 @@ public final class ChannelLease implements AutoCloseable {
         private final CompletableFuture<Void> mine = new CompletableFuture<>();
         private final String token = UUID.randomUUID().toString();
         private CompletableFuture<Void> previous;
+        private boolean firstAtJoin;
         private volatile boolean held;
 
         private Ticket(String channel) {
@@ -148,6 +144,10 @@ public final class ChannelLease implements AutoCloseable {
          * @throws LeaseUnavailableException when that takes longer than {@code maxWait}
          */
         public void acquire(Duration maxWait) throws LeaseUnavailableException, InterruptedException {
+            if (previous == null && firstAtJoin) {
+                held = true; // the usual case: nobody was ahead, and joining already made it first
+                return;
+            }
             long deadline = System.nanoTime() + maxWait.toNanos();
             if (previous != null) {
                 try {
@@ -173,12 +173,18 @@ public final class ChannelLease implements AutoCloseable {
                     token, Long.toString(ttl.toMillis()), alivePrefix()) == 1L;
         }
 
-        /** Leaves the line (releasing the lease if held) and lets the next local ticket go. */
+        /**
+         * Leaves the line (releasing the lease if held) and lets the next local ticket go. Never
+         * throws: if Redis cannot be told, the ticket's liveness key expires and the line moves on.
+         */
         @Override
         public void close() {
             try {
                 live.remove(this);
                 release.run(new String[] {queueKey(channel)}, token, alivePrefix());
+            } catch (RuntimeException e) {
+                LOG.warning("Could not release the lease of channel " + channel + "; it lapses in " + ttl
+                        + ": " + e.getMessage());
             } finally {
                 held = false;
                 mine.complete(null);

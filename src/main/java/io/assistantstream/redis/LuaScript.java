@@ -21,12 +21,20 @@ public final class LuaScript {
 
     /** Runs the script; it must return an integer. */
     public long run(String[] keys, String... args) {
-        Long result;
-        try {
-            result = redis.evalsha(sha, ScriptOutputType.INTEGER, keys, args);
-        } catch (RedisNoScriptException e) {
-            result = redis.eval(source, ScriptOutputType.INTEGER, keys, args);
-        }
+        Long result = eval(ScriptOutputType.INTEGER, keys, args);
         return result;
+    }
+
+    /** Runs the script; it must return a string or false (null here). */
+    public String text(String[] keys, String... args) {
+        return eval(ScriptOutputType.VALUE, keys, args);
+    }
+
+    private <T> T eval(ScriptOutputType type, String[] keys, String... args) {
+        try {
+            return redis.evalsha(sha, type, keys, args);
+        } catch (RedisNoScriptException e) {
+            return redis.eval(source, type, keys, args);
+        }
     }
 }

@@ -7,12 +7,16 @@ import java.util.Optional;
  * Every access slides the mapping's expiry.
  */
 public interface ConversationStore {
-    /** The conversation mapped to {@code channel}, if any; refreshes its expiry. */
-    Optional<String> conversation(String channel);
+    /**
+     * Counts one more message on {@code channel}'s conversation (message count, last message time,
+     * expiry, index) and returns the conversation's id; empty, counting nothing, when the channel has
+     * no conversation.
+     */
+    Optional<String> recordMessage(String channel);
 
-    /** Maps {@code channel} to a new conversation, replacing any earlier mapping. */
+    /**
+     * Maps {@code channel} to a new conversation, replacing any earlier mapping, with the message
+     * that needed it counted.
+     */
     void map(String channel, String conversationId, String backend);
-
-    /** Counts one more message on {@code channel}: message count, last message time, expiry and index. */
-    void recordMessage(String channel);
 }

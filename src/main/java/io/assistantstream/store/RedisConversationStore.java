@@ -5,7 +5,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 
-import io.lettuce.core.GetExArgs;
 import io.lettuce.core.api.sync.RedisCommands;
 
 import io.assistantstream.redis.LuaScript;
@@ -22,18 +21,20 @@ public final class RedisConversationStore implements ConversationStore {
             redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4])
             redis.call('DEL', KEYS[2])
             redis.call('HSET', KEYS[2], 'thread_id', ARGV[1], 'backend', ARGV[2], 'created_at', ARGV[3],
-                       'last_message_at', ARGV[3], 'message_count', 0)
+                       'last_message_at', ARGV[3], 'message_count', 1)
             redis.call('EXPIRE', KEYS[2], ARGV[4])
             redis.call('ZADD', KEYS[3], ARGV[3], ARGV[5])
             return 1
             """;
     private static final String RECORD = """
+            local id = redis.call('GET', KEYS[1])
+            if not id then return false end
             redis.call('HINCRBY', KEYS[2], 'message_count', 1)
             redis.call('HSET', KEYS[2], 'last_message_at', ARGV[1])
             redis.call('EXPIRE', KEYS[2], ARGV[2])
             redis.call('EXPIRE', KEYS[1], ARGV[2])
             redis.call('ZADD', KEYS[3], ARGV[1], ARGV[3])
-            return 1
+            return id
             """;
 
     private final RedisCommands<String, String> redis;
@@ -53,20 +54,14 @@ public final class RedisConversationStore implements ConversationStore {
     }
 
     @Override
-    public Optional<String> conversation(String channel) {
-        return Optional.ofNullable(redis.getex(threadKey(channel), GetExArgs.Builder.ex(expiry)));
-    }
-
-    @Override
     public void map(String channel, String conversationId, String backend) {
         map.run(keys(channel),
                 conversationId, backend, now(), Long.toString(expiry.toSeconds()), channel);
     }
 
     @Override
-    public void recordMessage(String channel) {
-        record.run(keys(channel),
-                now(), Long.toString(expiry.toSeconds()), channel);
+    public Optional<String> recordMessage(String channel) {
+        return Optional.ofNullable(record.text(keys(channel), now(), Long.toString(expiry.toSeconds()), channel));
     }
 
     private String[] keys(String channel) {

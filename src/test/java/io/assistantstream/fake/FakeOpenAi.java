@@ -38,7 +38,8 @@ import java.util.stream.Collectors;
  * {@code !quota} always 429 insufficient_quota; {@code !cut=N} close the socket once N deltas were sent, on the
  * first attempt that streams only (attempt K+1 with {@code !fail}); {@code !cutalways=N} on every attempt;
  * {@code !failed}, {@code !incomplete}, {@code !errorevent} end early (the latter two after half the deltas);
- * {@code !done} appends {@code data: [DONE]}; {@code !tool=CITY} / {@code !tools=A,B} stream get_weather calls.
+ * {@code !done} appends {@code data: [DONE]}; {@code !stamp} makes each text delta the time it is written
+ * ({@code "<epoch microseconds> "}), so a client can measure relay latency; {@code !tool=CITY} / {@code !tools=A,B} stream get_weather calls.
  * An {@code input} array of {@code function_call_output} items answers {@code "Tool said: "} + outputs joined
  * by {@code " | "} in call order. Attempts are counted per conversation and exact {@code input} (the string, or
  * the JSON text of an array), counting only requests that passed the key, conversation and lock checks. The
@@ -61,6 +62,7 @@ public final class FakeOpenAi implements AutoCloseable {
     private final ServerSocket server;
     private final JsonNode weatherFixture;
     private final List<RecordedRequest> requests = new ArrayList<>();
+    private final boolean recording;
     private final Map<String, Conversation> conversations = new ConcurrentHashMap<>();
     private final Set<String> forgotten = ConcurrentHashMap.newKeySet();
     private final Conversation stateless = new Conversation(null, null);
@@ -97,19 +99,29 @@ public final class FakeOpenAi implements AutoCloseable {
         }
     }
 
-    private FakeOpenAi(ServerSocket server, JsonNode weatherFixture) {
+    private FakeOpenAi(ServerSocket server, JsonNode weatherFixture, boolean recording) {
         this.server = server;
         this.weatherFixture = weatherFixture;
+        this.recording = recording;
     }
 
     /** Binds 127.0.0.1 on a free port and starts accepting connections. */
     public static FakeOpenAi start() {
+        return start(0, true);
+    }
+
+    /**
+     * Binds 127.0.0.1 on {@code port} (0: any free one).
+     *
+     * @param recording keep every request for {@link #requests()}; a benchmark turns it off
+     */
+    public static FakeOpenAi start(int port, boolean recording) {
         try (InputStream fixture = FakeOpenAi.class.getResourceAsStream("/fixtures/openweather-current-zocca.json")) {
             if (fixture == null) {
                 throw new IllegalStateException("missing /fixtures/openweather-current-zocca.json");
             }
-            FakeOpenAi fake = new FakeOpenAi(new ServerSocket(0, 128, InetAddress.getByName("127.0.0.1")),
-                    JSON.readTree(fixture));
+            FakeOpenAi fake = new FakeOpenAi(new ServerSocket(port, 4096, InetAddress.getByName("127.0.0.1")),
+                    JSON.readTree(fixture), recording);
             Thread.ofVirtual().name("fake-openai-accept").start(fake::acceptLoop);
             return fake;
         } catch (IOException e) {
@@ -130,6 +142,17 @@ public final class FakeOpenAi implements AutoCloseable {
     /** The bound port. */
     public int port() {
         return server.getLocalPort();
+    }
+
+    /**
+     * Runs the fake in a process of its own (for the benchmark): {@code FakeOpenAi [PORT]}; prints
+     * {@code listening PORT} once it accepts connections and runs until killed. Requests are not recorded.
+     */
+    public static void main(String[] args) throws InterruptedException {
+        FakeOpenAi fake = start(args.length > 0 ? Integer.parseInt(args[0]) : 0, false);
+        System.out.println("listening " + fake.port());
+        System.out.flush();
+        Thread.currentThread().join();
     }
 
     /** All requests so far, in arrival order (a copy). */
@@ -207,8 +230,10 @@ public final class FakeOpenAi implements AutoCloseable {
     private void serve(Socket socket) {
         try (HttpConnection http = new HttpConnection(socket)) {
             for (RecordedRequest request; !closed && (request = http.read()) != null; ) {
-                synchronized (requests) {
-                    requests.add(request);
+                if (recording) {
+                    synchronized (requests) {
+                        requests.add(request);
+                    }
                 }
                 route(http, request);
                 if ("close".equalsIgnoreCase(request.headers().get("connection"))) {

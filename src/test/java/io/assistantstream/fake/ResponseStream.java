@@ -55,12 +55,12 @@ final class ResponseStream {
         List<String> sent = incomplete || script.has("errorevent") ? all.subList(0, (all.size() + 1) / 2) : all;
         emit("response.output_item.added", e -> e.put("output_index", 0).set("item", message(id, "in_progress", null)));
         emit("response.content_part.added", e -> textIds(e, id).set("part", part("")));
-        stream("response.output_text.delta", sent, e -> textIds(e, id).putArray("logprobs"));
+        List<String> written = stream("response.output_text.delta", sent, e -> textIds(e, id).putArray("logprobs"));
         if (script.has("errorevent")) {
             finish("error", e -> e.put("code", "server_error").put("message", "Something went wrong").putNull("param"));
             return;
         }
-        String text = String.join("", sent);
+        String text = String.join("", written);
         emit("response.output_text.done", e -> textIds(e, id).put("text", text).putArray("logprobs"));
         emit("response.content_part.done", e -> textIds(e, id).set("part", part(text)));
         ObjectNode item = message(id, incomplete ? "incomplete" : "completed", text);
@@ -114,10 +114,15 @@ final class ResponseStream {
         return false;
     }
 
-    private void stream(String type, List<String> pieces, Consumer<ObjectNode> ids)
+    /** Streams the pieces as delta events; returns what was written (stamped pieces differ from the input). */
+    private List<String> stream(String type, List<String> pieces, Consumer<ObjectNode> ids)
             throws IOException, InterruptedException {
-        for (String piece : pieces) {
+        boolean stamp = script.has("stamp") && type.equals("response.output_text.delta");
+        List<String> written = new ArrayList<>();
+        for (String planned : pieces) {
             Thread.sleep(script.number("delay"));
+            String piece = stamp ? epochMicros() + " " : planned;
+            written.add(piece);
             emit(type, e -> {
                 ids.accept(e);
                 e.put("delta", piece);
@@ -127,6 +132,12 @@ final class ResponseStream {
             }
             cutIfDue();
         }
+        return written;
+    }
+
+    private static long epochMicros() {
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
     }
 
     private void cutIfDue() throws IOException {

@@ -129,28 +129,40 @@ public final class ResponsesBackend implements AssistantBackend {
             this.sink = sink;
         }
 
+        /**
+         * Handles one event. The {@code event:} line names it, so only the events whose content
+         * matters are parsed; the large response snapshots of {@code response.created},
+         * {@code response.in_progress} and {@code response.completed} never are. A stream without
+         * {@code event:} lines (data only) is parsed to find each event's type.
+         */
         boolean onEvent(SseEvent event) throws AnswerFailedException {
-            JsonNode data = OpenAiClient.json(event);
-            String type = data.path("type").asText(event.event() == null ? "" : event.event());
+            JsonNode data = event.event() == null ? OpenAiClient.json(event) : null;
+            String type = data == null ? event.event() : data.path("type").asText("");
             switch (type) {
                 case "response.created" -> calls.clear(); // a retried attempt starts afresh
-                case "response.output_text.delta" -> sink.text(data.path("delta").asText(""));
-                case "response.output_item.done" -> collectCall(data.path("item"));
+                case "response.output_text.delta" -> sink.text(parsed(event, data).path("delta").asText(""));
+                case "response.output_item.done" -> collectCall(parsed(event, data).path("item"));
                 case "response.completed" -> {
                     return false;
                 }
-                case "response.failed" -> throw failed(data.path("response"));
+                case "response.failed" -> throw failed(parsed(event, data).path("response"));
                 case "response.incomplete" -> throw new AnswerFailedException("The answer was cut short",
-                        "OpenAI response incomplete: " + data.path("response").path("incomplete_details")
-                                .path("reason").asText("unknown reason"));
-                case "error" -> throw new AnswerFailedException("The assistant failed to answer",
-                        "OpenAI stream error: " + data.path("message").asText("unknown")
-                                + codeOf(data));
+                        "OpenAI response incomplete: " + parsed(event, data).path("response")
+                                .path("incomplete_details").path("reason").asText("unknown reason"));
+                case "error" -> {
+                    JsonNode error = parsed(event, data);
+                    throw new AnswerFailedException("The assistant failed to answer",
+                            "OpenAI stream error: " + error.path("message").asText("unknown") + codeOf(error));
+                }
                 default -> {
                     // the protocol adds event kinds over time; the ones not needed here are ignored
                 }
             }
             return true;
+        }
+
+        private static JsonNode parsed(SseEvent event, JsonNode data) throws AnswerFailedException {
+            return data != null ? data : OpenAiClient.json(event);
         }
 
         private void collectCall(JsonNode item) {

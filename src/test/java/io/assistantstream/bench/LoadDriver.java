@@ -1,0 +1,367 @@
+package io.assistantstream.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import io.lettuce.core.KeyScanArgs;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.ScanIterator;
+import io.lettuce.core.api.StatefulRedisConnection;
+
+/**
+ * The benchmark: starts the built service and a fake OpenAI as processes of their own, drives them
+ * through RabbitMQ and WebSocket subscribers on loopback, and reports relay latency, capacity,
+ * throughput and start-up, with every process's CPU share in each window so a figure can be read
+ * beside what limited it. {@code LoadDriver [relay] [capacity] [throughput] [startup] [--quick] [--out DIR]}.
+ */
+public final class LoadDriver {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final Pattern SERVICE_READY = Pattern.compile("assistant-stream ready on port (\\d+)");
+
+    private final boolean quick;
+    private final String id = UUID.randomUUID().toString().substring(0, 8);
+    private final Map<String, Object> results = new LinkedHashMap<>();
+    private Launched fake;
+    private int fakePort;
+    private Connection amqp;
+    private Channel publisher;
+
+    private LoadDriver(boolean quick) {
+        this.quick = quick;
+    }
+
+    public static void main(String[] args) throws Exception {
+        List<String> scenarios = new ArrayList<>();
+        boolean quick = false;
+        Path out = Path.of("bench/results");
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--quick" -> quick = true;
+                case "--out" -> out = Path.of(args[++i]);
+                default -> scenarios.add(args[i]);
+            }
+        }
+        if (scenarios.isEmpty()) {
+            scenarios = List.of("relay", "capacity", "throughput", "startup");
+        }
+        LoadDriver driver = new LoadDriver(quick);
+        try {
+            driver.run(scenarios, out);
+        } finally {
+            driver.cleanUp();
+        }
+        System.exit(0);
+    }
+
+    private void run(List<String> scenarios, Path out) throws Exception {
+        results.put("conditions", conditions());
+        fake = new Launched(List.of(java(), "-cp", System.getProperty("java.class.path"),
+                "io.assistantstream.fake.FakeOpenAi"), Map.of(), Pattern.compile("listening (\\d+)"));
+        fakePort = fake.awaitReady(30);
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setHost("127.0.0.1");
+        amqp = factory.newConnection("bench-driver");
+        publisher = amqp.createChannel();
+        for (String scenario : scenarios) {
+            System.out.println("== " + scenario + (quick ? " (quick)" : ""));
+            switch (scenario) {
+                case "relay" -> results.put("relay", relay());
+                case "capacity" -> results.put("capacity", capacity());
+                case "throughput" -> results.put("throughput", throughput());
+                case "startup" -> results.put("startup", startup());
+                default -> throw new IllegalArgumentException("unknown scenario " + scenario
+                        + " (relay, capacity, throughput, startup)");
+            }
+        }
+        Report.write(results, out, JSON);
+    }
+
+    /** 1, 100 and 1,000 concurrent answers of ~100 tokens at 20 tokens/s, batching off. */
+    private List<Map<String, Object>> relay() throws Exception {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        int[] steps = quick ? new int[] {1, 10} : new int[] {1, 100, 1000};
+        try (Launched service = startService(Map.of("WORKER_CONCURRENCY", "20000"))) {
+            int port = service.awaitReady(60);
+            warmUp(port);
+            for (int answers : steps) {
+                rows.add(answers(service, port, answers, quick ? 20 : 100, 50, "relay"));
+            }
+        }
+        return rows;
+    }
+
+    /** Runs short answers until the service's hot paths are compiled, so steps measure steady state. */
+    private void warmUp(int port) throws Exception {
+        int rounds = quick ? 50 : 2_000;
+        List<String> channels = channels("warm", 50);
+        try (Subscribers subscribers = new Subscribers(port, channels)) {
+            subscribers.expect(rounds);
+            for (int i = 0; i < rounds; i++) {
+                publish(channels.get(i % channels.size()), "warm-" + i, "!words=20 !stamp", subscribers);
+            }
+            if (!subscribers.await(120)) {
+                throw new IllegalStateException("the warm-up did not finish");
+            }
+        }
+    }
+
+    /** Live answers stepped up at 5 tokens/s until p99 relay latency passes 250 ms or answers fail. */
+    private Map<String, Object> capacity() throws Exception {
+        int[] steps = quick ? new int[] {20} : new int[] {500, 1000, 2000, 4000, 6000, 8000, 10000};
+        List<Map<String, Object>> rows = new ArrayList<>();
+        Map<String, Object> held = null;
+        try (Launched service = startService(Map.of("WORKER_CONCURRENCY", "20000"))) {
+            int port = service.awaitReady(60);
+            warmUp(port);
+            for (int answers : steps) {
+                Map<String, Object> row = answers(service, port, answers, quick ? 10 : 40, 200, "capacity");
+                rows.add(row);
+                boolean ok = (double) row.get("p99_ms") <= 250 && (int) row.get("errors") == 0
+                        && (boolean) row.get("all_live_at_once") && (boolean) row.get("all_completed");
+                row.put("held", ok);
+                if (!ok) {
+                    break;
+                }
+                held = row;
+            }
+        }
+        Map<String, Object> capacity = new LinkedHashMap<>();
+        capacity.put("steps", rows);
+        capacity.put("largest_held", held == null ? 0 : held.get("answers"));
+        return capacity;
+    }
+
+    /** Runs {@code answers} concurrent answers, one per channel, and measures them. */
+    private Map<String, Object> answers(Launched service, int port, int answers, int tokens, int delayMs, String tag)
+            throws Exception {
+        List<String> channels = channels(tag + answers, answers);
+        try (Subscribers subscribers = new Subscribers(port, channels)) {
+            subscribers.expect(answers);
+            MemorySampler memory = new MemorySampler(service.pid(), subscribers.live, answers);
+            ProcessStats.Window window = window(service);
+            for (int i = 0; i < answers; i++) {
+                publish(channels.get(i), tag + "-" + i, "!words=" + tokens + " !delay=" + delayMs + " !stamp",
+                        subscribers);
+            }
+            boolean completed = subscribers.await(60L + (long) tokens * delayMs / 1000 + answers / 50);
+            double seconds = window.seconds();
+            long frames = subscribers.frames.get();
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("answers", answers);
+            row.put("tokens_per_answer", tokens);
+            row.put("tokens_per_second", 1000 / delayMs);
+            row.put("p50_ms", subscribers.relay.percentileMillis(50));
+            row.put("p99_ms", subscribers.relay.percentileMillis(99));
+            row.put("max_ms", subscribers.relay.percentileMillis(100));
+            row.put("frames", frames);
+            row.put("frames_per_second", Math.round(frames / seconds));
+            row.put("service_cpu_us_per_frame", frames == 0 ? 0 : window.cpuMicros("service") / frames);
+            row.put("errors", subscribers.errors.get());
+            row.put("all_completed", completed);
+            row.put("all_live_at_once", subscribers.peakLive.get() >= answers);
+            row.put("peak_live", subscribers.peakLive.get());
+            row.put("cpu_share", window.shares());
+            memory.stop(row);
+            System.out.println("   " + row);
+            return row;
+        }
+    }
+
+    /** Short answers over 200 channels, each channel kept two messages deep, for a fixed time. */
+    private Map<String, Object> throughput() throws Exception {
+        int channelCount = 200;
+        long seconds = quick ? 3 : 20;
+        try (Launched service = startService(Map.of("WORKER_CONCURRENCY", "1000"))) {
+            int port = service.awaitReady(60);
+            warmUp(port);
+            List<String> channels = channels("tp", channelCount);
+            try (Subscribers subscribers = new Subscribers(port, channels)) {
+                AtomicInteger next = new AtomicInteger();
+                AtomicInteger completed = new AtomicInteger();
+                long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+                subscribers.expect(Integer.MAX_VALUE);
+                subscribers.onCompleted(() -> {
+                    completed.incrementAndGet();
+                    if (System.nanoTime() < deadline) {
+                        int n = next.getAndIncrement();
+                        publishQuietly(channels.get(n % channelCount), "tp-" + n, "short answer", subscribers);
+                    }
+                });
+                ProcessStats.Window window = window(service);
+                for (int i = 0; i < channelCount * 2; i++) {
+                    int n = next.getAndIncrement();
+                    publish(channels.get(n % channelCount), "tp-" + n, "short answer", subscribers);
+                }
+                Thread.sleep(seconds * 1000);
+                int done = completed.get();
+                double elapsed = window.seconds();
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("channels", channelCount);
+                row.put("seconds", Math.round(elapsed * 10) / 10.0);
+                row.put("completed", done);
+                row.put("completed_per_second", Math.round(done / elapsed));
+                row.put("p50_publish_to_completed_ms", subscribers.endToEnd.percentileMillis(50));
+                row.put("p99_publish_to_completed_ms", subscribers.endToEnd.percentileMillis(99));
+                row.put("errors", subscribers.errors.get());
+                row.put("service_cpu_us_per_answer", done == 0 ? 0 : window.cpuMicros("service") / done);
+                row.put("cpu_share", window.shares());
+                row.put("peak_rss_mib", ProcessStats.statusKb(service.pid(), "VmHWM") / 1024);
+                subscribers.onCompleted(() -> { });
+                Thread.sleep(500); // let the messages still in flight finish before the service stops
+                System.out.println("   " + row);
+                return row;
+            }
+        }
+    }
+
+    /** Launch → ready (consuming, /ws served), median of 5 (1 in quick mode). */
+    private Map<String, Object> startup() throws Exception {
+        int runs = quick ? 1 : 5;
+        List<Long> millis = new ArrayList<>();
+        for (int i = 0; i < runs; i++) {
+            try (Launched service = startService(Map.of())) {
+                service.awaitReady(60);
+                millis.add((System.nanoTime() - service.startedNanos) / 1_000_000);
+            }
+        }
+        List<Long> sorted = millis.stream().sorted().toList();
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("runs_ms", millis);
+        row.put("median_ms", sorted.get(sorted.size() / 2));
+        System.out.println("   " + row);
+        return row;
+    }
+
+    private Launched startService(Map<String, String> extra) throws IOException {
+        Map<String, String> env = new HashMap<>();
+        env.put("OPENAI_API_KEY", "sk-test-fake");
+        env.put("OPENAI_BASE_URL", "http://127.0.0.1:" + fakePort + "/v1");
+        env.put("QUEUE_NAME", "bench_" + id + "_queue");
+        env.put("EXCHANGE_NAME", "bench_" + id + "_exchange");
+        env.put("ROUTING_KEY", "bench_" + id + "_key");
+        env.put("REDIS_PREFIX", "bench:" + id + ":");
+        env.put("REDIS_URL", "redis://127.0.0.1:6379/0");
+        env.put("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/");
+        env.put("SERVER_PORT", "0");
+        env.put("STREAM_BATCH_CHARS", "0");
+        env.put("STREAM_BATCH_MS", "0");
+        env.put("WEBSOCKET_SEND_QUEUE", "100000");
+        env.put("WEBSOCKET_MAX_SUBSCRIPTIONS", "100000");
+        env.putAll(extra);
+        String javaOptions = System.getenv().getOrDefault("BENCH_SERVICE_JAVA_OPTS", "-Xmx512m");
+        List<String> command = new ArrayList<>(List.of(java()));
+        command.addAll(List.of(javaOptions.split("\\s+")));
+        command.addAll(List.of("-jar", "target/assistant-stream.jar"));
+        return new Launched(command, env, SERVICE_READY);
+    }
+
+    private void publish(String channel, String messageId, String message, Subscribers subscribers) throws IOException {
+        subscribers.published(messageId);
+        byte[] body = ("{\"channel\":\"" + channel + "\",\"message_id\":\"" + messageId + "\",\"message\":\""
+                + message + "\"}").getBytes(StandardCharsets.UTF_8);
+        synchronized (publisher) {
+            publisher.basicPublish("bench_" + id + "_exchange", "bench_" + id + "_key", null, body);
+        }
+    }
+
+    private void publishQuietly(String channel, String messageId, String message, Subscribers subscribers) {
+        try {
+            publish(channel, messageId, message, subscribers);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static List<String> channels(String tag, int count) {
+        List<String> channels = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            channels.add(tag + "-" + i);
+        }
+        return channels;
+    }
+
+    private ProcessStats.Window window(Launched service) {
+        Map<String, Long> pids = new LinkedHashMap<>();
+        pids.put("service", service.pid());
+        pids.put("fake_openai", fake.pid());
+        ProcessStats.find("redis-server", ":6379").ifPresent(pid -> pids.put("redis", pid));
+        ProcessStats.find("beam.smp", "rabbit").ifPresent(pid -> pids.put("rabbitmq", pid));
+        pids.put("driver", ProcessHandle.current().pid());
+        return new ProcessStats.Window(pids);
+    }
+
+    private static Map<String, Object> conditions() throws IOException {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("date", Instant.now().toString());
+        c.put("cores", Runtime.getRuntime().availableProcessors());
+        c.put("cpu", Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                .findFirst().map(l -> l.substring(l.indexOf(':') + 2)).orElse("unknown"));
+        c.put("memory_gib", Math.round(Files.readAllLines(Path.of("/proc/meminfo")).stream()
+                .filter(l -> l.startsWith("MemTotal")).mapToLong(l -> Long.parseLong(l.replaceAll("[^0-9]", "")))
+                .findFirst().orElse(0) / 1024.0 / 1024.0));
+        c.put("load_average_at_start", Files.readString(Path.of("/proc/loadavg")).strip());
+        c.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+        c.put("service_java_options", System.getenv().getOrDefault("BENCH_SERVICE_JAVA_OPTS", "-Xmx512m"));
+        c.put("note", "everything on one machine over loopback: service, fake OpenAI, Redis, RabbitMQ and this driver "
+                + "share the cores; compare figures only within one run");
+        return c;
+    }
+
+    /** Deletes the benchmark's queues, exchanges and Redis keys, and stops the fake. */
+    private void cleanUp() {
+        try {
+            if (publisher != null) {
+                publisher.queueDelete("bench_" + id + "_queue");
+                publisher.queueDelete("bench_" + id + "_queue_failed");
+                publisher.exchangeDelete("bench_" + id + "_exchange");
+                publisher.exchangeDelete("bench_" + id + "_exchange_dlx");
+                amqp.close();
+            }
+        } catch (IOException | RuntimeException e) {
+            System.err.println("could not delete the benchmark's RabbitMQ objects: " + e);
+        }
+        RedisClient redis = RedisClient.create("redis://127.0.0.1:6379/0");
+        try (StatefulRedisConnection<String, String> connection = redis.connect()) {
+            ScanIterator<String> keys = ScanIterator.scan(connection.sync(),
+                    KeyScanArgs.Builder.matches("bench:" + id + ":*").limit(1000));
+            while (keys.hasNext()) {
+                connection.sync().unlink(keys.next());
+            }
+        } finally {
+            redis.shutdown();
+        }
+        if (fake != null) {
+            try {
+                fake.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    static String format(double value) {
+        return String.format(Locale.ROOT, "%.2f", value);
+    }
+}

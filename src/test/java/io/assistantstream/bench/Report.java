@@ -1,0 +1,151 @@
+package io.assistantstream.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/** Writes the results as JSON, as a Markdown table and as an SVG chart of relay latency against concurrency. */
+final class Report {
+    private Report() {
+    }
+
+    @SuppressWarnings("unchecked")
+    static void write(Map<String, Object> results, Path dir, ObjectMapper json) throws IOException {
+        Files.createDirectories(dir);
+        json.writeValue(dir.resolve("latest.json").toFile(), results);
+        StringBuilder md = new StringBuilder("# Benchmark results\n\n");
+        Map<String, Object> conditions = (Map<String, Object>) results.get("conditions");
+        conditions.forEach((k, v) -> md.append("- ").append(k).append(": ").append(v).append('\n'));
+        List<Map<String, Object>> latencyRows = new ArrayList<>();
+        if (results.get("relay") instanceof List<?> relay) {
+            md.append("\n## Relay latency (batching off)\n\n");
+            table(md, (List<Map<String, Object>>) relay, List.of("answers", "tokens_per_second", "p50_ms", "p99_ms",
+                    "max_ms", "frames_per_second", "service_cpu_us_per_frame", "peak_rss_mib", "heap_used_mib", "errors"));
+            latencyRows.addAll((List<Map<String, Object>>) relay);
+        }
+        if (results.get("capacity") instanceof Map<?, ?> capacity) {
+            md.append("\n## Capacity (5 tokens/s; held = p99 ≤ 250 ms, no errors, all live at once)\n\n");
+            List<Map<String, Object>> steps = (List<Map<String, Object>>) capacity.get("steps");
+            table(md, steps, List.of("answers", "held", "p50_ms", "p99_ms", "max_ms", "peak_live",
+                    "frames_per_second", "service_cpu_us_per_frame", "peak_rss_mib", "heap_used_mib", "errors"));
+            md.append("\nLargest step held: **").append(capacity.get("largest_held")).append("** live answers\n");
+            latencyRows.addAll(steps);
+        }
+        if (results.get("throughput") instanceof Map<?, ?> throughput) {
+            md.append("\n## Throughput (short answers, 200 channels)\n\n");
+            table(md, List.of((Map<String, Object>) throughput), List.of("completed_per_second",
+                    "p50_publish_to_completed_ms", "p99_publish_to_completed_ms", "service_cpu_us_per_answer",
+                    "completed", "errors"));
+        }
+        if (results.get("startup") instanceof Map<?, ?> startup) {
+            md.append("\n## Start-up (launch → ready)\n\nmedian ").append(startup.get("median_ms"))
+                    .append(" ms, runs ").append(startup.get("runs_ms")).append('\n');
+        }
+        Files.writeString(dir.resolve("latest.md"), md.toString());
+        Files.writeString(dir.resolve("relay-latency.svg"), chart(latencyRows));
+        System.out.println();
+        System.out.println(md);
+        System.out.println("written: " + dir.resolve("latest.json") + ", latest.md, relay-latency.svg");
+    }
+
+    /** A Markdown table of {@code columns}, plus each window's CPU shares and what limited it. */
+    @SuppressWarnings("unchecked")
+    private static void table(StringBuilder md, List<Map<String, Object>> rows, List<String> columns) {
+        md.append('|');
+        columns.forEach(c -> md.append(' ').append(c).append(" |"));
+        md.append(" CPU share (cores) | limited by |\n|");
+        md.append(" --- |".repeat(columns.size() + 2)).append('\n');
+        for (Map<String, Object> row : rows) {
+            md.append('|');
+            columns.forEach(c -> md.append(' ').append(row.get(c)).append(" |"));
+            Map<String, Double> shares = (Map<String, Double>) row.get("cpu_share");
+            md.append(' ').append(shares).append(" | ").append(limiter(shares)).append(" |\n");
+        }
+    }
+
+    /**
+     * What bounded a window: a process other than the service using most of a core, or all cores
+     * busy (then the service competes with everything else on this machine).
+     */
+    static String limiter(Map<String, Double> shares) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        double total = shares.values().stream().mapToDouble(Double::doubleValue).sum();
+        List<String> busy = new ArrayList<>();
+        shares.forEach((name, share) -> {
+            if (!name.equals("service") && share >= 0.8) {
+                busy.add(name + " (" + share + ")");
+            }
+        });
+        if (!busy.isEmpty()) {
+            return String.join(", ", busy);
+        }
+        if (total >= cores * 0.9) {
+            return "all " + cores + " cores busy (" + String.format(Locale.ROOT, "%.2f", total) + ")";
+        }
+        return shares.getOrDefault("service", 0.0) >= 0.8 ? "service" : "none (idle capacity left)";
+    }
+
+    /** p50 and p99 relay latency against live answers, both axes logarithmic. */
+    private static String chart(List<Map<String, Object>> rows) {
+        int width = 640;
+        int height = 400;
+        int left = 70;
+        int bottom = 50;
+        double minX = 1;
+        double maxX = 10_000;
+        double minY = 0.1;
+        double maxY = 10_000;
+        StringBuilder svg = new StringBuilder();
+        svg.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(width).append("\" height=\"")
+                .append(height).append("\" font-family=\"sans-serif\" font-size=\"12\">\n")
+                .append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n")
+                .append("<text x=\"").append(width / 2).append("\" y=\"20\" text-anchor=\"middle\">")
+                .append("Relay latency vs live answers (log-log)</text>\n");
+        for (double x = minX; x <= maxX; x *= 10) {
+            double px = left + Math.log10(x / minX) / Math.log10(maxX / minX) * (width - left - 20);
+            svg.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"30\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ddd\"/>"
+                    + "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%d</text>\n", px, px, height - bottom, px,
+                    height - bottom + 16, (long) x));
+        }
+        for (double y = minY; y <= maxY; y *= 10) {
+            double py = yPixel(y, minY, maxY, height, bottom);
+            svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>"
+                    + "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s ms</text>\n", left, py, width - 20, py,
+                    left - 6, py + 4, y < 1 ? "0.1" : Long.toString((long) y)));
+        }
+        svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">live answers</text>\n",
+                width / 2, height - 12));
+        String[][] series = {{"20", "p99_ms", "#c0392b"}, {"20", "p50_ms", "#e67e22"},
+                {"5", "p99_ms", "#2c3e50"}, {"5", "p50_ms", "#2980b9"}};
+        int legend = 0;
+        for (String[] s : series) {
+            StringBuilder points = new StringBuilder();
+            for (Map<String, Object> row : rows) {
+                if (String.valueOf(row.get("tokens_per_second")).equals(s[0]) && row.get(s[1]) instanceof Double v
+                        && !v.isNaN()) {
+                    double px = left + Math.log10(((Number) row.get("answers")).doubleValue() / minX)
+                            / Math.log10(maxX / minX) * (width - left - 20);
+                    double py = yPixel(Math.max(minY, v), minY, maxY, height, bottom);
+                    points.append(String.format(Locale.ROOT, "%.1f,%.1f ", px, py));
+                    svg.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n",
+                            px, py, s[2]));
+                }
+            }
+            svg.append("<polyline fill=\"none\" stroke=\"").append(s[2]).append("\" points=\"").append(points)
+                    .append("\"/>\n");
+            svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"%s\">%s at %s tokens/s</text>\n",
+                    left + 10, 45 + 16 * legend++, s[2], s[1].replace("_ms", ""), s[0]));
+        }
+        return svg.append("</svg>\n").toString();
+    }
+
+    private static double yPixel(double y, double minY, double maxY, int height, int bottom) {
+        return height - bottom - Math.log10(y / minY) / Math.log10(maxY / minY) * (height - bottom - 30);
+    }
+}
