@@ -67,8 +67,8 @@ public final class AssistantStream implements AutoCloseable {
         StatefulRedisConnection<String, String> commands = redis.connect();
         String prefix = settings.redis().prefix();
         hub = new SubscriberHub(redis.connectPubSub(), prefix);
-        RedisFramePublisher publisher = new RedisFramePublisher(commands.sync(), prefix, settings.redis().threadExpiry());
-        lease = new ChannelLease(commands.sync(), prefix, settings.redis().channelLease(), LEASE_POLL);
+        RedisFramePublisher publisher = new RedisFramePublisher(commands, prefix, settings.redis().threadExpiry());
+        lease = new ChannelLease(commands, prefix, settings.redis().channelLease(), LEASE_POLL);
 
         WebClient http = WebClient.builder()
                 .connectTimeout(settings.openAi().connectTimeout())
@@ -79,7 +79,7 @@ public final class AssistantStream implements AutoCloseable {
         ResponsesBackend backend = new ResponsesBackend(new OpenAiClient(http, settings.openAi(), watchdog), tools,
                 settings.openAi().model(), settings.openAi().instructions());
         Responder responder = new Responder(
-                new RedisConversationStore(commands.sync(), prefix, settings.redis().threadExpiry(), Clock.systemUTC()),
+                new RedisConversationStore(commands, prefix, settings.redis().threadExpiry(), Clock.systemUTC()),
                 backend, publisher, settings.stream(), settings.openAi().answerTimeout(), Clock.systemUTC());
 
         Settings.Stream stream = settings.stream();

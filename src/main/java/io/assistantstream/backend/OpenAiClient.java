@@ -13,7 +13,10 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
 import java.util.logging.Logger;
 
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.helidon.common.buffers.DataReader;
@@ -276,13 +279,41 @@ public final class OpenAiClient {
         return cause.getClass().getSimpleName() + (message == null ? "" : ": " + message);
     }
 
+    /**
+     * One top-level string field of an event's JSON, read with the streaming parser and without
+     * building a tree: text deltas are most of the events of an answer. Empty when absent.
+     */
+    public static String stringField(SseEvent event, String name) throws AnswerFailedException {
+        try (JsonParser parser = JSON.getFactory().createParser(event.data())) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                throw new JsonParseException(parser, "not a JSON object");
+            }
+            for (JsonToken token = parser.nextToken(); token == JsonToken.FIELD_NAME; token = parser.nextToken()) {
+                boolean wanted = name.equals(parser.currentName());
+                JsonToken value = parser.nextToken();
+                if (wanted && value == JsonToken.VALUE_STRING) {
+                    return parser.getText();
+                }
+                parser.skipChildren();
+            }
+            return "";
+        } catch (IOException e) {
+            throw malformed(event, e);
+        }
+    }
+
     /** Parses one event's JSON; a malformed line fails the answer with a clear reason. */
     public static JsonNode json(SseEvent event) throws AnswerFailedException {
         try {
             return JSON.readTree(event.data());
         } catch (JsonProcessingException e) {
-            throw new AnswerFailedException("The assistant sent a malformed answer",
-                    "OpenAI sent an event that is not JSON (" + event.event() + "): " + e.getOriginalMessage());
+            throw malformed(event, e);
         }
+    }
+
+    private static AnswerFailedException malformed(SseEvent event, IOException e) {
+        String reason = e instanceof JsonProcessingException json ? json.getOriginalMessage() : e.getMessage();
+        return new AnswerFailedException("The assistant sent a malformed answer",
+                "OpenAI sent an event that is not JSON (" + event.event() + "): " + reason);
     }
 }

@@ -2,6 +2,11 @@ package io.assistantstream.frames;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+
+import io.lettuce.core.RedisException;
 
 /**
  * The frames of one answer, in the order design §3 fixes: {@code started}, {@code processing}
@@ -27,7 +32,8 @@ public final class AnswerFrames {
     private int sentLength;
     private long lastSentAt = Long.MIN_VALUE;
     private boolean responding;
-    private boolean finished;
+    private CompletionStage<Long> last = CompletableFuture.completedFuture(0L);
+    private volatile Throwable failed;
 
     public AnswerFrames(FramePublisher publisher, Clock clock, String channel, String messageId,
                         int batchChars, Duration batchInterval) {
@@ -73,24 +79,35 @@ public final class AnswerFrames {
         return sentLength > 0;
     }
 
+    /** Sends {@code completed} and waits until every frame of the answer is out. */
     public void completed() {
         flush(clock.millis());
         send(Status.COMPLETED, text.toString(), null, null);
-        finished = true;
+        awaitSent();
     }
 
+    /** Sends {@code error} and waits until every frame of the answer is out. */
     public void error(String message, String details) {
         send(Status.ERROR, message, null, details);
-        finished = true;
+        awaitSent();
     }
 
-    /** Whether a terminal frame ({@code completed} or {@code error}) went out. */
-    public boolean finished() {
-        return finished;
-    }
-
-    public String textSoFar() {
-        return text.toString();
+    /**
+     * Frames are sent without waiting, so reading the stream never stalls on Redis; the terminal
+     * frame waits for all of them, and the delivery is acknowledged only after that.
+     *
+     * @throws RedisException when a frame could not be published
+     */
+    private void awaitSent() {
+        try {
+            last.toCompletableFuture().join();
+        } catch (CompletionException e) {
+            failed = e.getCause();
+        }
+        if (failed != null) {
+            throw failed instanceof RedisException redis ? redis
+                    : new RedisException("a frame could not be published: " + failed, failed);
+        }
     }
 
     private void flush(long now) {
@@ -104,6 +121,15 @@ public final class AnswerFrames {
     }
 
     private void send(Status status, String message, String delta, String details) {
-        publisher.publish(new Frame(channel, messageId, threadId, status, message, delta, details, clock.millis()));
+        if (failed != null) {
+            awaitSent(); // an earlier frame failed: stop streaming into the void
+        }
+        last = publisher.publish(new Frame(channel, messageId, threadId, status, message, delta, details,
+                clock.millis()));
+        last.whenComplete((seq, error) -> {
+            if (error != null) {
+                failed = error;
+            }
+        });
     }
 }

@@ -1,14 +1,16 @@
 package io.assistantstream.frames;
 
+import java.util.concurrent.CompletionStage;
+
 /**
  * Sends frames to every subscriber of their channel, on any instance. Implementations number the
  * frames of a channel with a strictly increasing {@code seq}.
  */
 public interface FramePublisher {
     /**
-     * Publishes one frame; returns once it is handed to the fan-out (not once clients have it).
+     * Sends one frame without waiting. Frames published from one thread go out in that order.
      *
-     * @return the frame's seq
+     * @return completes with the frame's seq once the fan-out has it (not once clients have it)
      */
-    long publish(Frame frame);
+    CompletionStage<Long> publish(Frame frame);
 }

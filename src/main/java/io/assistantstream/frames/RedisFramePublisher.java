@@ -1,8 +1,9 @@
 package io.assistantstream.frames;
 
 import java.time.Duration;
+import java.util.concurrent.CompletionStage;
 
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.api.StatefulRedisConnection;
 
 import io.assistantstream.redis.LuaScript;
 
@@ -24,7 +25,7 @@ public final class RedisFramePublisher implements FramePublisher {
     private final String expirySeconds;
     private final LuaScript script;
 
-    public RedisFramePublisher(RedisCommands<String, String> redis, String prefix, Duration seqExpiry) {
+    public RedisFramePublisher(StatefulRedisConnection<String, String> redis, String prefix, Duration seqExpiry) {
         this.prefix = prefix;
         this.expirySeconds = Long.toString(seqExpiry.toSeconds());
         this.script = new LuaScript(redis, SCRIPT);
@@ -36,8 +37,8 @@ public final class RedisFramePublisher implements FramePublisher {
     }
 
     @Override
-    public long publish(Frame frame) {
+    public CompletionStage<Long> publish(Frame frame) {
         String[] keys = {prefix + "seq:" + frame.channel()};
-        return script.run(keys, topic(prefix, frame.channel()), frame.jsonAfterSeq(), expirySeconds);
+        return script.start(keys, topic(prefix, frame.channel()), frame.jsonAfterSeq(), expirySeconds);
     }
 }

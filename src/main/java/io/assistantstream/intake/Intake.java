@@ -205,7 +205,7 @@ public final class Intake implements AutoCloseable {
     private void sendError(String channel, String messageId, String message, String details) {
         try {
             publisher.publish(new Frame(channel, messageId, null, Status.ERROR, message, null, details,
-                    System.currentTimeMillis()));
+                    System.currentTimeMillis())).toCompletableFuture().join();
         } catch (RuntimeException e) {
             LOG.warning("Could not send an error frame to channel " + channel + ": " + e.getMessage());
         }

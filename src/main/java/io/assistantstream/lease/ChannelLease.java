@@ -12,6 +12,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
+import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 
 import io.assistantstream.redis.LuaScript;
@@ -65,13 +66,14 @@ public final class ChannelLease implements AutoCloseable {
     private final LuaScript release;
     private final Thread renewer;
 
-    public ChannelLease(RedisCommands<String, String> redis, String prefix, Duration ttl, Duration pollInterval) {
-        this.redis = redis;
+    public ChannelLease(StatefulRedisConnection<String, String> connection, String prefix, Duration ttl,
+                        Duration pollInterval) {
+        this.redis = connection.sync();
         this.prefix = prefix;
         this.ttl = ttl;
         this.pollInterval = pollInterval;
-        this.acquire = new LuaScript(redis, ACQUIRE);
-        this.release = new LuaScript(redis, RELEASE);
+        this.acquire = new LuaScript(connection, ACQUIRE);
+        this.release = new LuaScript(connection, RELEASE);
         this.renewer = Thread.ofVirtual().name("lease-renewer").start(this::renewLoop);
     }
 

@@ -5,7 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.api.StatefulRedisConnection;
 
 import io.assistantstream.redis.LuaScript;
 
@@ -37,20 +37,19 @@ public final class RedisConversationStore implements ConversationStore {
             return id
             """;
 
-    private final RedisCommands<String, String> redis;
     private final String prefix;
     private final Duration expiry;
     private final Clock clock;
     private final LuaScript map;
     private final LuaScript record;
 
-    public RedisConversationStore(RedisCommands<String, String> redis, String prefix, Duration expiry, Clock clock) {
-        this.redis = redis;
+    public RedisConversationStore(StatefulRedisConnection<String, String> connection, String prefix, Duration expiry,
+                                  Clock clock) {
         this.prefix = prefix;
         this.expiry = expiry;
         this.clock = clock;
-        this.map = new LuaScript(redis, MAP);
-        this.record = new LuaScript(redis, RECORD);
+        this.map = new LuaScript(connection, MAP);
+        this.record = new LuaScript(connection, RECORD);
     }
 
     @Override

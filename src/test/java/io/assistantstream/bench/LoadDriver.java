@@ -108,16 +108,19 @@ public final class LoadDriver {
         return rows;
     }
 
-    /** Runs short answers until the service's hot paths are compiled, so steps measure steady state. */
+    /**
+     * Streams about 100,000 frames of the same shape as the scenarios before measuring: the JIT
+     * compilers need that long, and until they are done they take a third of the service's CPU.
+     */
     private void warmUp(int port) throws Exception {
-        int rounds = quick ? 50 : 2_000;
-        List<String> channels = channels("warm", 50);
+        int rounds = quick ? 20 : 1_000;
+        List<String> channels = channels("warm", 100);
         try (Subscribers subscribers = new Subscribers(port, channels)) {
             subscribers.expect(rounds);
             for (int i = 0; i < rounds; i++) {
-                publish(channels.get(i % channels.size()), "warm-" + i, "!words=20 !stamp", subscribers);
+                publish(channels.get(i % channels.size()), "warm-" + i, "!words=100 !stamp", subscribers);
             }
-            if (!subscribers.await(120)) {
+            if (!subscribers.await(300)) {
                 throw new IllegalStateException("the warm-up did not finish");
             }
         }
@@ -173,7 +176,10 @@ public final class LoadDriver {
             row.put("max_ms", subscribers.relay.percentileMillis(100));
             row.put("frames", frames);
             row.put("frames_per_second", Math.round(frames / seconds));
-            row.put("service_cpu_us_per_frame", frames == 0 ? 0 : window.cpuMicros("service") / frames);
+            long serviceCpu = window.cpuMicros("service") - window.compilerMicros("service");
+            row.put("service_cpu_us_per_frame", frames == 0 ? 0 : serviceCpu / frames);
+            row.put("service_jit_share", Math.round(window.compilerMicros("service") / seconds / 1e4) / 100.0);
+            row.put("service_kernel_fraction", window.systemFraction("service"));
             row.put("errors", subscribers.errors.get());
             row.put("all_completed", completed);
             row.put("all_live_at_once", subscribers.peakLive.get() >= answers);
@@ -221,7 +227,10 @@ public final class LoadDriver {
                 row.put("p50_publish_to_completed_ms", subscribers.endToEnd.percentileMillis(50));
                 row.put("p99_publish_to_completed_ms", subscribers.endToEnd.percentileMillis(99));
                 row.put("errors", subscribers.errors.get());
-                row.put("service_cpu_us_per_answer", done == 0 ? 0 : window.cpuMicros("service") / done);
+                row.put("service_cpu_us_per_answer", done == 0 ? 0
+                        : (window.cpuMicros("service") - window.compilerMicros("service")) / done);
+                row.put("service_jit_share", Math.round(window.compilerMicros("service") / elapsed / 1e4) / 100.0);
+                row.put("service_kernel_fraction", window.systemFraction("service"));
                 row.put("cpu_share", window.shares());
                 row.put("peak_rss_mib", ProcessStats.statusKb(service.pid(), "VmHWM") / 1024);
                 subscribers.onCompleted(() -> { });

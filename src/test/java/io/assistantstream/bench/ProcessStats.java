@@ -19,11 +19,40 @@ final class ProcessStats {
 
     /** User + system CPU time of a process so far, in microseconds (0 when it is gone). */
     static long cpuMicros(long pid) {
+        return ticks(pid, true, true) * 1_000_000 / TICKS_PER_SECOND;
+    }
+
+    /**
+     * CPU time of the JIT compiler threads of a JVM so far, in microseconds. Reported apart: a JVM
+     * that has run for minutes is compiled, and until then the compilers would swamp a per-frame cost.
+     */
+    static long compilerMicros(long pid) {
+        long ticks = 0;
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : tasks.toList()) {
+                String stat = Files.readString(task.resolve("stat"));
+                String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                if (name.contains("CompilerThre")) {
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the process or a thread went away; what was read is the best there is
+        }
+        return ticks * 1_000_000 / TICKS_PER_SECOND;
+    }
+
+    /** System (kernel) CPU time of a process so far, in microseconds. */
+    static long systemMicros(long pid) {
+        return ticks(pid, false, true) * 1_000_000 / TICKS_PER_SECOND;
+    }
+
+    private static long ticks(long pid, boolean user, boolean system) {
         try {
             String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
-            return ticks * 1_000_000 / TICKS_PER_SECOND;
+            return (user ? Long.parseLong(fields[11]) : 0) + (system ? Long.parseLong(fields[12]) : 0);
         } catch (IOException | RuntimeException e) {
             return 0;
         }
@@ -75,15 +104,33 @@ final class ProcessStats {
     static final class Window {
         private final Map<String, Long> pids;
         private final Map<String, Long> startCpu = new LinkedHashMap<>();
+        private final Map<String, Long> startSystem = new LinkedHashMap<>();
+        private final Map<String, Long> startCompiler = new LinkedHashMap<>();
         private final long startNanos = System.nanoTime();
 
         Window(Map<String, Long> pids) {
             this.pids = pids;
-            pids.forEach((name, pid) -> startCpu.put(name, ProcessStats.cpuMicros(pid)));
+            pids.forEach((name, pid) -> {
+                startCpu.put(name, ProcessStats.cpuMicros(pid));
+                startSystem.put(name, ProcessStats.systemMicros(pid));
+                startCompiler.put(name, ProcessStats.compilerMicros(pid));
+            });
         }
 
         long cpuMicros(String name) {
             return ProcessStats.cpuMicros(pids.get(name)) - startCpu.get(name);
+        }
+
+        /** CPU time of a JVM's compiler threads in the window. */
+        long compilerMicros(String name) {
+            return ProcessStats.compilerMicros(pids.get(name)) - startCompiler.get(name);
+        }
+
+        /** The part of a process's CPU time spent in the kernel (system calls, scheduling). */
+        double systemFraction(String name) {
+            long cpu = cpuMicros(name);
+            return cpu == 0 ? 0 : Math.round((ProcessStats.systemMicros(pids.get(name)) - startSystem.get(name))
+                    * 100.0 / cpu) / 100.0;
         }
 
         double seconds() {

@@ -140,7 +140,8 @@ public final class ResponsesBackend implements AssistantBackend {
             String type = data == null ? event.event() : data.path("type").asText("");
             switch (type) {
                 case "response.created" -> calls.clear(); // a retried attempt starts afresh
-                case "response.output_text.delta" -> sink.text(parsed(event, data).path("delta").asText(""));
+                case "response.output_text.delta" -> sink.text(data == null ? OpenAiClient.stringField(event, "delta")
+                        : data.path("delta").asText(""));
                 case "response.output_item.done" -> collectCall(parsed(event, data).path("item"));
                 case "response.completed" -> {
                     return false;
