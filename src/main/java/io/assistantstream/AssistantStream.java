@@ -49,6 +49,7 @@ public final class AssistantStream implements AutoCloseable {
     private final StreamWatchdog watchdog;
     private final ChannelLease lease;
     private final SubscriberHub hub;
+    private final RedisFramePublisher publisher;
     private final WebServer server;
     private final Intake intake;
     private final Duration answerTimeout;
@@ -67,7 +68,7 @@ public final class AssistantStream implements AutoCloseable {
         StatefulRedisConnection<String, String> commands = redis.connect();
         String prefix = settings.redis().prefix();
         hub = new SubscriberHub(redis.connectPubSub(), prefix);
-        RedisFramePublisher publisher = new RedisFramePublisher(commands, prefix, settings.redis().threadExpiry());
+        publisher = new RedisFramePublisher(redis.connect(), prefix, settings.redis().threadExpiry());
         lease = new ChannelLease(commands, prefix, settings.redis().channelLease(), LEASE_POLL);
 
         WebClient http = WebClient.builder()
@@ -121,6 +122,7 @@ public final class AssistantStream implements AutoCloseable {
         intake.close();
         server.stop();
         hub.close();
+        publisher.close();
         lease.close();
         watchdog.close();
         redis.shutdown(Duration.ZERO, Duration.ofSeconds(2));

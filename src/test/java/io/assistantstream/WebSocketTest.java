@@ -26,7 +26,7 @@ class WebSocketTest {
 
     @BeforeEach
     void start() throws Exception {
-        world = TestWorld.create().set("websocket.send.queue", "16").set("websocket.max.subscriptions", "3");
+        world = TestWorld.create().set("websocket.send.queue", "64").set("websocket.max.subscriptions", "3");
         service = world.start();
         rabbit = world.rabbit();
     }
@@ -128,7 +128,7 @@ class WebSocketTest {
             reader.subscribe("flood");
             Thread.sleep(200); // the stalled client's subscribe is processed (its reply is never read)
             long start = System.nanoTime();
-            rabbit.publish("flood", "big", "!words=4000 !delay=1"); // paced, so a reading client keeps up
+            rabbit.publish("flood", "big", "!words=4000 !delay=2"); // paced, so a reading client keeps up
             assertTrue(dropped.await(20, TimeUnit.SECONDS), "the stalled client is dropped");
             stalled.resumeReading(); // reads its backlog, then the close frame waiting behind it
             assertEquals(1013, stalled.awaitClose(), "closed with 1013, try again later");

@@ -49,6 +49,7 @@ public final class LuaScript {
                         result.complete(again);
                     }
                 });
+                redis.flushCommands(); // the connection may leave flushing to its owner, who knows nothing of this
             } else if (error != null) {
                 result.completeExceptionally(error);
             } else {

@@ -100,7 +100,7 @@ public final class LoadDriver {
         int[] steps = quick ? new int[] {1, 10} : new int[] {1, 100, 1000};
         try (Launched service = startService(Map.of("WORKER_CONCURRENCY", "20000"))) {
             int port = service.awaitReady(60);
-            warmUp(port);
+            warmUp(service, port);
             for (int answers : steps) {
                 rows.add(answers(service, port, answers, quick ? 20 : 100, 50, "relay"));
             }
@@ -109,20 +109,34 @@ public final class LoadDriver {
     }
 
     /**
-     * Streams about 100,000 frames of the same shape as the scenarios before measuring: the JIT
-     * compilers need that long, and until they are done they take a third of the service's CPU.
+     * Streams rounds of answers shaped like the scenarios' until the JIT compilers have settled
+     * (under 0.05 cores in the last round, at most 20 rounds): until then they take up to half the
+     * service's CPU, and the steps would measure compilation, not relaying.
      */
-    private void warmUp(int port) throws Exception {
-        int rounds = quick ? 20 : 1_000;
+    private void warmUp(Launched service, int port) throws Exception {
+        int rounds = quick ? 1 : 20;
+        int perRound = quick ? 20 : 300;
         List<String> channels = channels("warm", 100);
         try (Subscribers subscribers = new Subscribers(port, channels)) {
-            subscribers.expect(rounds);
-            for (int i = 0; i < rounds; i++) {
-                publish(channels.get(i % channels.size()), "warm-" + i, "!words=100 !stamp", subscribers);
+            for (int round = 0; round < rounds; round++) {
+                long compilerBefore = ProcessStats.compilerMicros(service.pid());
+                long start = System.nanoTime();
+                subscribers.expect(perRound);
+                for (int i = 0; i < perRound; i++) {
+                    publish(channels.get(i % channels.size()), "warm-" + round + "-" + i, "!words=100 !stamp",
+                            subscribers);
+                }
+                if (!subscribers.await(300)) {
+                    throw new IllegalStateException("the warm-up did not finish");
+                }
+                double jit = (ProcessStats.compilerMicros(service.pid()) - compilerBefore) / 1e3
+                        / ((System.nanoTime() - start) / 1e6);
+                if (jit < 0.05) {
+                    System.out.printf(Locale.ROOT, "   warmed up in %d rounds (JIT %.2f cores)%n", round + 1, jit);
+                    return;
+                }
             }
-            if (!subscribers.await(300)) {
-                throw new IllegalStateException("the warm-up did not finish");
-            }
+            System.out.println("   warm-up ended with the JIT still busy");
         }
     }
 
@@ -133,7 +147,7 @@ public final class LoadDriver {
         Map<String, Object> held = null;
         try (Launched service = startService(Map.of("WORKER_CONCURRENCY", "20000"))) {
             int port = service.awaitReady(60);
-            warmUp(port);
+            warmUp(service, port);
             for (int answers : steps) {
                 Map<String, Object> row = answers(service, port, answers, quick ? 10 : 40, 200, "capacity");
                 rows.add(row);
@@ -197,7 +211,7 @@ public final class LoadDriver {
         long seconds = quick ? 3 : 20;
         try (Launched service = startService(Map.of("WORKER_CONCURRENCY", "1000"))) {
             int port = service.awaitReady(60);
-            warmUp(port);
+            warmUp(service, port);
             List<String> channels = channels("tp", channelCount);
             try (Subscribers subscribers = new Subscribers(port, channels)) {
                 AtomicInteger next = new AtomicInteger();

@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
 
 /**
  * Memory of the service during one window: the highest RSS sampled, and the heap in use (from
- * {@code jcmd GC.heap_info}) taken once, at the moment every answer of the step is live.
+ * {@code jcmd GC.heap_info}) taken once, at the moment every answer of the step is live (-1 when
+ * jcmd gave no figure).
  */
 final class MemorySampler {
     private static final Pattern USED = Pattern.compile("used (\\d+)K");
@@ -19,13 +20,15 @@ final class MemorySampler {
     private final Thread sampler;
     private volatile long peakRssKb;
     private volatile long heapUsedMib = -1;
+    private boolean heapSampled;
 
     MemorySampler(long pid, AtomicInteger live, int target) {
         this.pid = pid;
         this.sampler = Thread.ofVirtual().start(() -> {
             while (!Thread.currentThread().isInterrupted()) {
                 peakRssKb = Math.max(peakRssKb, ProcessStats.statusKb(pid, "VmRSS"));
-                if (heapUsedMib < 0 && live.get() >= target) {
+                if (!heapSampled && live.get() >= target) {
+                    heapSampled = true; // once: jcmd attaches to the service and costs it CPU
                     heapUsedMib = heapUsedMib();
                 }
                 try {
