@@ -35,6 +35,18 @@ class UpstreamFailureTest {
         world.close();
     }
 
+    /** Replaces the service with one that has these settings (key, value, key, value, …). */
+    private void restartWith(String... settings) throws Exception {
+        client.close();
+        world.stop(service);
+        for (int i = 0; i < settings.length; i += 2) {
+            world.set(settings[i], settings[i + 1]);
+        }
+        service = world.start();
+        client = WsClient.connect(service.port());
+        client.subscribe("c");
+    }
+
     private JsonNode answerTo(String message) throws Exception {
         String id = "m-" + System.nanoTime();
         world.rabbit().publish("c", id, message);
@@ -133,11 +145,7 @@ class UpstreamFailureTest {
 
     @Test
     void an_answer_that_outlasts_the_answer_timeout_ends_in_an_error_and_is_not_requeued() throws Exception {
-        client.close();
-        world.stop(service);
-        service = world.set("openai.answer.timeout.ms", "1500").set("openai.idle.timeout.ms", "5000").start();
-        client = WsClient.connect(service.port());
-        client.subscribe("c");
+        restartWith("openai.answer.timeout.ms", "1500", "openai.idle.timeout.ms", "5000");
         long start = System.nanoTime();
         JsonNode last = answerTo("!words=100 !delay=50");
         assertError(last, "the answer took longer than 1500 ms");
@@ -150,11 +158,7 @@ class UpstreamFailureTest {
 
     @Test
     void unreachable_openai_ends_in_an_error_after_the_retries() throws Exception {
-        client.close();
-        world.stop(service);
-        service = world.set("openai.base.url", "http://127.0.0.1:1/v1").set("openai.max.retries", "1").start();
-        client = WsClient.connect(service.port());
-        client.subscribe("c");
+        restartWith("openai.base.url", "http://127.0.0.1:1/v1", "openai.max.retries", "1");
         JsonNode last = answerTo("hello");
         assertError(last, "could not be reached");
         assertEquals("The assistant could not be reached", last.get("message").asText());
