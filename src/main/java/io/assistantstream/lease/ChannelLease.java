@@ -13,7 +13,6 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
 
 import io.assistantstream.redis.LuaScript;
 
@@ -50,13 +49,28 @@ public final class ChannelLease implements AutoCloseable {
               redis.call('LPOP', KEYS[1])
             end
             """;
+    /**
+     * Keeps a ticket alive. A holder that is no longer at the head of its line (a Redis that
+     * restarted lost the line) is put back there, so waiters that join later queue behind it.
+     */
+    private static final String RENEW = """
+            redis.call('SET', ARGV[2] .. ARGV[1], '1', 'PX', ARGV[3])
+            if ARGV[4] ~= '1' then return 1 end
+            local kept = 1
+            if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[1] then
+              redis.call('LREM', KEYS[1], 0, ARGV[1])
+              redis.call('LPUSH', KEYS[1], ARGV[1])
+              kept = 0
+            end
+            redis.call('PEXPIRE', KEYS[1], ARGV[3])
+            return kept
+            """;
     private static final String RELEASE = """
             redis.call('LREM', KEYS[1], 1, ARGV[1])
             redis.call('DEL', ARGV[2] .. ARGV[1])
             return 1
             """;
 
-    private final RedisCommands<String, String> redis;
     private final String prefix;
     private final Duration ttl;
     private final Duration pollInterval;
@@ -64,16 +78,17 @@ public final class ChannelLease implements AutoCloseable {
     private final Set<Ticket> live = ConcurrentHashMap.newKeySet();
     private final LuaScript acquire;
     private final LuaScript release;
+    private final LuaScript renew;
     private final Thread renewer;
 
     public ChannelLease(StatefulRedisConnection<String, String> connection, String prefix, Duration ttl,
                         Duration pollInterval) {
-        this.redis = connection.sync();
         this.prefix = prefix;
         this.ttl = ttl;
         this.pollInterval = pollInterval;
         this.acquire = new LuaScript(connection, ACQUIRE);
         this.release = new LuaScript(connection, RELEASE);
+        this.renew = new LuaScript(connection, RENEW);
         this.renewer = Thread.ofVirtual().name("lease-renewer").start(this::renewLoop);
     }
 
@@ -102,9 +117,11 @@ public final class ChannelLease implements AutoCloseable {
             try {
                 Thread.sleep(period);
                 for (Ticket ticket : live) {
-                    redis.pexpire(aliveKey(ticket.token), ttl.toMillis());
-                    if (ticket.held) {
-                        redis.pexpire(queueKey(ticket.channel), ttl.toMillis());
+                    long kept = renew.run(new String[] {queueKey(ticket.channel)}, ticket.token, alivePrefix(),
+                            Long.toString(ttl.toMillis()), ticket.held ? "1" : "0");
+                    if (kept == 0) {
+                        LOG.warning("The lease line of channel " + ticket.channel + " was lost (did Redis restart?);"
+                                + " the answer running on it was put back at its head");
                     }
                 }
             } catch (InterruptedException e) {
@@ -121,10 +138,6 @@ public final class ChannelLease implements AutoCloseable {
 
     private String alivePrefix() {
         return prefix + "lease-alive:";
-    }
-
-    private String aliveKey(String token) {
-        return alivePrefix() + token;
     }
 
     /** A place in one channel's line; holds the lease between {@link #acquire} and {@link #close}. */
