@@ -11,8 +11,4 @@ public record Deadline(long nanoTime, Duration budget) {
     public long remainingNanos() {
         return nanoTime - System.nanoTime();
     }
-
-    public boolean passed() {
-        return remainingNanos() <= 0;
-    }
 }

@@ -1,6 +1,7 @@
 package io.assistantstream.intake;
 
 import java.io.IOException;
+import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -76,7 +77,7 @@ public final class Intake implements AutoCloseable {
         ConnectionFactory factory = new ConnectionFactory();
         try {
             factory.setUri(rabbit.url());
-        } catch (java.security.GeneralSecurityException e) {
+        } catch (GeneralSecurityException e) {
             throw new IllegalArgumentException("RABBITMQ_URL is not usable: " + e.getMessage(), e);
         }
         if (factory.getVirtualHost().isEmpty()) {
