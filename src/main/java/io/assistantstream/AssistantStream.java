@@ -14,6 +14,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
@@ -68,7 +69,7 @@ public final class AssistantStream implements AutoCloseable {
         StatefulRedisConnection<String, String> commands = redis.connect();
         String prefix = settings.redis().prefix();
         hub = new SubscriberHub(redis.connectPubSub(), prefix);
-        publisher = new RedisFramePublisher(redis.connect(), prefix, settings.redis().threadExpiry());
+        publisher = new RedisFramePublisher(redis.connect(ByteArrayCodec.INSTANCE), prefix, settings.redis().threadExpiry());
         lease = new ChannelLease(commands, prefix, settings.redis().channelLease(), LEASE_POLL);
 
         WebClient http = WebClient.builder()

@@ -17,9 +17,9 @@ import io.lettuce.core.RedisException;
  * deltas always add up to the final message. Not thread-safe: one answer, one thread.
  */
 public final class AnswerFrames {
-    static final String STARTED_TEXT = "Assistant is processing your request...";
-    static final String PROCESSING_TEXT = "Assistant is gathering information...";
-    static final String RESPONDING_TEXT = "Assistant is responding...";
+    private static final JsonText STARTED = JsonText.of("Assistant is processing your request...");
+    private static final JsonText PROCESSING = JsonText.of("Assistant is gathering information...");
+    private static final JsonText RESPONDING = JsonText.of("Assistant is responding...");
 
     private final FramePublisher publisher;
     private final Clock clock;
@@ -27,9 +27,12 @@ public final class AnswerFrames {
     private final String messageId;
     private final int batchChars;
     private final long batchMillis;
-    private final StringBuilder text = new StringBuilder();
+    /** The answer so far, JSON-escaped: every frame's {@code message}. */
+    private final StringBuilder escaped = new StringBuilder();
+    /** Text not yet in a frame: the next frame's {@code delta}. */
+    private final StringBuilder pending = new StringBuilder();
     private String threadId;
-    private int sentLength;
+    private boolean textSent;
     private long lastSentAt = Long.MIN_VALUE;
     private boolean responding;
     private CompletionStage<Long> last = CompletableFuture.completedFuture(0L);
@@ -50,11 +53,11 @@ public final class AnswerFrames {
     }
 
     public void started() {
-        send(Status.STARTED, STARTED_TEXT, null, null);
+        send(Status.STARTED, STARTED, null, null);
     }
 
     public void processing() {
-        send(Status.PROCESSING, PROCESSING_TEXT, null, null);
+        send(Status.PROCESSING, PROCESSING, null, null);
     }
 
     /** Adds streamed text; sends {@code responding} first, then an {@code in_progress} frame when a batch is full. */
@@ -64,11 +67,11 @@ public final class AnswerFrames {
         }
         if (!responding) {
             responding = true;
-            send(Status.RESPONDING, RESPONDING_TEXT, null, null);
+            send(Status.RESPONDING, RESPONDING, null, null);
         }
-        text.append(delta);
+        pending.append(delta);
         long now = clock.millis();
-        if (lastSentAt == Long.MIN_VALUE || text.length() - sentLength >= batchChars
+        if (lastSentAt == Long.MIN_VALUE || pending.length() >= batchChars
                 || now - lastSentAt >= batchMillis) {
             flush(now);
         }
@@ -76,19 +79,19 @@ public final class AnswerFrames {
 
     /** Whether any answer text has been streamed to clients: after that a retry would repeat it. */
     public boolean textSent() {
-        return sentLength > 0;
+        return textSent;
     }
 
     /** Sends {@code completed} and waits until every frame of the answer is out. */
     public void completed() {
         flush(clock.millis());
-        send(Status.COMPLETED, text.toString(), null, null);
+        send(Status.COMPLETED, new JsonText(escaped.toString()), null, null);
         awaitSent();
     }
 
     /** Sends {@code error} and waits until every frame of the answer is out. */
     public void error(String message, String details) {
-        send(Status.ERROR, message, null, details);
+        send(Status.ERROR, JsonText.of(message), null, details);
         awaitSent();
     }
 
@@ -111,16 +114,18 @@ public final class AnswerFrames {
     }
 
     private void flush(long now) {
-        if (text.length() == sentLength) {
+        if (pending.isEmpty()) {
             return;
         }
-        String delta = text.substring(sentLength);
-        sentLength = text.length();
+        String delta = pending.toString();
+        pending.setLength(0);
+        JsonText.escape(escaped, delta);
+        textSent = true;
         lastSentAt = now;
-        send(Status.IN_PROGRESS, text.toString(), delta, null);
+        send(Status.IN_PROGRESS, new JsonText(escaped.toString()), delta, null);
     }
 
-    private void send(Status status, String message, String delta, String details) {
+    private void send(Status status, JsonText message, String delta, String details) {
         if (failed != null) {
             awaitSent(); // an earlier frame failed: stop streaming into the void
         }

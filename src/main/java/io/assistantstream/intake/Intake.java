@@ -27,6 +27,7 @@ import io.assistantstream.answer.Outcome;
 import io.assistantstream.answer.Responder;
 import io.assistantstream.config.Settings;
 import io.assistantstream.frames.Frame;
+import io.assistantstream.frames.JsonText;
 import io.assistantstream.frames.FramePublisher;
 import io.assistantstream.frames.Status;
 import io.assistantstream.lease.ChannelLease;
@@ -205,7 +206,7 @@ public final class Intake implements AutoCloseable {
     /** An error frame for a delivery that the responder did not end; best effort, the dead-letter follows anyway. */
     private void sendError(String channel, String messageId, String message, String details) {
         try {
-            publisher.publish(new Frame(channel, messageId, null, Status.ERROR, message, null, details,
+            publisher.publish(new Frame(channel, messageId, null, Status.ERROR, JsonText.of(message), null, details,
                     System.currentTimeMillis())).toCompletableFuture().join();
         } catch (RuntimeException e) {
             LOG.warning("Could not send an error frame to channel " + channel + ": " + e.getMessage());

@@ -76,9 +76,9 @@ public final class ChannelLease implements AutoCloseable {
     private final Duration pollInterval;
     private final Map<String, CompletableFuture<Void>> tails = new ConcurrentHashMap<>();
     private final Set<Ticket> live = ConcurrentHashMap.newKeySet();
-    private final LuaScript acquire;
-    private final LuaScript release;
-    private final LuaScript renew;
+    private final LuaScript<String, String> acquire;
+    private final LuaScript<String, String> release;
+    private final LuaScript<String, String> renew;
     private final Thread renewer;
 
     public ChannelLease(StatefulRedisConnection<String, String> connection, String prefix, Duration ttl,
@@ -86,9 +86,9 @@ public final class ChannelLease implements AutoCloseable {
         this.prefix = prefix;
         this.ttl = ttl;
         this.pollInterval = pollInterval;
-        this.acquire = new LuaScript(connection, ACQUIRE);
-        this.release = new LuaScript(connection, RELEASE);
-        this.renew = new LuaScript(connection, RENEW);
+        this.acquire = new LuaScript<>(connection, ACQUIRE);
+        this.release = new LuaScript<>(connection, RELEASE);
+        this.renew = new LuaScript<>(connection, RENEW);
         this.renewer = Thread.ofVirtual().name("lease-renewer").start(this::renewLoop);
     }
 

@@ -40,16 +40,16 @@ public final class RedisConversationStore implements ConversationStore {
     private final String prefix;
     private final Duration expiry;
     private final Clock clock;
-    private final LuaScript map;
-    private final LuaScript record;
+    private final LuaScript<String, String> map;
+    private final LuaScript<String, String> record;
 
     public RedisConversationStore(StatefulRedisConnection<String, String> connection, String prefix, Duration expiry,
                                   Clock clock) {
         this.prefix = prefix;
         this.expiry = expiry;
         this.clock = clock;
-        this.map = new LuaScript(connection, MAP);
-        this.record = new LuaScript(connection, RECORD);
+        this.map = new LuaScript<>(connection, MAP);
+        this.record = new LuaScript<>(connection, RECORD);
     }
 
     @Override

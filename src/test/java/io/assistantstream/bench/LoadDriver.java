@@ -188,6 +188,10 @@ public final class LoadDriver {
             row.put("p50_ms", subscribers.relay.percentileMillis(50));
             row.put("p99_ms", subscribers.relay.percentileMillis(99));
             row.put("max_ms", subscribers.relay.percentileMillis(100));
+            row.put("to_service_p50_ms", subscribers.toService.percentileMillis(50));
+            row.put("to_service_p99_ms", subscribers.toService.percentileMillis(99));
+            row.put("from_service_p50_ms", subscribers.fromService.percentileMillis(50));
+            row.put("from_service_p99_ms", subscribers.fromService.percentileMillis(99));
             row.put("frames", frames);
             row.put("frames_per_second", Math.round(frames / seconds));
             long serviceCpu = window.cpuMicros("service") - window.compilerMicros("service");

@@ -25,9 +25,13 @@ final class Report {
         List<Map<String, Object>> latencyRows = new ArrayList<>();
         if (results.get("relay") instanceof List<?> relay) {
             md.append("\n## Relay latency (batching off)\n\nService CPU per frame leaves out the JIT compiler threads"
-                    + " (service_jit_share: their CPU in cores while the step ran).\n\n");
+                    + " (service_jit_share: their CPU in cores while the step ran). The latency splits at the frame's"
+                    + " `timestamp`, taken in the service when it builds the frame (millisecond resolution):"
+                    + " to_service = fake emit → frame built (OpenAI side, SSE read), from_service = frame built →"
+                    + " received (publish, Redis pub/sub, WebSocket).\n\n");
             table(md, (List<Map<String, Object>>) relay, List.of("answers", "tokens_per_second", "p50_ms", "p99_ms",
-                    "max_ms", "frames_per_second", "service_cpu_us_per_frame", "service_kernel_fraction", "service_jit_share", "peak_rss_mib",
+                    "max_ms", "to_service_p50_ms", "to_service_p99_ms", "from_service_p50_ms", "from_service_p99_ms",
+                    "frames_per_second", "service_cpu_us_per_frame", "service_kernel_fraction", "service_jit_share", "peak_rss_mib",
                     "heap_used_mib", "errors"));
             latencyRows.addAll((List<Map<String, Object>>) relay);
         }

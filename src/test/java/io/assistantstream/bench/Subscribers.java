@@ -1,5 +1,6 @@
 package io.assistantstream.bench;
 
+import java.math.BigDecimal;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -23,6 +24,10 @@ final class Subscribers implements AutoCloseable {
     static final int CHANNELS_PER_SOCKET = 100;
 
     final Latencies relay = new Latencies();
+    /** Fake emit → the frame's {@code timestamp} (made in the service): OpenAI side and SSE reading. */
+    final Latencies toService = new Latencies();
+    /** The frame's {@code timestamp} → received here: publishing, Redis pub/sub, the WebSocket. */
+    final Latencies fromService = new Latencies();
     final Latencies endToEnd = new Latencies();
     final AtomicLong frames = new AtomicLong();
     final AtomicInteger errors = new AtomicInteger();
@@ -82,8 +87,13 @@ final class Subscribers implements AutoCloseable {
             case "in_progress" -> {
                 String delta = field(frame, "\"delta\":\"").strip();
                 int space = delta.lastIndexOf(' ');
+                long received = epochMicros();
                 try {
-                    relay.add(epochMicros() - Long.parseLong(space < 0 ? delta : delta.substring(space + 1)));
+                    long emitted = Long.parseLong(space < 0 ? delta : delta.substring(space + 1));
+                    long made = timestampMicros(frame);
+                    relay.add(received - emitted);
+                    toService.add(made - emitted);
+                    fromService.add(received - made);
                 } catch (NumberFormatException e) {
                     // not a stamped answer
                 }
@@ -104,6 +114,14 @@ final class Subscribers implements AutoCloseable {
             default -> {
             }
         }
+    }
+
+    /** The frame's {@code timestamp} (seconds with millisecond decimals) in epoch microseconds. */
+    private static long timestampMicros(String frame) {
+        String key = "\"timestamp\":";
+        int start = frame.indexOf(key) + key.length();
+        int end = frame.indexOf(',', start);
+        return new BigDecimal(frame.substring(start, end)).movePointRight(6).longValueExact();
     }
 
     private static String field(String frame, String key) {

@@ -20,7 +20,8 @@ class FrameTest {
         }
         all.append(" é 中文 😀 \u2028 \u2029 \u007f end");
         String text = all.toString();
-        Frame frame = new Frame("chan\"1", "id\\2", "conv_3", Status.IN_PROGRESS, text, text, null, 1_795_546_779_486L);
+        Frame frame = new Frame("chan\"1", "id\\2", "conv_3", Status.IN_PROGRESS, JsonText.of(text), text, null,
+                1_795_546_779_486L);
         JsonNode parsed = JSON.readTree("{\"seq\":7" + frame.jsonAfterSeq());
         assertEquals(7, parsed.get("seq").asLong());
         assertEquals(text, parsed.get("message").asText());
@@ -36,7 +37,8 @@ class FrameTest {
 
     @Test
     void an_error_frame_without_ids_has_nulls_and_details() throws Exception {
-        Frame frame = new Frame("c", null, null, Status.ERROR, "Invalid request", null, "why", 1_000L);
+        Frame frame = new Frame("c", null, null, Status.ERROR, JsonText.of("Invalid request"), null, "why",
+                1_000L);
         JsonNode parsed = JSON.readTree("{\"seq\":1" + frame.jsonAfterSeq());
         assertTrue(parsed.get("message_id").isNull());
         assertTrue(parsed.get("thread_id").isNull());

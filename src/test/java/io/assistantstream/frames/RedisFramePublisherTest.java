@@ -1,0 +1,106 @@
+package io.assistantstream.frames;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import org.junit.jupiter.api.Test;
+
+import io.assistantstream.testing.PrivateRedis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Frames queued from many threads at once leave in batches, numbered and in order per channel. */
+class RedisFramePublisherTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void frames_from_many_threads_at_once_are_numbered_in_order_per_channel_even_after_redis_forgot_the_script()
+            throws Exception {
+        try (PrivateRedis server = new PrivateRedis()) {
+            RedisClient redis = RedisClient.create(server.url());
+            try (StatefulRedisConnection<byte[], byte[]> connection = redis.connect(ByteArrayCodec.INSTANCE);
+                 StatefulRedisPubSubConnection<String, String> listener = redis.connectPubSub();
+                 RedisFramePublisher publisher = new RedisFramePublisher(connection, "t:", Duration.ofHours(1))) {
+                Map<String, List<JsonNode>> received = new ConcurrentHashMap<>();
+                listener.addListener(new RedisPubSubAdapter<>() {
+                    @Override
+                    public void message(String pattern, String topic, String frame) {
+                        try {
+                            received.computeIfAbsent(topic, t -> new CopyOnWriteArrayList<>()).add(JSON.readTree(frame));
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
+                });
+                listener.sync().psubscribe("t:frames:*");
+
+                int channels = 4;
+                int perChannel = 2_000;
+                List<CompletableFuture<Long>> last = new ArrayList<>();
+                List<Thread> writers = new ArrayList<>();
+                for (int c = 0; c < channels; c++) {
+                    String channel = "c" + c;
+                    CompletableFuture<Long> lastOfChannel = new CompletableFuture<>();
+                    last.add(lastOfChannel);
+                    writers.add(Thread.ofVirtual().start(() -> {
+                        CompletableFuture<Long> seq = null;
+                        for (int i = 1; i <= perChannel; i++) {
+                            if (i == perChannel / 2 && channel.equals("c0")) {
+                                try (StatefulRedisConnection<String, String> admin = redis.connect()) {
+                                    admin.sync().scriptFlush(); // as a restarted Redis would have
+                                }
+                            }
+                            seq = publisher.publish(frame(channel, "piece " + i)).toCompletableFuture();
+                        }
+                        seq.whenComplete((value, error) -> {
+                            if (error != null) {
+                                lastOfChannel.completeExceptionally(error);
+                            } else {
+                                lastOfChannel.complete(value);
+                            }
+                        });
+                    }));
+                }
+                for (Thread writer : writers) {
+                    writer.join();
+                }
+                for (CompletableFuture<Long> seq : last) {
+                    assertEquals(perChannel, seq.get(30, TimeUnit.SECONDS), "the last frame's seq");
+                }
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (received.values().stream().mapToInt(List::size).sum() < channels * perChannel
+                        && System.nanoTime() < until) {
+                    Thread.sleep(20);
+                }
+                for (int c = 0; c < channels; c++) {
+                    List<JsonNode> frames = received.get("t:frames:c" + c);
+                    assertEquals(perChannel, frames.size());
+                    for (int i = 0; i < perChannel; i++) {
+                        assertEquals(i + 1, frames.get(i).get("seq").asLong());
+                        assertEquals("piece " + (i + 1), frames.get(i).get("delta").asText());
+                    }
+                }
+            } finally {
+                redis.shutdown();
+            }
+        }
+    }
+
+    private static Frame frame(String channel, String delta) {
+        return new Frame(channel, "m", "conv", Status.IN_PROGRESS, JsonText.of(delta), delta, null,
+                System.currentTimeMillis());
+    }
+}
