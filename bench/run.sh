@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmark suite (not part of the tests):
-#   bench/run.sh [relay] [capacity] [throughput] [startup] [--quick] [--out DIR]
+#   bench/run.sh [relay] [capacity] [open] [throughput] [startup] [--quick] [--out DIR]
 # No scenario names = all four. --quick = small, seconds-long versions (a smoke test, used by CI).
 # Starts the built service and a fake OpenAI as separate processes, drives them over RabbitMQ and
 # WebSocket on loopback, writes bench/results/latest.{json,md} and relay-latency.svg, and removes its

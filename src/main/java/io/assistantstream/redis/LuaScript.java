@@ -1,6 +1,7 @@
 package io.assistantstream.redis;
 
 import java.util.List;
+import java.util.concurrent.CompletionStage;
 
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
@@ -37,10 +38,14 @@ public final class LuaScript<K, V> {
         return eval(ScriptOutputType.VALUE, keys, args);
     }
 
-    /** Runs the script; it must return an array of integers. */
+    /**
+     * Sends the script whole, without waiting; it must return an array of integers. Sending the source
+     * (Redis caches its compiled form) can never meet {@code NOSCRIPT}, so calls may be pipelined and
+     * still run exactly in the order they were made, also after Redis restarted.
+     */
     @SafeVarargs
-    public final List<Long> list(K[] keys, V... args) {
-        return eval(ScriptOutputType.MULTI, keys, args);
+    public final CompletionStage<List<Long>> sendWhole(K[] keys, V... args) {
+        return redis.async().eval(source, ScriptOutputType.MULTI, keys, args);
     }
 
     private <T> T eval(ScriptOutputType type, K[] keys, V[] args) {

@@ -29,8 +29,9 @@ import io.lettuce.core.api.StatefulRedisConnection;
 /**
  * The benchmark: starts the built service and a fake OpenAI as processes of their own, drives them
  * through RabbitMQ and WebSocket subscribers on loopback, and reports relay latency, capacity,
- * throughput and start-up, with every process's CPU share in each window so a figure can be read
- * beside what limited it. {@code LoadDriver [relay] [capacity] [throughput] [startup] [--quick] [--out DIR]}.
+ * answers open at once, throughput and start-up, with every process's CPU share in each window so a
+ * figure can be read beside what limited it.
+ * {@code LoadDriver [relay] [capacity] [open] [throughput] [startup] [--quick] [--out DIR]}.
  */
 public final class LoadDriver {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -60,7 +61,7 @@ public final class LoadDriver {
             }
         }
         if (scenarios.isEmpty()) {
-            scenarios = List.of("relay", "capacity", "throughput", "startup");
+            scenarios = List.of("relay", "capacity", "open", "throughput", "startup");
         }
         LoadDriver driver = new LoadDriver(quick);
         try {
@@ -85,10 +86,11 @@ public final class LoadDriver {
             switch (scenario) {
                 case "relay" -> results.put("relay", relay());
                 case "capacity" -> results.put("capacity", capacity());
+                case "open" -> results.put("open", open());
                 case "throughput" -> results.put("throughput", throughput());
                 case "startup" -> results.put("startup", startup());
                 default -> throw new IllegalArgumentException("unknown scenario " + scenario
-                        + " (relay, capacity, throughput, startup)");
+                        + " (relay, capacity, open, throughput, startup)");
             }
         }
         Report.write(results, out, JSON);
@@ -102,7 +104,7 @@ public final class LoadDriver {
             int port = service.awaitReady(60);
             warmUp(service, port);
             for (int answers : steps) {
-                rows.add(answers(service, port, answers, quick ? 20 : 100, 50, "relay"));
+                rows.add(answers(service, port, answers, quick ? 20 : 100, 50, "relay", false));
             }
         }
         return rows;
@@ -149,7 +151,7 @@ public final class LoadDriver {
             int port = service.awaitReady(60);
             warmUp(service, port);
             for (int answers : steps) {
-                Map<String, Object> row = answers(service, port, answers, quick ? 10 : 40, 200, "capacity");
+                Map<String, Object> row = answers(service, port, answers, quick ? 10 : 40, 200, "capacity", false);
                 rows.add(row);
                 boolean ok = (double) row.get("p99_ms") <= 250 && (int) row.get("errors") == 0
                         && (boolean) row.get("all_live_at_once") && (boolean) row.get("all_completed");
@@ -166,13 +168,31 @@ public final class LoadDriver {
         return capacity;
     }
 
+    /**
+     * 10,000 answers open at once at one token every 2 s, under the service's heap limit: the live heap
+     * (after a full collection) with all of them open, per answer, and whether they all completed.
+     */
+    private Map<String, Object> open() throws Exception {
+        int answers = quick ? 50 : 10_000;
+        try (Launched service = startService(Map.of("WORKER_CONCURRENCY", "20000"))) {
+            int port = service.awaitReady(60);
+            Map<String, Object> row = answers(service, port, answers, quick ? 4 : 30, 2000, "open", true);
+            long live = (long) row.get("live_heap_mib");
+            row.put("live_heap_kib_per_answer", live < 0 ? -1 : live * 1024 / answers);
+            row.put("held", (int) row.get("errors") == 0 && (boolean) row.get("all_live_at_once")
+                    && (boolean) row.get("all_completed"));
+            return row;
+        }
+    }
+
     /** Runs {@code answers} concurrent answers, one per channel, and measures them. */
-    private Map<String, Object> answers(Launched service, int port, int answers, int tokens, int delayMs, String tag)
-            throws Exception {
+    private Map<String, Object> answers(Launched service, int port, int answers, int tokens, int delayMs, String tag,
+                                        boolean liveHeap) throws Exception {
         List<String> channels = channels(tag + answers, answers);
-        try (Subscribers subscribers = new Subscribers(port, channels)) {
+        try (Subscribers subscribers = new Subscribers(port, channels);
+             RedisTap tap = new RedisTap("bench:" + id + ":", channels, 10)) {
             subscribers.expect(answers);
-            MemorySampler memory = new MemorySampler(service.pid(), subscribers.live, answers);
+            MemorySampler memory = new MemorySampler(service.pid(), subscribers.live, answers, liveHeap);
             ProcessStats.Window window = window(service);
             for (int i = 0; i < answers; i++) {
                 publish(channels.get(i), tag + "-" + i, "!words=" + tokens + " !delay=" + delayMs + " !stamp",
@@ -184,7 +204,7 @@ public final class LoadDriver {
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("answers", answers);
             row.put("tokens_per_answer", tokens);
-            row.put("tokens_per_second", 1000 / delayMs);
+            row.put("tokens_per_second", 1000.0 / delayMs);
             row.put("p50_ms", subscribers.relay.percentileMillis(50));
             row.put("p99_ms", subscribers.relay.percentileMillis(99));
             row.put("max_ms", subscribers.relay.percentileMillis(100));
@@ -192,6 +212,8 @@ public final class LoadDriver {
             row.put("to_service_p99_ms", subscribers.toService.percentileMillis(99));
             row.put("from_service_p50_ms", subscribers.fromService.percentileMillis(50));
             row.put("from_service_p99_ms", subscribers.fromService.percentileMillis(99));
+            row.put("built_to_redis_p50_ms", tap.toRedis.percentileMillis(50));
+            row.put("built_to_redis_p99_ms", tap.toRedis.percentileMillis(99));
             row.put("frames", frames);
             row.put("frames_per_second", Math.round(frames / seconds));
             long serviceCpu = window.cpuMicros("service") - window.compilerMicros("service");

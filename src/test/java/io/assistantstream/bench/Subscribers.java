@@ -117,7 +117,7 @@ final class Subscribers implements AutoCloseable {
     }
 
     /** The frame's {@code timestamp} (seconds with millisecond decimals) in epoch microseconds. */
-    private static long timestampMicros(String frame) {
+    static long timestampMicros(String frame) {
         String key = "\"timestamp\":";
         int start = frame.indexOf(key) + key.length();
         int end = frame.indexOf(',', start);
