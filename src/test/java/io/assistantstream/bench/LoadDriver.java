@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -64,15 +65,17 @@ public final class LoadDriver {
             scenarios = List.of("relay", "capacity", "open", "throughput", "startup");
         }
         LoadDriver driver = new LoadDriver(quick);
+        boolean allRan;
         try {
-            driver.run(scenarios, out);
+            allRan = driver.run(scenarios, out);
         } finally {
             driver.cleanUp();
         }
-        System.exit(0);
+        System.exit(allRan ? 0 : 1);
     }
 
-    private void run(List<String> scenarios, Path out) throws Exception {
+    /** Runs the scenarios and writes the report; false if any scenario failed. */
+    private boolean run(List<String> scenarios, Path out) throws Exception {
         results.put("conditions", conditions());
         fake = new Launched(List.of(java(), "-cp", System.getProperty("java.class.path"),
                 "io.assistantstream.fake.FakeOpenAi"), Map.of(), Pattern.compile("listening (\\d+)"));
@@ -81,19 +84,30 @@ public final class LoadDriver {
         factory.setHost("127.0.0.1");
         amqp = factory.newConnection("bench-driver");
         publisher = amqp.createChannel();
+        boolean allRan = true;
         for (String scenario : scenarios) {
             System.out.println("== " + scenario + (quick ? " (quick)" : ""));
-            switch (scenario) {
-                case "relay" -> results.put("relay", relay());
-                case "capacity" -> results.put("capacity", capacity());
-                case "open" -> results.put("open", open());
-                case "throughput" -> results.put("throughput", throughput());
-                case "startup" -> results.put("startup", startup());
-                default -> throw new IllegalArgumentException("unknown scenario " + scenario
-                        + " (relay, capacity, open, throughput, startup)");
+            try {
+                results.put(scenario, switch (scenario) {
+                    case "relay" -> relay();
+                    case "capacity" -> capacity();
+                    case "open" -> open();
+                    case "throughput" -> throughput();
+                    case "startup" -> startup();
+                    default -> throw new IllegalArgumentException("unknown scenario " + scenario
+                            + " (relay, capacity, open, throughput, startup)");
+                });
+            } catch (IllegalArgumentException e) {
+                throw e;
+            } catch (Exception e) {
+                // the other scenarios still run and the report is still written; the exit code says it
+                allRan = false;
+                System.out.println("   FAILED: " + e);
+                results.put(scenario, Map.of("failed", e.toString()));
             }
         }
         Report.write(results, out, JSON);
+        return allRan;
     }
 
     /** 1, 100 and 1,000 concurrent answers of ~100 tokens at 20 tokens/s, batching off. */
@@ -300,6 +314,7 @@ public final class LoadDriver {
     }
 
     private Launched startService(Map<String, String> extra) throws IOException {
+        purgeLeftovers();
         Map<String, String> env = new HashMap<>();
         env.put("OPENAI_API_KEY", "sk-test-fake");
         env.put("OPENAI_BASE_URL", "http://127.0.0.1:" + fakePort + "/v1");
@@ -318,8 +333,20 @@ public final class LoadDriver {
         String javaOptions = System.getenv().getOrDefault("BENCH_SERVICE_JAVA_OPTS", "-Xmx512m");
         List<String> command = new ArrayList<>(List.of(java()));
         command.addAll(List.of(javaOptions.split("\\s+")));
-        command.addAll(List.of("-jar", "target/assistant-stream.jar"));
+        command.addAll(List.of("-jar", serviceJar()));
         return new Launched(command, env, SERVICE_READY);
+    }
+
+    /**
+     * Empties the benchmark's queue before a service starts: messages a stopped service left unanswered
+     * (a scenario that failed or timed out) would otherwise load the next scenario's service.
+     */
+    private void purgeLeftovers() throws IOException {
+        try (Channel channel = amqp.createChannel()) {
+            channel.queuePurge("bench_" + id + "_queue");
+        } catch (IOException | TimeoutException notDeclaredYet) {
+            // the first service declares the queue
+        }
     }
 
     private void publish(String channel, String messageId, String message, Subscribers subscribers) throws IOException {
@@ -369,6 +396,7 @@ public final class LoadDriver {
         c.put("load_average_at_start", Files.readString(Path.of("/proc/loadavg")).strip());
         c.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
         c.put("service_java_options", System.getenv().getOrDefault("BENCH_SERVICE_JAVA_OPTS", "-Xmx512m"));
+        c.put("service_jar", serviceJar());
         c.put("note", "everything on one machine over loopback: service, fake OpenAI, Redis, RabbitMQ and this driver "
                 + "share the cores; compare figures only within one run");
         return c;
@@ -404,6 +432,11 @@ public final class LoadDriver {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** The service under test: this build, or another one named by BENCH_SERVICE_JAR (to compare builds). */
+    private static String serviceJar() {
+        return System.getenv().getOrDefault("BENCH_SERVICE_JAR", "target/assistant-stream.jar");
     }
 
     private static String java() {

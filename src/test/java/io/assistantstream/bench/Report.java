@@ -23,6 +23,11 @@ final class Report {
         Map<String, Object> conditions = (Map<String, Object>) results.get("conditions");
         conditions.forEach((k, v) -> md.append("- ").append(k).append(": ").append(v).append('\n'));
         List<Map<String, Object>> latencyRows = new ArrayList<>();
+        results.forEach((scenario, result) -> {
+            if (result instanceof Map<?, ?> map && map.containsKey("failed")) {
+                md.append("\n## ").append(scenario).append(": FAILED\n\n").append(map.get("failed")).append('\n');
+            }
+        });
         if (results.get("relay") instanceof List<?> relay) {
             md.append("\n## Relay latency (batching off)\n\nService CPU per frame leaves out the JIT compiler threads"
                     + " (service_jit_share: their CPU in cores while the step ran). The latency splits at the frame's"
@@ -37,7 +42,7 @@ final class Report {
                     "heap_used_mib", "errors"));
             latencyRows.addAll((List<Map<String, Object>>) relay);
         }
-        if (results.get("capacity") instanceof Map<?, ?> capacity) {
+        if (results.get("capacity") instanceof Map<?, ?> capacity && !capacity.containsKey("failed")) {
             md.append("\n## Capacity (5 tokens/s; held = p99 ≤ 250 ms, no errors, all live at once)\n\n");
             List<Map<String, Object>> steps = (List<Map<String, Object>>) capacity.get("steps");
             table(md, steps, List.of("answers", "held", "p50_ms", "p99_ms", "max_ms", "to_service_p99_ms",
@@ -46,19 +51,19 @@ final class Report {
             md.append("\nLargest step held: **").append(capacity.get("largest_held")).append("** live answers\n");
             latencyRows.addAll(steps);
         }
-        if (results.get("open") instanceof Map<?, ?> open) {
+        if (results.get("open") instanceof Map<?, ?> open && !open.containsKey("failed")) {
             md.append("\n## Answers open at once (one token every 2 s; live heap after a full collection)\n\n");
             table(md, List.of((Map<String, Object>) open), List.of("answers", "held", "peak_live", "live_heap_mib",
                     "live_heap_kib_per_answer", "peak_rss_mib", "p50_ms", "p99_ms", "errors"));
         }
-        if (results.get("throughput") instanceof Map<?, ?> throughput) {
+        if (results.get("throughput") instanceof Map<?, ?> throughput && !throughput.containsKey("failed")) {
             md.append("\n## Throughput (short answers, 200 channels)\n\n");
             table(md, List.of((Map<String, Object>) throughput), List.of("completed_per_second",
                     "p50_publish_to_completed_ms", "p99_publish_to_completed_ms", "service_cpu_us_per_answer",
                     "service_kernel_fraction", "service_jit_share",
                     "completed", "errors"));
         }
-        if (results.get("startup") instanceof Map<?, ?> startup) {
+        if (results.get("startup") instanceof Map<?, ?> startup && !startup.containsKey("failed")) {
             md.append("\n## Start-up (launch → ready)\n\nmedian ").append(startup.get("median_ms"))
                     .append(" ms, runs ").append(startup.get("runs_ms")).append('\n');
         }
