@@ -44,6 +44,7 @@ public final class AssistantStream implements AutoCloseable {
     private static final Duration REDIS_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration REQUEUE_DELAY = Duration.ofSeconds(1);
     private static final Duration LEASE_POLL = Duration.ofMillis(20);
+    private static final int REDIS_CONNECTIONS = 3;
 
     private final ClientResources redisResources;
     private final RedisClient redis;
@@ -57,7 +58,9 @@ public final class AssistantStream implements AutoCloseable {
 
     private AssistantStream(Settings settings) throws Exception {
         answerTimeout = settings.openAi().answerTimeout();
-        redisResources = DefaultClientResources.builder()
+        // One I/O thread per connection (commands, pub/sub, frame publisher): sharing one made the
+        // replies of lease and store calls wait behind pub/sub traffic, 10-20 ms each under load.
+        redisResources = DefaultClientResources.builder().ioThreadPoolSize(REDIS_CONNECTIONS)
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(5), 2, TimeUnit.MILLISECONDS))
                 .build();
         redis = RedisClient.create(redisResources, RedisURI.create(settings.redis().url()));

@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.LockSupport;
 
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 
 import io.assistantstream.redis.LuaScript;
@@ -121,7 +122,7 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
         }
         CompletionStage<List<Long>> seqs;
         try {
-            seqs = script.sendWhole(keys, args);
+            seqs = script.sendWhole(ScriptOutputType.MULTI, keys, args);
         } catch (RuntimeException e) {
             seqs = CompletableFuture.failedFuture(e);
         }

@@ -1,6 +1,5 @@
 package io.assistantstream.redis;
 
-import java.util.List;
 import java.util.concurrent.CompletionStage;
 
 import io.lettuce.core.RedisNoScriptException;
@@ -39,13 +38,13 @@ public final class LuaScript<K, V> {
     }
 
     /**
-     * Sends the script whole, without waiting; it must return an array of integers. Sending the source
-     * (Redis caches its compiled form) can never meet {@code NOSCRIPT}, so calls may be pipelined and
-     * still run exactly in the order they were made, also after Redis restarted.
+     * Sends the script whole, without waiting; its result is of {@code type}. Sending the source (Redis
+     * caches its compiled form) can never meet {@code NOSCRIPT}, so calls may be pipelined and still
+     * run exactly in the order they were made, also after Redis restarted.
      */
     @SafeVarargs
-    public final CompletionStage<List<Long>> sendWhole(K[] keys, V... args) {
-        return redis.async().eval(source, ScriptOutputType.MULTI, keys, args);
+    public final <T> CompletionStage<T> sendWhole(ScriptOutputType type, K[] keys, V... args) {
+        return redis.async().eval(source, type, keys, args);
     }
 
     private <T> T eval(ScriptOutputType type, K[] keys, V[] args) {

@@ -280,6 +280,8 @@ public final class LoadDriver {
                 row.put("completed_per_second", Math.round(done / elapsed));
                 row.put("p50_publish_to_completed_ms", subscribers.endToEnd.percentileMillis(50));
                 row.put("p99_publish_to_completed_ms", subscribers.endToEnd.percentileMillis(99));
+                row.put("p50_publish_to_started_ms", subscribers.untilStarted.percentileMillis(50));
+                row.put("p50_started_to_completed_ms", subscribers.answering.percentileMillis(50));
                 row.put("errors", subscribers.errors.get());
                 row.put("service_cpu_us_per_answer", done == 0 ? 0
                         : (window.cpuMicros("service") - window.compilerMicros("service")) / done);

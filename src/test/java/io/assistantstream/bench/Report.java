@@ -59,7 +59,8 @@ final class Report {
         if (results.get("throughput") instanceof Map<?, ?> throughput && !throughput.containsKey("failed")) {
             md.append("\n## Throughput (short answers, 200 channels)\n\n");
             table(md, List.of((Map<String, Object>) throughput), List.of("completed_per_second",
-                    "p50_publish_to_completed_ms", "p99_publish_to_completed_ms", "service_cpu_us_per_answer",
+                    "p50_publish_to_completed_ms", "p99_publish_to_completed_ms", "p50_publish_to_started_ms",
+                    "p50_started_to_completed_ms", "service_cpu_us_per_answer",
                     "service_kernel_fraction", "service_jit_share",
                     "completed", "errors"));
         }

@@ -29,11 +29,17 @@ final class Subscribers implements AutoCloseable {
     /** The frame's {@code timestamp} → received here: publishing, Redis pub/sub, the WebSocket. */
     final Latencies fromService = new Latencies();
     final Latencies endToEnd = new Latencies();
+    /** Publish → the {@code started} frame's timestamp: RabbitMQ, intake and waiting for the channel. */
+    final Latencies untilStarted = new Latencies();
+    /** {@code started} → {@code completed} timestamps: the answer inside the service, OpenAI included. */
+    final Latencies answering = new Latencies();
     final AtomicLong frames = new AtomicLong();
     final AtomicInteger errors = new AtomicInteger();
     final AtomicInteger live = new AtomicInteger();
     final AtomicInteger peakLive = new AtomicInteger();
     private final Map<String, Long> publishedAt = new ConcurrentHashMap<>();
+    private final Map<String, Long> publishedEpochMicros = new ConcurrentHashMap<>();
+    private final Map<String, Long> startedMicros = new ConcurrentHashMap<>();
     private final Map<String, CountDownLatch> waiting = new ConcurrentHashMap<>();
     private final List<WebSocket> sockets = new ArrayList<>();
     private final HttpClient http = HttpClient.newHttpClient();
@@ -73,6 +79,7 @@ final class Subscribers implements AutoCloseable {
 
     void published(String messageId) {
         publishedAt.put(messageId, System.nanoTime());
+        publishedEpochMicros.put(messageId, epochMicros());
     }
 
     static long epochMicros() {
@@ -98,15 +105,29 @@ final class Subscribers implements AutoCloseable {
                     // not a stamped answer
                 }
             }
-            case "started" -> peakLive.accumulateAndGet(live.incrementAndGet(), Math::max);
+            case "started" -> {
+                peakLive.accumulateAndGet(live.incrementAndGet(), Math::max);
+                String messageId = field(frame, "\"message_id\":\"");
+                long started = timestampMicros(frame);
+                startedMicros.put(messageId, started);
+                Long published = publishedEpochMicros.remove(messageId);
+                if (published != null) {
+                    untilStarted.add(started - published);
+                }
+            }
             case "completed", "error" -> {
                 live.decrementAndGet();
                 if (status.equals("error")) {
                     errors.incrementAndGet();
                 }
-                Long at = publishedAt.remove(field(frame, "\"message_id\":\""));
+                String messageId = field(frame, "\"message_id\":\"");
+                Long at = publishedAt.remove(messageId);
                 if (at != null) {
                     endToEnd.add((System.nanoTime() - at) / 1_000);
+                }
+                Long started = startedMicros.remove(messageId);
+                if (started != null) {
+                    answering.add(timestampMicros(frame) - started);
                 }
                 done.countDown();
                 onCompleted.run();
