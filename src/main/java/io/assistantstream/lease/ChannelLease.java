@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -122,12 +123,7 @@ public final class ChannelLease implements AutoCloseable {
             try {
                 Thread.sleep(period);
                 for (Ticket ticket : live) {
-                    long kept = renew.run(new String[] {queueKey(ticket.channel)}, ticket.token, alivePrefix(),
-                            Long.toString(ttl.toMillis()), ticket.held ? "1" : "0");
-                    if (kept == 0) {
-                        LOG.warning("The lease line of channel " + ticket.channel + " was lost (did Redis restart?);"
-                                + " the answer running on it was put back at its head");
-                    }
+                    ticket.renew();
                 }
             } catch (InterruptedException e) {
                 return;
@@ -153,6 +149,13 @@ public final class ChannelLease implements AutoCloseable {
         private CompletableFuture<Void> previous;
         private CompletionStage<Long> joined;
         private volatile boolean held;
+        /**
+         * Orders renewal against release: a renewal sent after the release would put the released
+         * ticket back at the head of its line (as it does for a holder whose line Redis lost) and
+         * block the channel until the ticket's liveness key expired.
+         */
+        private final ReentrantLock renewal = new ReentrantLock();
+        private boolean released;
 
         private Ticket(String channel) {
             this.channel = channel;
@@ -212,19 +215,39 @@ public final class ChannelLease implements AutoCloseable {
             return new String[] {token, Long.toString(ttl.toMillis()), alivePrefix()};
         }
 
+        private void renew() {
+            renewal.lock();
+            try {
+                if (released) {
+                    return;
+                }
+                long kept = ChannelLease.this.renew.run(keys(), token, alivePrefix(), Long.toString(ttl.toMillis()),
+                        held ? "1" : "0");
+                if (kept == 0) {
+                    LOG.warning("The lease line of channel " + channel + " was lost (did Redis restart?);"
+                            + " the answer running on it was put back at its head");
+                }
+            } finally {
+                renewal.unlock();
+            }
+        }
+
         /**
          * Leaves the line (releasing the lease if held) and lets the next local ticket go. Never
          * throws: if Redis cannot be told, the ticket's liveness key expires and the line moves on.
          */
         @Override
         public void close() {
+            renewal.lock();
             try {
+                released = true;
                 live.remove(this);
-                release.run(new String[] {queueKey(channel)}, token, alivePrefix());
+                release.run(keys(), token, alivePrefix());
             } catch (RuntimeException e) {
                 LOG.warning("Could not release the lease of channel " + channel + "; it lapses in " + ttl
                         + ": " + e.getMessage());
             } finally {
+                renewal.unlock();
                 held = false;
                 mine.complete(null);
                 tails.remove(channel, mine);
