@@ -12,6 +12,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.assistantstream.fake.FakeOpenAi;
+import io.assistantstream.testing.LogWatch;
 import io.assistantstream.testing.Rabbit;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
@@ -248,26 +249,8 @@ class PipelineTest {
 
     @Test
     void no_log_record_holds_a_secret() throws Exception {
-        List<String> records = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.logging.Handler capture = new java.util.logging.Handler() {
-            @Override
-            public void publish(java.util.logging.LogRecord record) {
-                records.add(record.getMessage() + " " + record.getThrown());
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
-        java.util.logging.Level level = root.getLevel();
-        root.addHandler(capture);
-        root.setLevel(java.util.logging.Level.ALL);
-        try {
+        List<String> records;
+        try (LogWatch all = LogWatch.of("")) {
             world.set("openai.max.retries", "1");
             startService();
             try (WsClient client = WsClient.connect(service.port())) {
@@ -279,9 +262,7 @@ class PipelineTest {
                 rabbit.publish("{\"channel\":\"logs\"}");
                 client.next();
             }
-        } finally {
-            root.removeHandler(capture);
-            root.setLevel(level);
+            records = all.lines();
         }
         assertFalse(records.isEmpty(), "something was logged");
         for (String record : records) {

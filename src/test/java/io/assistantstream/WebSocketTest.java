@@ -1,16 +1,13 @@
 package io.assistantstream;
 
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
+import java.time.Duration;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import io.assistantstream.testing.LogWatch;
 import io.assistantstream.testing.Rabbit;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
@@ -103,41 +100,22 @@ class WebSocketTest {
 
     @Test
     void a_client_that_stops_reading_is_dropped_and_does_not_slow_the_others() throws Exception {
-        CountDownLatch dropped = new CountDownLatch(1);
-        Logger writerLog = Logger.getLogger("io.assistantstream.hub.ClientWriter");
-        Handler watch = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                if (record.getMessage().startsWith("Dropping a WebSocket client")) {
-                    dropped.countDown();
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        writerLog.addHandler(watch);
-        try (WsClient stalled = WsClient.connectNotReading(service.port());
+        try (LogWatch writerLog = LogWatch.of("io.assistantstream.hub.ClientWriter");
+             WsClient stalled = WsClient.connectNotReading(service.port());
              WsClient reader = WsClient.connect(service.port())) {
             stalled.send("{\"action\":\"subscribe\",\"channel\":\"flood\"}");
             reader.subscribe("flood");
             Thread.sleep(200); // the stalled client's subscribe is processed (its reply is never read)
             long start = System.nanoTime();
             rabbit.publish("flood", "big", "!words=4000 !delay=2"); // paced, so a reading client keeps up
-            assertTrue(dropped.await(20, TimeUnit.SECONDS), "the stalled client is dropped");
+            assertTrue(writerLog.await("Dropping a WebSocket client", Duration.ofSeconds(20)),
+                    "the stalled client is dropped");
             stalled.resumeReading(); // reads its backlog, then the close frame waiting behind it
             assertEquals(1013, stalled.awaitClose(), "closed with 1013, try again later");
             JsonNode last = reader.answer("big").getLast();
             assertEquals("completed", last.get("status").asText());
             assertTrue(last.get("message").asText().endsWith(" w4000"));
             assertTrue(System.nanoTime() - start < 20_000_000_000L);
-        } finally {
-            writerLog.removeHandler(watch);
         }
     }
 }

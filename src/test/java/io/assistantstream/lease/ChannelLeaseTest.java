@@ -4,15 +4,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import org.junit.jupiter.api.Test;
 
+import io.assistantstream.testing.LogWatch;
 import io.assistantstream.testing.RedisKeys;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,28 +21,10 @@ class ChannelLeaseTest {
     @Test
     void a_renewal_racing_a_release_never_puts_the_released_ticket_back_in_line() throws Exception {
         String prefix = "test:" + UUID.randomUUID() + ":";
-        AtomicInteger putBack = new AtomicInteger();
-        Handler watch = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                if (record.getMessage().contains("was lost")) {
-                    putBack.incrementAndGet();
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger logger = Logger.getLogger(ChannelLease.class.getName());
-        logger.addHandler(watch);
         RedisClient client = RedisClient.create(REDIS);
         // a 150 ms lease is renewed every 50 ms, so renewals keep crossing releases
-        try (RedisKeys keys = new RedisKeys(REDIS, prefix);
+        try (LogWatch leaseLog = LogWatch.of(ChannelLease.class.getName());
+             RedisKeys keys = new RedisKeys(REDIS, prefix);
              StatefulRedisConnection<String, String> connection = client.connect();
              ChannelLease lease = new ChannelLease(connection, prefix, Duration.ofMillis(150), Duration.ofMillis(5))) {
             List<Thread> workers = new ArrayList<>();
@@ -65,12 +44,11 @@ class ChannelLeaseTest {
             for (Thread worker : workers) {
                 worker.join();
             }
-            assertEquals(0, putBack.get(), "released tickets put back at the head of their line");
+            assertEquals(0, leaseLog.count("was lost"), "released tickets put back at the head of their line");
             for (int c = 0; c < 20; c++) {
                 assertEquals(0L, keys.redis().llen(prefix + "lease:c" + c), "line of c" + c + " is empty");
             }
         } finally {
-            logger.removeHandler(watch);
             client.shutdown();
         }
     }
