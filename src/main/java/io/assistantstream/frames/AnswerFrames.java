@@ -2,6 +2,7 @@ package io.assistantstream.frames;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -106,6 +107,8 @@ public final class AnswerFrames {
             last.toCompletableFuture().join();
         } catch (CompletionException e) {
             failed = e.getCause();
+        } catch (CancellationException e) { // lettuce cancels what is in flight when a connection resets
+            failed = e;
         }
         if (failed != null) {
             throw failed instanceof RedisException redis ? redis

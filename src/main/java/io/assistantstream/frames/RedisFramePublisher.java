@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.LockSupport;
 
+import io.lettuce.core.RedisException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 
@@ -42,14 +43,23 @@ import io.assistantstream.redis.LuaScript;
 public final class RedisFramePublisher implements FramePublisher, AutoCloseable {
     static final int MAX_BATCH = 256;
     static final int IN_FLIGHT = 4;
-    /** KEYS: one seq key per frame; ARGV[1]: seq expiry; then per frame its topic and JSON after the seq. */
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
+    /**
+     * KEYS: one seq key per frame; ARGV[1]: seq expiry; then per frame its topic and JSON after the
+     * seq. Returns each frame's seq, or 0 for a frame whose seq key could not be incremented (a key of
+     * the wrong type, say): Lua does not roll back, so one bad frame must not fail the others.
+     */
     private static final String SCRIPT = """
             local seqs = {}
             for i = 1, #KEYS do
-              local seq = redis.call('INCR', KEYS[i])
-              redis.call('EXPIRE', KEYS[i], ARGV[1])
-              redis.call('PUBLISH', ARGV[2 * i], '{"seq":' .. seq .. ARGV[2 * i + 1])
-              seqs[i] = seq
+              local seq = redis.pcall('INCR', KEYS[i])
+              if type(seq) == 'number' then
+                redis.call('EXPIRE', KEYS[i], ARGV[1])
+                redis.call('PUBLISH', ARGV[2 * i], '{"seq":' .. seq .. ARGV[2 * i + 1])
+                seqs[i] = seq
+              else
+                seqs[i] = 0
+              end
             end
             return seqs
             """;
@@ -62,6 +72,7 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
     private final LuaScript<byte[], byte[]> script;
     private final Queue<Queued> queue = new ConcurrentLinkedQueue<>();
     private final Thread sender;
+    private volatile boolean closed;
 
     /** @param connection a connection of the publisher's own, with a byte-array codec */
     public RedisFramePublisher(StatefulRedisConnection<byte[], byte[]> connection, String prefix,
@@ -82,7 +93,11 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
         CompletableFuture<Long> seq = new CompletableFuture<>();
         queue.add(new Queued(bytes(prefix + "seq:" + frame.channel()), bytes(topic(prefix, frame.channel())),
                 bytes(frame.jsonAfterSeq()), seq));
-        LockSupport.unpark(sender);
+        if (closed) {
+            failQueued(); // the sender is gone or going: nothing would ever send it
+        } else {
+            LockSupport.unpark(sender);
+        }
         return seq;
     }
 
@@ -107,6 +122,8 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
             }
         } catch (InterruptedException e) {
             // closed
+        } finally {
+            failQueued();
         }
     }
 
@@ -123,26 +140,49 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
         CompletionStage<List<Long>> seqs;
         try {
             seqs = script.sendWhole(ScriptOutputType.MULTI, keys, args);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) { // the sender must survive anything, or every answer would hang
             seqs = CompletableFuture.failedFuture(e);
         }
         return seqs.whenComplete((values, error) -> {
             for (int i = 0; i < batch.size(); i++) {
-                if (error != null) {
-                    batch.get(i).seq().completeExceptionally(error);
-                } else {
-                    batch.get(i).seq().complete(values.get(i));
+                CompletableFuture<Long> seq = batch.get(i).seq();
+                try {
+                    if (error != null) {
+                        seq.completeExceptionally(error);
+                    } else if (values.get(i) instanceof Long number && number > 0) {
+                        seq.complete(number);
+                    } else {
+                        seq.completeExceptionally(new RedisException("frame not published: its seq key "
+                                + new String(keys[i], StandardCharsets.UTF_8) + " could not be incremented"));
+                    }
+                } catch (RuntimeException unexpected) {
+                    seq.completeExceptionally(unexpected);
                 }
             }
         });
+    }
+
+    /** Fails every frame still queued: the publisher is closed. */
+    private void failQueued() {
+        for (Queued frame; (frame = queue.poll()) != null; ) {
+            frame.seq().completeExceptionally(new RedisException("the frame publisher is closed"));
+        }
     }
 
     private static byte[] bytes(String text) {
         return text.getBytes(StandardCharsets.UTF_8);
     }
 
+    /** Stops the sender; frames queued and not yet sent fail, so nobody waits for them forever. */
     @Override
     public void close() {
+        closed = true;
         sender.interrupt();
+        try {
+            sender.join(CLOSE_WAIT.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        failQueued();
     }
 }

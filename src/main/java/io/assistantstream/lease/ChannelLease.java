@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -122,13 +123,21 @@ public final class ChannelLease implements AutoCloseable {
         while (!Thread.currentThread().isInterrupted()) {
             try {
                 Thread.sleep(period);
+                int failed = 0;
+                String why = null;
                 for (Ticket ticket : live) {
-                    ticket.renew();
+                    try {
+                        ticket.renew();
+                    } catch (RuntimeException e) { // the next ticket may still get through
+                        failed++;
+                        why = e.getMessage();
+                    }
+                }
+                if (failed > 0) {
+                    LOG.log(Level.WARNING, "Could not renew " + failed + " channel leases; retrying: " + why);
                 }
             } catch (InterruptedException e) {
                 return;
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "Could not renew channel leases; retrying: " + e.getMessage());
             }
         }
     }
@@ -200,6 +209,8 @@ public final class ChannelLease implements AutoCloseable {
             } catch (ExecutionException e) {
                 throw e.getCause() instanceof RedisException redis ? redis
                         : new RedisException("could not join the lease line of channel " + channel, e.getCause());
+            } catch (CancellationException e) { // lettuce cancels what is in flight when a connection resets
+                throw new RedisException("joining the lease line of channel " + channel + " was cancelled", e);
             }
         }
 

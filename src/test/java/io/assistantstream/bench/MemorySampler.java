@@ -67,7 +67,8 @@ final class MemorySampler {
             if (liveHeap) {
                 Matcher rows = HISTOGRAM_ROW.matcher(out);
                 while (largest.size() < 15 && rows.find()) {
-                    largest.add(LoadDriver.format(Long.parseLong(rows.group(1)) / 1024.0 / 1024.0) + " " + rows.group(2));
+                    double mib = Long.parseLong(rows.group(1)) / 1024.0 / 1024.0;
+                    largest.add(LoadDriver.format(mib) + " " + rows.group(2));
                 }
                 Matcher total = TOTAL.matcher(out);
                 return total.find() ? Long.parseLong(total.group(1)) / 1024 / 1024 : -1;

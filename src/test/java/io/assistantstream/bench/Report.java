@@ -33,21 +33,22 @@ final class Report {
                     + " (service_jit_share: their CPU in cores while the step ran). The latency splits at the frame's"
                     + " `timestamp`, taken in the service when it builds the frame (millisecond resolution):"
                     + " to_service = fake emit → frame built (OpenAI side, SSE read), from_service = frame built →"
-                    + " received (publish, Redis pub/sub, WebSocket), and of that built_to_redis = frame built → seen on"
-                    + " Redis pub/sub by a tap on every tenth channel (the publisher and Redis; the rest is the hub and the"
-                    + " WebSocket).\n\n");
+                    + " received (publish, Redis pub/sub, WebSocket), and of that built_to_redis = frame built →"
+                    + " seen on Redis pub/sub by a tap on every tenth channel (the publisher and Redis; the rest is"
+                    + " the hub and the WebSocket).\n\n");
             table(md, (List<Map<String, Object>>) relay, List.of("answers", "tokens_per_second", "p50_ms", "p99_ms",
                     "max_ms", "to_service_p50_ms", "to_service_p99_ms", "from_service_p50_ms", "from_service_p99_ms",
-                    "built_to_redis_p50_ms", "built_to_redis_p99_ms", "frames_per_second", "service_cpu_us_per_frame", "service_kernel_fraction", "service_jit_share", "peak_rss_mib",
-                    "heap_used_mib", "errors"));
+                    "built_to_redis_p50_ms", "built_to_redis_p99_ms", "frames_per_second", "service_cpu_us_per_frame",
+                    "service_kernel_fraction", "service_jit_share", "peak_rss_mib", "heap_used_mib", "errors"));
             latencyRows.addAll((List<Map<String, Object>>) relay);
         }
         if (results.get("capacity") instanceof Map<?, ?> capacity && !capacity.containsKey("failed")) {
             md.append("\n## Capacity (5 tokens/s; held = p99 ≤ 250 ms, no errors, all live at once)\n\n");
             List<Map<String, Object>> steps = (List<Map<String, Object>>) capacity.get("steps");
             table(md, steps, List.of("answers", "held", "p50_ms", "p99_ms", "max_ms", "to_service_p99_ms",
-                    "from_service_p99_ms", "built_to_redis_p99_ms", "peak_live", "frames_per_second", "service_cpu_us_per_frame", "service_kernel_fraction", "service_jit_share", "peak_rss_mib", "heap_used_mib",
-                    "errors"));
+                    "from_service_p99_ms", "built_to_redis_p99_ms", "peak_live", "frames_per_second",
+                    "service_cpu_us_per_frame", "service_kernel_fraction", "service_jit_share", "peak_rss_mib",
+                    "heap_used_mib", "errors"));
             md.append("\nLargest step held: **").append(capacity.get("largest_held")).append("** live answers\n");
             latencyRows.addAll(steps);
         }
@@ -148,8 +149,9 @@ final class Report {
         for (String[] s : series) {
             StringBuilder points = new StringBuilder();
             for (Map<String, Object> row : rows) {
-                if (row.get("tokens_per_second") instanceof Number rate && rate.doubleValue() == Double.parseDouble(s[0]) && row.get(s[1]) instanceof Double v
-                        && !v.isNaN()) {
+                boolean rateMatches = row.get("tokens_per_second") instanceof Number rate
+                        && rate.doubleValue() == Double.parseDouble(s[0]);
+                if (rateMatches && row.get(s[1]) instanceof Double v && !v.isNaN()) {
                     double px = left + Math.log10(((Number) row.get("answers")).doubleValue() / minX)
                             / Math.log10(maxX / minX) * (width - left - 20);
                     double py = yPixel(Math.max(minY, v), minY, maxY, height, bottom);

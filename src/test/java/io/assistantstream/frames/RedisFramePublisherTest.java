@@ -7,96 +7,147 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisException;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.assistantstream.testing.PrivateRedis;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Frames queued from many threads at once leave in batches, numbered and in order per channel. */
+/** Frames queued from many threads leave in batches, numbered and in order per channel; none waits forever. */
 class RedisFramePublisherTest {
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    private PrivateRedis server;
+    private RedisClient redis;
+    private RedisFramePublisher publisher;
+
+    @BeforeEach
+    void startRedisAndPublisher() throws Exception {
+        server = new PrivateRedis();
+        redis = RedisClient.create(server.url());
+        publisher = new RedisFramePublisher(redis.connect(ByteArrayCodec.INSTANCE), "t:", Duration.ofHours(1));
+    }
+
+    @AfterEach
+    void stopThem() throws Exception {
+        publisher.close();
+        redis.shutdown();
+        server.close();
+    }
 
     @Test
     void frames_from_many_threads_at_once_are_numbered_in_order_per_channel_even_after_redis_forgot_the_script()
             throws Exception {
-        try (PrivateRedis server = new PrivateRedis()) {
-            RedisClient redis = RedisClient.create(server.url());
-            try (StatefulRedisConnection<byte[], byte[]> connection = redis.connect(ByteArrayCodec.INSTANCE);
-                 StatefulRedisPubSubConnection<String, String> listener = redis.connectPubSub();
-                 RedisFramePublisher publisher = new RedisFramePublisher(connection, "t:", Duration.ofHours(1))) {
-                Map<String, List<JsonNode>> received = new ConcurrentHashMap<>();
-                listener.addListener(new RedisPubSubAdapter<>() {
-                    @Override
-                    public void message(String pattern, String topic, String frame) {
-                        try {
-                            received.computeIfAbsent(topic, t -> new CopyOnWriteArrayList<>()).add(JSON.readTree(frame));
-                        } catch (Exception e) {
-                            throw new IllegalStateException(e);
-                        }
+        try (StatefulRedisPubSubConnection<String, String> listener = redis.connectPubSub()) {
+            Map<String, List<JsonNode>> received = new ConcurrentHashMap<>();
+            listener.addListener(new RedisPubSubAdapter<>() {
+                @Override
+                public void message(String pattern, String topic, String frame) {
+                    try {
+                        received.computeIfAbsent(topic, t -> new CopyOnWriteArrayList<>())
+                                .add(JSON.readTree(frame));
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
                     }
-                });
-                listener.sync().psubscribe("t:frames:*");
+                }
+            });
+            listener.sync().psubscribe("t:frames:*");
 
-                int channels = 4;
-                int perChannel = 2_000;
-                List<CompletableFuture<Long>> last = new ArrayList<>();
-                List<Thread> writers = new ArrayList<>();
-                for (int c = 0; c < channels; c++) {
-                    String channel = "c" + c;
-                    CompletableFuture<Long> lastOfChannel = new CompletableFuture<>();
-                    last.add(lastOfChannel);
-                    writers.add(Thread.ofVirtual().start(() -> {
-                        CompletableFuture<Long> seq = null;
-                        for (int i = 1; i <= perChannel; i++) {
-                            if (i == perChannel / 2 && channel.equals("c0")) {
+            int channels = 4;
+            int perChannel = 2_000;
+            List<CompletableFuture<Long>> last = new ArrayList<>();
+            List<Thread> writers = new ArrayList<>();
+            for (int c = 0; c < channels; c++) {
+                String channel = "c" + c;
+                CompletableFuture<Long> lastOfChannel = new CompletableFuture<>();
+                last.add(lastOfChannel);
+                writers.add(Thread.ofVirtual().start(() -> {
+                    CompletableFuture<Long> seq = null;
+                    for (int i = 1; i <= perChannel; i++) {
+                        if (i == perChannel / 2 && channel.equals("c0")) {
                                 try (StatefulRedisConnection<String, String> admin = redis.connect()) {
-                                    admin.sync().scriptFlush(); // as a restarted Redis would have
-                                }
+                                admin.sync().scriptFlush(); // as a restarted Redis would have
                             }
-                            seq = publisher.publish(frame(channel, "piece " + i)).toCompletableFuture();
                         }
-                        seq.whenComplete((value, error) -> {
-                            if (error != null) {
-                                lastOfChannel.completeExceptionally(error);
-                            } else {
-                                lastOfChannel.complete(value);
-                            }
-                        });
-                    }));
-                }
-                for (Thread writer : writers) {
-                    writer.join();
-                }
-                for (CompletableFuture<Long> seq : last) {
-                    assertEquals(perChannel, seq.get(30, TimeUnit.SECONDS), "the last frame's seq");
-                }
-                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                while (received.values().stream().mapToInt(List::size).sum() < channels * perChannel
-                        && System.nanoTime() < until) {
-                    Thread.sleep(20);
-                }
-                for (int c = 0; c < channels; c++) {
-                    List<JsonNode> frames = received.get("t:frames:c" + c);
-                    assertEquals(perChannel, frames.size());
-                    for (int i = 0; i < perChannel; i++) {
-                        assertEquals(i + 1, frames.get(i).get("seq").asLong());
-                        assertEquals("piece " + (i + 1), frames.get(i).get("delta").asText());
+                        seq = publisher.publish(frame(channel, "piece " + i)).toCompletableFuture();
                     }
+                    seq.whenComplete((value, error) -> {
+                        if (error != null) {
+                            lastOfChannel.completeExceptionally(error);
+                        } else {
+                            lastOfChannel.complete(value);
+                        }
+                    });
+                }));
+            }
+            for (Thread writer : writers) {
+                writer.join();
+            }
+            for (CompletableFuture<Long> seq : last) {
+                assertEquals(perChannel, seq.get(30, TimeUnit.SECONDS), "the last frame's seq");
+            }
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (received.values().stream().mapToInt(List::size).sum() < channels * perChannel
+                    && System.nanoTime() < until) {
+                Thread.sleep(20);
+            }
+            for (int c = 0; c < channels; c++) {
+                List<JsonNode> frames = received.get("t:frames:c" + c);
+                assertEquals(perChannel, frames.size());
+                for (int i = 0; i < perChannel; i++) {
+                    assertEquals(i + 1, frames.get(i).get("seq").asLong());
+                    assertEquals("piece " + (i + 1), frames.get(i).get("delta").asText());
                 }
-            } finally {
-                redis.shutdown();
             }
         }
+    }
+
+    @Test
+    void a_frame_whose_seq_key_is_unusable_fails_alone_and_the_others_of_its_batch_go_out() throws Exception {
+        try (StatefulRedisConnection<String, String> admin = redis.connect()) {
+            admin.sync().hset("t:seq:bad", "not", "a counter");
+            List<CompletableFuture<Long>> good = new ArrayList<>();
+            List<CompletableFuture<Long>> bad = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                good.add(publisher.publish(frame("good", "g" + i)).toCompletableFuture());
+                bad.add(publisher.publish(frame("bad", "b" + i)).toCompletableFuture());
+            }
+            for (int i = 0; i < 50; i++) {
+                assertEquals(i + 1, good.get(i).get(10, TimeUnit.SECONDS));
+                CompletableFuture<Long> failed = bad.get(i);
+                ExecutionException error = assertThrows(ExecutionException.class,
+                        () -> failed.get(10, TimeUnit.SECONDS));
+                assertInstanceOf(RedisException.class, error.getCause());
+                assertTrue(error.getCause().getMessage().contains("t:seq:bad"), error.getCause().getMessage());
+            }
+        }
+    }
+
+    @Test
+    void a_closed_publisher_fails_frames_instead_of_leaving_anyone_waiting() throws Exception {
+        CompletableFuture<Long> before = publisher.publish(frame("c", "before")).toCompletableFuture();
+        assertEquals(1, before.get(10, TimeUnit.SECONDS));
+        publisher.close();
+        CompletableFuture<Long> after = publisher.publish(frame("c", "after")).toCompletableFuture();
+        ExecutionException error = assertThrows(ExecutionException.class,
+                () -> after.get(10, TimeUnit.SECONDS));
+        assertInstanceOf(RedisException.class, error.getCause());
     }
 
     private static Frame frame(String channel, String delta) {
