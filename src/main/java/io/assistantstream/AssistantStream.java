@@ -72,7 +72,8 @@ public final class AssistantStream implements AutoCloseable {
         StatefulRedisConnection<String, String> commands = redis.connect();
         String prefix = settings.redis().prefix();
         hub = new SubscriberHub(redis.connectPubSub(), prefix);
-        publisher = new RedisFramePublisher(redis.connect(ByteArrayCodec.INSTANCE), prefix, settings.redis().threadExpiry());
+        publisher = new RedisFramePublisher(redis.connect(ByteArrayCodec.INSTANCE), prefix,
+                settings.redis().threadExpiry());
         lease = new ChannelLease(commands, prefix, settings.redis().channelLease(), LEASE_POLL);
 
         WebClient http = WebClient.builder()

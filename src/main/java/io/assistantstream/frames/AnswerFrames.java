@@ -33,7 +33,6 @@ public final class AnswerFrames {
     /** Text not yet in a frame: the next frame's {@code delta}. */
     private final StringBuilder pending = new StringBuilder();
     private String threadId;
-    private boolean textSent;
     private long lastSentAt = Long.MIN_VALUE;
     private boolean responding;
     private CompletionStage<Long> last = CompletableFuture.completedFuture(0L);
@@ -80,13 +79,13 @@ public final class AnswerFrames {
 
     /** Whether any answer text has been streamed to clients: after that a retry would repeat it. */
     public boolean textSent() {
-        return textSent;
+        return !escaped.isEmpty();
     }
 
     /** Sends {@code completed} and waits until every frame of the answer is out. */
     public void completed() {
         flush(clock.millis());
-        send(Status.COMPLETED, new JsonText(escaped.toString()), null, null);
+        send(Status.COMPLETED, soFar(), null, null);
         awaitSent();
     }
 
@@ -123,9 +122,12 @@ public final class AnswerFrames {
         String delta = pending.toString();
         pending.setLength(0);
         JsonText.escape(escaped, delta);
-        textSent = true;
         lastSentAt = now;
-        send(Status.IN_PROGRESS, new JsonText(escaped.toString()), delta, null);
+        send(Status.IN_PROGRESS, soFar(), delta, null);
+    }
+
+    private JsonText soFar() {
+        return new JsonText(escaped.toString());
     }
 
     private void send(Status status, JsonText message, String delta, String details) {

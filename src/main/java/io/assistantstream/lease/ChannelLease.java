@@ -32,12 +32,11 @@ import io.assistantstream.redis.LuaScript;
  * instant. The join is sent without waiting for its reply (commands on one connection run in the
  * order they were sent), so receiving the next delivery never waits for a Redis round trip; an
  * earlier version waited, and that one round trip per message on the single dispatch thread capped
- * the instance's intake near 1,300 messages/s. Inside an instance, tickets of a channel are also chained,
- * so only the first local one polls Redis. Every waiting or holding ticket
- * keeps a liveness key ({@code lease-alive:{token}}, expiring after the lease time) that one
- * background thread renews for all tickets of the instance, so a crashed instance's tickets are
- * skipped once their keys expire, and a release by a ticket that is not the head removes nothing
- * but itself.
+ * the instance's intake near 1,300 messages/s. Inside an instance, tickets of a channel are also
+ * chained, so only the first local one polls Redis. Every waiting or holding ticket keeps a
+ * liveness key ({@code lease-alive:{token}}, expiring after the lease time) that one background
+ * thread renews for all tickets of the instance, so a crashed instance's tickets are skipped once
+ * their keys expire, and a release by a ticket that is not the head removes nothing but itself.
  */
 public final class ChannelLease implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ChannelLease.class.getName());
@@ -83,6 +82,8 @@ public final class ChannelLease implements AutoCloseable {
     private final String prefix;
     private final Duration ttl;
     private final Duration pollInterval;
+    private final String ttlMillis;
+    private final String alivePrefix;
     private final Map<String, CompletableFuture<Void>> tails = new ConcurrentHashMap<>();
     private final Set<Ticket> live = ConcurrentHashMap.newKeySet();
     private final LuaScript<String, String> acquire;
@@ -95,6 +96,8 @@ public final class ChannelLease implements AutoCloseable {
         this.prefix = prefix;
         this.ttl = ttl;
         this.pollInterval = pollInterval;
+        this.ttlMillis = Long.toString(ttl.toMillis());
+        this.alivePrefix = prefix + "lease-alive:";
         this.acquire = new LuaScript<>(connection, ACQUIRE);
         this.release = new LuaScript<>(connection, RELEASE);
         this.renew = new LuaScript<>(connection, RENEW);
@@ -146,9 +149,6 @@ public final class ChannelLease implements AutoCloseable {
         return prefix + "lease:" + channel;
     }
 
-    private String alivePrefix() {
-        return prefix + "lease-alive:";
-    }
 
     /** A place in one channel's line; holds the lease between {@link #acquire} and {@link #close}. */
     public final class Ticket implements AutoCloseable {
@@ -223,7 +223,7 @@ public final class ChannelLease implements AutoCloseable {
         }
 
         private String[] acquireArgs() {
-            return new String[] {token, Long.toString(ttl.toMillis()), alivePrefix()};
+            return new String[] {token, ttlMillis, alivePrefix};
         }
 
         private void renew() {
@@ -232,8 +232,7 @@ public final class ChannelLease implements AutoCloseable {
                 if (released) {
                     return;
                 }
-                long kept = ChannelLease.this.renew.run(keys(), token, alivePrefix(), Long.toString(ttl.toMillis()),
-                        held ? "1" : "0");
+                long kept = ChannelLease.this.renew.run(keys(), token, alivePrefix, ttlMillis, held ? "1" : "0");
                 if (kept == 0) {
                     LOG.warning("The lease line of channel " + channel + " was lost (did Redis restart?);"
                             + " the answer running on it was put back at its head");
@@ -253,7 +252,7 @@ public final class ChannelLease implements AutoCloseable {
             try {
                 released = true;
                 live.remove(this);
-                release.run(keys(), token, alivePrefix());
+                release.run(keys(), token, alivePrefix);
             } catch (RuntimeException e) {
                 LOG.warning("Could not release the lease of channel " + channel + "; it lapses in " + ttl
                         + ": " + e.getMessage());
