@@ -20,8 +20,13 @@ import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
 
 import io.assistantstream.answer.Responder;
+import io.assistantstream.backend.AnswerFailedException;
+import io.assistantstream.backend.AssistantBackend;
+import io.assistantstream.backend.Deadline;
 import io.assistantstream.backend.OpenAiClient;
 import io.assistantstream.backend.StreamWatchdog;
+import io.assistantstream.backend.ToolRounds;
+import io.assistantstream.backend.assistants.AssistantsBackend;
 import io.assistantstream.backend.responses.ResponsesBackend;
 import io.assistantstream.config.Settings;
 import io.assistantstream.frames.RedisFramePublisher;
@@ -29,6 +34,7 @@ import io.assistantstream.hub.HubEndpoint;
 import io.assistantstream.hub.SubscriberHub;
 import io.assistantstream.intake.Intake;
 import io.assistantstream.lease.ChannelLease;
+import io.assistantstream.store.AssistantIdStore;
 import io.assistantstream.store.RedisConversationStore;
 import io.assistantstream.tools.ToolRegistry;
 import io.assistantstream.tools.WeatherTool;
@@ -80,10 +86,11 @@ public final class AssistantStream implements AutoCloseable {
                 .connectTimeout(settings.openAi().connectTimeout())
                 .build();
         watchdog = new StreamWatchdog(Duration.ofMillis(50));
-        ToolRegistry tools = new ToolRegistry(List.of(new WeatherTool(http, settings.weather().baseUrl(),
-                settings.weather().apiKey(), settings.weather().toolTimeout())), settings.weather().toolTimeout());
-        ResponsesBackend backend = new ResponsesBackend(new OpenAiClient(http, settings.openAi(), watchdog), tools,
-                settings.openAi().model(), settings.openAi().instructions());
+        ToolRounds tools = new ToolRounds(new ToolRegistry(List.of(new WeatherTool(http,
+                settings.weather().baseUrl(), settings.weather().apiKey(), settings.weather().toolTimeout())),
+                settings.weather().toolTimeout()));
+        AssistantBackend backend = backend(settings.openAi(), new OpenAiClient(http, settings.openAi(), watchdog),
+                tools, commands, prefix);
         Responder responder = new Responder(
                 new RedisConversationStore(commands, prefix, settings.redis().threadExpiry(), Clock.systemUTC()),
                 backend, publisher, settings.stream(), settings.openAi().answerTimeout(), Clock.systemUTC());
@@ -104,6 +111,19 @@ public final class AssistantStream implements AutoCloseable {
         intake.start();
         LOG.info("assistant-stream ready on port " + server.port() + " (" + settings.openAi() + ", "
                 + settings.rabbit() + ", " + settings.redis() + ")");
+    }
+
+    /** The backend {@code OPENAI_API} names, ready to answer. */
+    private static AssistantBackend backend(Settings.OpenAi openAi, OpenAiClient client, ToolRounds tools,
+                                            StatefulRedisConnection<String, String> redis, String prefix)
+            throws AnswerFailedException, InterruptedException {
+        if (!"assistants".equals(openAi.api())) {
+            return new ResponsesBackend(client, tools, openAi.model(), openAi.instructions());
+        }
+        AssistantsBackend assistants = new AssistantsBackend(client, tools, new AssistantIdStore(redis, prefix),
+                openAi.model(), openAi.assistantName(), openAi.instructions());
+        assistants.start(Deadline.in(openAi.answerTimeout()));
+        return assistants;
     }
 
     /** Starts an instance; throws if any dependency cannot be reached or set up. */

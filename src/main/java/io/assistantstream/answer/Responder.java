@@ -12,6 +12,7 @@ import io.assistantstream.config.Settings;
 import io.assistantstream.frames.AnswerFrames;
 import io.assistantstream.frames.FramePublisher;
 import io.assistantstream.intake.ChatRequest;
+import io.assistantstream.store.ChannelConversation;
 import io.assistantstream.store.ConversationStore;
 
 /**
@@ -43,17 +44,17 @@ public final class Responder {
         AnswerFrames frames = new AnswerFrames(publisher, clock, request.channel(), request.messageId(),
                 stream.batchChars(), stream.batchInterval());
         try {
-            String conversation = store.recordMessage(request.channel()).orElse(null);
+            ChannelConversation conversation = store.recordMessage(request.channel()).orElse(null);
             if (conversation == null) {
                 conversation = newConversation(request.channel(), deadline);
             }
-            frames.threadId(conversation);
+            frames.threadId(conversation.id());
             frames.started();
             try {
                 backend.respond(conversation, request.message(), sink(frames), deadline);
             } catch (ConversationNotFoundException gone) {
                 conversation = newConversation(request.channel(), deadline);
-                frames.threadId(conversation);
+                frames.threadId(conversation.id());
                 backend.respond(conversation, request.message(), sink(frames), deadline);
             }
             frames.completed();
@@ -67,11 +68,9 @@ public final class Responder {
         }
     }
 
-    private String newConversation(String channel, Deadline deadline)
+    private ChannelConversation newConversation(String channel, Deadline deadline)
             throws AnswerFailedException, InterruptedException {
-        String id = backend.createConversation(channel, deadline);
-        store.map(channel, id, backend.name());
-        return id;
+        return store.map(channel, backend.createConversation(channel, deadline), backend.name());
     }
 
     private static AnswerSink sink(AnswerFrames frames) {

@@ -1,18 +1,65 @@
 package io.assistantstream.backend;
 
+import java.util.Optional;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
 /**
  * The answer cannot be given. {@code summary} is the short text for the error frame's
- * {@code message}; the exception message is the upstream reason for {@code error_details}.
+ * {@code message}; the exception message is the upstream reason for {@code error_details}. When
+ * OpenAI refused a request, {@link #upstream()} holds its status and error, for a backend that
+ * can recover from a particular refusal (a lost conversation, an active run).
  */
 public final class AnswerFailedException extends Exception {
     private final String summary;
+    private final transient UpstreamError upstream;
 
     public AnswerFailedException(String summary, String details) {
+        this(summary, details, null);
+    }
+
+    AnswerFailedException(String summary, String details, UpstreamError upstream) {
         super(details);
         this.summary = summary;
+        this.upstream = upstream;
+    }
+
+    /** An error answer from OpenAI: the HTTP status and the body's {@code error.code} and {@code error.message}. */
+    public record UpstreamError(int status, String code, String message) {
+        /** A 404 about the thing the request names (not about the model it asks for). */
+        public boolean notFound() {
+            return status == 404 && !"model_not_found".equals(code);
+        }
+    }
+
+    /** A run or response that ended {@code failed} with this error object ({@code code}, {@code message}). */
+    public static AnswerFailedException failed(String what, JsonNode error) {
+        return new AnswerFailedException("The assistant failed to answer",
+                "OpenAI " + what + " failed: " + error.path("message").asText("no reason given") + codeOf(error));
+    }
+
+    /** An {@code error} event in a stream; its data is the error, possibly wrapped in {@code {"error": …}}. */
+    public static AnswerFailedException streamError(JsonNode data) {
+        JsonNode error = data.path("error").isObject() ? data.get("error") : data;
+        return new AnswerFailedException("The assistant failed to answer",
+                "OpenAI stream error: " + error.path("message").asText("unknown") + codeOf(error));
+    }
+
+    /** A run or response that ended {@code incomplete}, for {@code reason}. */
+    public static AnswerFailedException cutShort(String what, String reason) {
+        return new AnswerFailedException("The answer was cut short", "OpenAI " + what + " incomplete: " + reason);
+    }
+
+    private static String codeOf(JsonNode error) {
+        return error.hasNonNull("code") ? " (" + error.get("code").asText() + ")" : "";
     }
 
     public String summary() {
         return summary;
+    }
+
+    /** OpenAI's refusal that caused this failure, if it was one. */
+    public Optional<UpstreamError> upstream() {
+        return Optional.ofNullable(upstream);
     }
 }

@@ -1,8 +1,11 @@
 package io.assistantstream.backend;
 
+import io.assistantstream.store.ChannelConversation;
+
 /**
  * One OpenAI wire protocol (design §5). A backend creates conversations and streams one answer
- * into an {@link AnswerSink}; retries, timeouts and tools are shared (see {@link OpenAiClient}).
+ * into an {@link AnswerSink}; retries, timeouts and the tool rounds are shared (see
+ * {@link OpenAiClient}, {@link ToolRounds}).
  */
 public interface AssistantBackend {
     /** The name stored in the channel metadata, e.g. {@code responses}. */
@@ -12,12 +15,12 @@ public interface AssistantBackend {
     String createConversation(String channel, Deadline deadline) throws AnswerFailedException, InterruptedException;
 
     /**
-     * Streams the answer to {@code message} on {@code conversationId} into {@code sink}, running tool
+     * Streams the answer to {@code message} on {@code conversation} into {@code sink}, running tool
      * rounds as the model asks; returns when the answer is complete.
      *
      * @throws ConversationNotFoundException when the conversation no longer exists upstream
      * @throws AnswerFailedException when the answer cannot be given (the reason is for the user)
      */
-    void respond(String conversationId, String message, AnswerSink sink, Deadline deadline)
+    void respond(ChannelConversation conversation, String message, AnswerSink sink, Deadline deadline)
             throws AnswerFailedException, ConversationNotFoundException, InterruptedException;
 }

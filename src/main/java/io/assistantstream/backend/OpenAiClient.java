@@ -6,7 +6,9 @@ import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -25,6 +27,7 @@ import io.helidon.common.buffers.DataReader;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
+import io.helidon.http.Method;
 import io.helidon.webclient.api.HttpClientRequest;
 import io.helidon.webclient.api.HttpClientResponse;
 import io.helidon.webclient.api.WebClient;
@@ -38,7 +41,8 @@ import io.assistantstream.config.Settings;
  * 5xx, {@code conversation_locked} and connection errors; {@code Retry-After} or
  * {@code retry-after-ms} honoured up to 120 s, else 0.5 s·2ⁿ capped at 8 s with jitter). A stream
  * that breaks is retried only while the caller says that is safe, i.e. before any text reached
- * clients.
+ * clients. An error answer is an {@link AnswerFailedException} carrying the
+ * {@linkplain AnswerFailedException#upstream() upstream error}, for the backend to interpret.
  */
 public final class OpenAiClient {
     private static final Logger LOG = Logger.getLogger(OpenAiClient.class.getName());
@@ -59,14 +63,30 @@ public final class OpenAiClient {
     private final StreamWatchdog watchdog;
     private final String baseUrl;
     private final String authorization;
+    private final List<Header> headers;
 
     public OpenAiClient(WebClient client, Settings.OpenAi settings, StreamWatchdog watchdog) {
+        this(client, settings, watchdog, List.of());
+    }
+
+    private OpenAiClient(WebClient client, Settings.OpenAi settings, StreamWatchdog watchdog, List<Header> headers) {
         this.client = client;
         this.settings = settings;
         this.watchdog = watchdog;
         String base = settings.baseUrl().toString();
         this.baseUrl = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
         this.authorization = "Bearer " + settings.apiKey();
+        this.headers = headers;
+    }
+
+    /** This client, sending one more header on every request (e.g. {@code OpenAI-Beta}). */
+    public OpenAiClient withHeader(String name, String value) {
+        List<Header> more = new ArrayList<>(headers);
+        more.add(new Header(HeaderNames.create(name), value));
+        return new OpenAiClient(client, settings, watchdog, List.copyOf(more));
+    }
+
+    private record Header(HeaderName name, String value) {
     }
 
     /** What a stream's reader does with each event; returns false to stop reading. */
@@ -77,11 +97,21 @@ public final class OpenAiClient {
 
     /** POSTs JSON and returns the JSON answer, retrying as the SDKs do. */
     public JsonNode post(String path, JsonNode body, Deadline deadline)
-            throws AnswerFailedException, ConversationNotFoundException, InterruptedException {
+            throws AnswerFailedException, InterruptedException {
+        return call(Method.POST, path, body, deadline);
+    }
+
+    /** GETs {@code path} (with its query) and returns the JSON answer, retrying as the SDKs do. */
+    public JsonNode get(String path, Deadline deadline) throws AnswerFailedException, InterruptedException {
+        return call(Method.GET, path, null, deadline);
+    }
+
+    private JsonNode call(Method method, String path, JsonNode body, Deadline deadline)
+            throws AnswerFailedException, InterruptedException {
         Attempts attempts = new Attempts();
         for (int attempt = 0; ; attempt++) {
             Retry retry;
-            try (HttpClientResponse response = send(path, body, settings.firstEventTimeout())) {
+            try (HttpClientResponse response = send(method, path, body, settings.firstEventTimeout())) {
                 if (response.status().code() / 100 == 2) {
                     return JSON.readTree(response.as(String.class));
                 }
@@ -102,12 +132,12 @@ public final class OpenAiClient {
      */
     public void stream(String path, JsonNode body, Deadline deadline, EventHandler handler,
                        BooleanSupplier safeToRetry)
-            throws AnswerFailedException, ConversationNotFoundException, InterruptedException {
+            throws AnswerFailedException, InterruptedException {
         Attempts attempts = new Attempts();
         for (int attempt = 0; ; attempt++) {
             Retry retry;
             StreamWatchdog.Watch watch = watchdog.watch(settings.firstEventTimeout(), settings.idleTimeout(), deadline);
-            try (watch; HttpClientResponse response = send(path, body,
+            try (watch; HttpClientResponse response = send(Method.POST, path, body,
                     settings.firstEventTimeout().plus(settings.idleTimeout()))) {
                 if (response.status().code() / 100 != 2) {
                     retry = attempts.failure(response, attempt);
@@ -158,13 +188,16 @@ public final class OpenAiClient {
     private record Retry(long delayMillis, String reason) {
     }
 
-    private HttpClientResponse send(String path, JsonNode body, Duration readTimeout) {
-        HttpClientRequest request = client.post(baseUrl + path)
+    private HttpClientResponse send(Method method, String path, JsonNode body, Duration readTimeout) {
+        HttpClientRequest request = client.method(method).uri(baseUrl + path)
                 .header(HeaderNames.AUTHORIZATION, authorization)
-                .header(HeaderValues.CONTENT_TYPE_JSON)
                 .header(HeaderValues.ACCEPT_EVENT_STREAM)
                 .readTimeout(readTimeout);
-        return request.submit(body.toString());
+        headers.forEach(header -> request.header(header.name(), header.value()));
+        if (body == null) {
+            return request.request();
+        }
+        return request.header(HeaderValues.CONTENT_TYPE_JSON).submit(body.toString());
     }
 
     /**
@@ -175,8 +208,7 @@ public final class OpenAiClient {
         private final Set<String> earlier = new LinkedHashSet<>();
 
         /** Decides what an error status means: a retry after a pause, or a failure. */
-        private Retry failure(HttpClientResponse response, int attempt)
-                throws AnswerFailedException, ConversationNotFoundException {
+        private Retry failure(HttpClientResponse response, int attempt) throws AnswerFailedException {
             int status = response.status().code();
             JsonNode error = errorOf(response);
             String code = error.path("code").asText("");
@@ -184,9 +216,6 @@ public final class OpenAiClient {
             String message = error.path("message").asText(response.status().reasonPhrase());
             String details = "OpenAI answered " + status + ": " + message
                     + (code.isEmpty() ? (type.isEmpty() ? "" : " (" + type + ")") : " (" + code + ")");
-            if (status == 404 && !"model_not_found".equals(code)) {
-                throw new ConversationNotFoundException(message);
-            }
             boolean retryable = switch (status) {
                 case 408, 409 -> true;
                 case 429 -> !"insufficient_quota".equals(code) && !"insufficient_quota".equals(type);
@@ -200,7 +229,8 @@ public final class OpenAiClient {
             long delay = retryAfterMillis(response).orElse(backoff(attempt));
             if (!retryable || attempt >= settings.maxRetries() || delay > MAX_RETRY_AFTER_MS) {
                 throw failed(new AnswerFailedException(summaryFor(status, code), details
-                        + (retryable ? " (gave up after " + (attempt + 1) + " attempts)" : "")));
+                        + (retryable ? " (gave up after " + (attempt + 1) + " attempts)" : ""),
+                        new AnswerFailedException.UpstreamError(status, code, message)));
             }
             return new Retry(delay, details);
         }
@@ -230,7 +260,7 @@ public final class OpenAiClient {
                 return last;
             }
             return new AnswerFailedException(last.summary(), last.getMessage() + "; earlier attempts: "
-                    + String.join("; ", earlier));
+                    + String.join("; ", earlier), last.upstream().orElse(null));
         }
     }
 

@@ -20,7 +20,7 @@ public record Settings(OpenAi openAi,
 
     /** OpenAI access, retries and timeouts (design §5). {@code apiKey} is a secret: never log it. */
     public record OpenAi(String apiKey, String model, URI baseUrl, String api, String instructions,
-                         int maxRetries, Duration connectTimeout, Duration firstEventTimeout,
+                         String assistantName, int maxRetries, Duration connectTimeout, Duration firstEventTimeout,
                          Duration idleTimeout, Duration answerTimeout) {
         @Override
         public String toString() {
@@ -53,9 +53,17 @@ public record Settings(OpenAi openAi,
         }
     }
 
-    /** Frame batching and WebSocket delivery (design §3). */
+    /**
+     * Frame batching and WebSocket delivery (design §3): served on {@code /ws} ({@code embedded}) or
+     * sent to an external relay at {@code websocketUrl} ({@code relay}), with up to
+     * {@code relayBufferFrames} frames waiting while the relay is away.
+     */
     public record Stream(int batchChars, Duration batchInterval, String websocketMode, URI websocketUrl,
-                         int sendQueueFrames, int maxSubscriptions) {
+                         int sendQueueFrames, int maxSubscriptions, int relayBufferFrames,
+                         Duration relayMaxBackoff) {
+        public boolean relay() {
+            return "relay".equals(websocketMode);
+        }
     }
 
     /** The get_weather tool (design §6). {@code apiKey} is a secret: never log it. */
@@ -81,8 +89,9 @@ public record Settings(OpenAi openAi,
         OpenAi openAi = new OpenAi(apiKey,
                 in.nonBlank("openai.model"),
                 in.uri("openai.base.url", Set.of("http", "https")),
-                in.oneOf("openai.api", Set.of("responses")),
+                in.oneOf("openai.api", Set.of("responses", "assistants")),
                 in.text("openai.instructions"),
+                in.nonBlank("openai.assistant.name"),
                 in.integer("openai.max.retries", 0, 10),
                 millis(in, "openai.connect.timeout.ms"),
                 millis(in, "openai.first.event.timeout.ms"),
@@ -103,10 +112,12 @@ public record Settings(OpenAi openAi,
                 Duration.ofMillis(in.longInteger("channel.lease.ms", 1_000, 3_600_000)));
         Stream stream = new Stream(in.integer("stream.batch.chars", 0, 1_000_000),
                 Duration.ofMillis(in.longInteger("stream.batch.ms", 0, 3_600_000)),
-                in.oneOf("websocket.mode", Set.of("embedded")),
+                in.oneOf("websocket.mode", Set.of("embedded", "relay")),
                 in.uri("websocket.url", Set.of("ws", "wss")),
                 in.integer("websocket.send.queue", 1, 1_000_000),
-                in.integer("websocket.max.subscriptions", 1, 1_000_000));
+                in.integer("websocket.max.subscriptions", 1, 1_000_000),
+                in.integer("websocket.relay.buffer", 1, 10_000_000),
+                millis(in, "websocket.relay.max.backoff.ms"));
         Weather weather = new Weather(in.text("openweather.api.key").strip(),
                 in.uri("openweather.base.url", Set.of("http", "https")),
                 millis(in, "tool.timeout.ms"));

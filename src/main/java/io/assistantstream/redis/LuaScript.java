@@ -1,5 +1,6 @@
 package io.assistantstream.redis;
 
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 
 import io.lettuce.core.RedisNoScriptException;
@@ -35,6 +36,12 @@ public final class LuaScript<K, V> {
     @SafeVarargs
     public final V text(K[] keys, V... args) {
         return eval(ScriptOutputType.VALUE, keys, args);
+    }
+
+    /** Runs the script; it must return a list (a Lua table). */
+    @SafeVarargs
+    public final List<Object> list(K[] keys, V... args) {
+        return eval(ScriptOutputType.MULTI, keys, args);
     }
 
     /**

@@ -9,14 +9,13 @@ import java.util.Optional;
 public interface ConversationStore {
     /**
      * Counts one more message on {@code channel}'s conversation (message count, last message time,
-     * expiry, index) and returns the conversation's id; empty, counting nothing, when the channel has
-     * no conversation.
+     * expiry, index) and returns the conversation; empty, counting nothing, when the channel has none.
      */
-    Optional<String> recordMessage(String channel);
+    Optional<ChannelConversation> recordMessage(String channel);
 
     /**
      * Maps {@code channel} to a new conversation, replacing any earlier mapping, with the message
      * that needed it counted.
      */
-    void map(String channel, String conversationId, String backend);
+    ChannelConversation map(String channel, String conversationId, String backend);
 }

@@ -3,6 +3,7 @@ package io.assistantstream.store;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -28,13 +29,13 @@ public final class RedisConversationStore implements ConversationStore {
             """;
     private static final String RECORD = """
             local id = redis.call('GET', KEYS[1])
-            if not id then return false end
-            redis.call('HINCRBY', KEYS[2], 'message_count', 1)
+            if not id then return {} end
+            local count = redis.call('HINCRBY', KEYS[2], 'message_count', 1)
             redis.call('HSET', KEYS[2], 'last_message_at', ARGV[1])
             redis.call('EXPIRE', KEYS[2], ARGV[2])
             redis.call('EXPIRE', KEYS[1], ARGV[2])
             redis.call('ZADD', KEYS[3], ARGV[1], ARGV[3])
-            return id
+            return {id, count}
             """;
 
     private final String prefix;
@@ -53,14 +54,18 @@ public final class RedisConversationStore implements ConversationStore {
     }
 
     @Override
-    public void map(String channel, String conversationId, String backend) {
-        map.run(keys(channel),
-                conversationId, backend, now(), Long.toString(expiry.toSeconds()), channel);
+    public ChannelConversation map(String channel, String conversationId, String backend) {
+        String now = now();
+        map.run(keys(channel), conversationId, backend, now, Long.toString(expiry.toSeconds()), channel);
+        return new ChannelConversation(channel, conversationId, 1, now);
     }
 
     @Override
-    public Optional<String> recordMessage(String channel) {
-        return Optional.ofNullable(record.text(keys(channel), now(), Long.toString(expiry.toSeconds()), channel));
+    public Optional<ChannelConversation> recordMessage(String channel) {
+        String now = now();
+        List<Object> recorded = record.list(keys(channel), now, Long.toString(expiry.toSeconds()), channel);
+        return recorded.isEmpty() ? Optional.empty()
+                : Optional.of(new ChannelConversation(channel, (String) recorded.get(0), (Long) recorded.get(1), now));
     }
 
     private String[] keys(String channel) {

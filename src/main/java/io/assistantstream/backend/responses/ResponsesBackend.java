@@ -15,9 +15,9 @@ import io.assistantstream.backend.ConversationNotFoundException;
 import io.assistantstream.backend.Deadline;
 import io.assistantstream.backend.OpenAiClient;
 import io.assistantstream.backend.SseEvent;
-import io.assistantstream.tools.Tool;
+import io.assistantstream.backend.ToolRounds;
+import io.assistantstream.store.ChannelConversation;
 import io.assistantstream.tools.ToolCall;
-import io.assistantstream.tools.ToolRegistry;
 import io.assistantstream.tools.ToolResult;
 
 /**
@@ -27,22 +27,20 @@ import io.assistantstream.tools.ToolResult;
  * items, until a response completes without calls.
  */
 public final class ResponsesBackend implements AssistantBackend {
-    /** More rounds than any sane tool use needs; past it the model is looping. */
-    static final int MAX_TOOL_ROUNDS = 8;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final OpenAiClient openAi;
-    private final ToolRegistry tools;
+    private final ToolRounds rounds;
     private final String model;
     private final String instructions;
     private final ArrayNode toolDefinitions;
 
-    public ResponsesBackend(OpenAiClient openAi, ToolRegistry tools, String model, String instructions) {
+    public ResponsesBackend(OpenAiClient openAi, ToolRounds rounds, String model, String instructions) {
         this.openAi = openAi;
-        this.tools = tools;
+        this.rounds = rounds;
         this.model = model;
         this.instructions = instructions;
-        this.toolDefinitions = definitions(tools.tools());
+        this.toolDefinitions = rounds.definitions(false);
     }
 
     @Override
@@ -55,35 +53,36 @@ public final class ResponsesBackend implements AssistantBackend {
             throws AnswerFailedException, InterruptedException {
         ObjectNode body = JSON.createObjectNode();
         body.putObject("metadata").put("channel", channel);
-        try {
-            JsonNode created = openAi.post("/conversations", body, deadline);
-            String id = created.path("id").asText("");
-            if (id.isEmpty()) {
-                throw new AnswerFailedException("The assistant could not start a conversation",
-                        "OpenAI answered POST /conversations without an id: " + created);
-            }
-            return id;
-        } catch (ConversationNotFoundException e) {
-            throw new AnswerFailedException("The assistant could not start a conversation", e.getMessage());
+        JsonNode created = openAi.post("/conversations", body, deadline);
+        String id = created.path("id").asText("");
+        if (id.isEmpty()) {
+            throw new AnswerFailedException("The assistant could not start a conversation",
+                    "OpenAI answered POST /conversations without an id: " + created);
         }
+        return id;
     }
 
     @Override
-    public void respond(String conversationId, String message, AnswerSink sink, Deadline deadline)
+    public void respond(ChannelConversation conversation, String message, AnswerSink sink, Deadline deadline)
             throws AnswerFailedException, ConversationNotFoundException, InterruptedException {
-        JsonNode input = JSON.getNodeFactory().textNode(message);
-        for (int round = 0; round <= MAX_TOOL_ROUNDS; round++) {
-            ResponseStream stream = new ResponseStream(sink);
+        rounds.converse(() -> round(conversation.id(), JSON.getNodeFactory().textNode(message), sink, deadline),
+                results -> () -> round(conversation.id(), outputs(results), sink, deadline), sink);
+    }
+
+    /** Streams one response; returns the function calls it made. */
+    private List<ToolCall> round(String conversationId, JsonNode input, AnswerSink sink, Deadline deadline)
+            throws AnswerFailedException, ConversationNotFoundException, InterruptedException {
+        ResponseStream stream = new ResponseStream(sink);
+        try {
             openAi.stream("/responses", request(conversationId, input), deadline, stream::onEvent,
                     () -> !sink.textSent());
-            if (stream.calls.isEmpty()) {
-                return;
+        } catch (AnswerFailedException e) {
+            if (e.upstream().filter(AnswerFailedException.UpstreamError::notFound).isPresent()) {
+                throw new ConversationNotFoundException(conversationId);
             }
-            sink.toolsRunning();
-            input = outputs(tools.run(stream.calls));
+            throw e;
         }
-        throw new AnswerFailedException("The assistant kept asking for tools",
-                "the model asked for tools in more than " + MAX_TOOL_ROUNDS + " consecutive rounds");
+        return stream.calls;
     }
 
     private ObjectNode request(String conversationId, JsonNode input) {
@@ -108,16 +107,6 @@ public final class ResponsesBackend implements AssistantBackend {
                     .put("output", result.output());
         }
         return items;
-    }
-
-    private static ArrayNode definitions(List<Tool> tools) {
-        ArrayNode definitions = JSON.createArrayNode();
-        for (Tool tool : tools) {
-            definitions.addObject().put("type", "function").put("name", tool.name())
-                    .put("description", tool.description()).put("strict", true)
-                    .set("parameters", tool.parameters());
-        }
-        return definitions;
     }
 
     /** The reading of one {@code /responses} stream: text to the sink, function calls collected. */
@@ -146,15 +135,11 @@ public final class ResponsesBackend implements AssistantBackend {
                 case "response.completed" -> {
                     return false;
                 }
-                case "response.failed" -> throw failed(parsed(event, data).path("response"));
-                case "response.incomplete" -> throw new AnswerFailedException("The answer was cut short",
-                        "OpenAI response incomplete: " + parsed(event, data).path("response")
-                                .path("incomplete_details").path("reason").asText("unknown reason"));
-                case "error" -> {
-                    JsonNode error = parsed(event, data);
-                    throw new AnswerFailedException("The assistant failed to answer",
-                            "OpenAI stream error: " + error.path("message").asText("unknown") + codeOf(error));
-                }
+                case "response.failed" -> throw AnswerFailedException.failed("response",
+                        parsed(event, data).path("response").path("error"));
+                case "response.incomplete" -> throw AnswerFailedException.cutShort("response", parsed(event, data)
+                        .path("response").path("incomplete_details").path("reason").asText("unknown reason"));
+                case "error" -> throw AnswerFailedException.streamError(parsed(event, data));
                 default -> {
                     // the protocol adds event kinds over time; the ones not needed here are ignored
                 }
@@ -171,16 +156,6 @@ public final class ResponsesBackend implements AssistantBackend {
                 calls.add(new ToolCall(item.path("call_id").asText(), item.path("name").asText(),
                         item.path("arguments").asText("")));
             }
-        }
-
-        private static AnswerFailedException failed(JsonNode response) {
-            JsonNode error = response.path("error");
-            return new AnswerFailedException("The assistant failed to answer",
-                    "OpenAI response failed: " + error.path("message").asText("no reason given") + codeOf(error));
-        }
-
-        private static String codeOf(JsonNode error) {
-            return error.hasNonNull("code") ? " (" + error.get("code").asText() + ")" : "";
         }
     }
 }

@@ -1,0 +1,50 @@
+package io.assistantstream.store;
+
+import java.util.Optional;
+
+import io.lettuce.core.api.StatefulRedisConnection;
+
+import io.assistantstream.redis.LuaScript;
+
+/**
+ * The id of the assistant the {@code assistants} backend runs, in Redis at {@code {prefix}assistant_id}
+ * with no expiry, shared by every instance (design §4).
+ */
+public final class AssistantIdStore {
+    /**
+     * KEYS[1]: the id key; ARGV[1]: the id the caller found there ("" for none); ARGV[2]: its
+     * replacement. Replaces only what the caller saw, so of instances that start together and each
+     * create an assistant, all end up using the one stored first.
+     */
+    private static final String REPLACE = """
+            local current = redis.call('GET', KEYS[1])
+            if (current or '') == ARGV[1] then
+              redis.call('SET', KEYS[1], ARGV[2])
+              return ARGV[2]
+            end
+            return current
+            """;
+
+    private final StatefulRedisConnection<String, String> redis;
+    private final String key;
+    private final LuaScript<String, String> replace;
+
+    public AssistantIdStore(StatefulRedisConnection<String, String> redis, String prefix) {
+        this.redis = redis;
+        this.key = prefix + "assistant_id";
+        this.replace = new LuaScript<>(redis, REPLACE);
+    }
+
+    /** The stored id, if any. */
+    public Optional<String> get() {
+        return Optional.ofNullable(redis.sync().get(key)).filter(id -> !id.isEmpty());
+    }
+
+    /**
+     * Stores {@code created} in place of {@code seen} (empty: nothing stored) and returns the id now
+     * stored: {@code created}, or the id another instance stored meanwhile.
+     */
+    public String replace(Optional<String> seen, String created) {
+        return replace.text(new String[] {key}, seen.orElse(""), created);
+    }
+}
