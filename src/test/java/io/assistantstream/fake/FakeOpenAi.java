@@ -27,8 +27,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 /**
- * A fake OpenAI (Responses + Conversations, under {@code /v1}) and OpenWeather (geocoding + current weather, at the
- * root) HTTP/1.1 server on 127.0.0.1 for tests, speaking the wire protocol of the saved transcripts.
+ * A fake OpenAI (Responses + Conversations and Assistants API v2, under {@code /v1}) and OpenWeather (geocoding +
+ * current weather, at the root) HTTP/1.1 server on 127.0.0.1 for tests, speaking the wire protocol of the saved
+ * transcripts.
  *
  * <p>A streamed {@code POST /v1/responses} answer is scripted by {@code !directives} in the user text (the
  * {@code input} string, or the text of message items in an {@code input} array); the remaining words are the
@@ -39,12 +40,40 @@ import java.util.stream.Collectors;
  * first attempt that streams only (attempt K+1 with {@code !fail}); {@code !cutalways=N} on every attempt;
  * {@code !failed}, {@code !incomplete}, {@code !errorevent} end early (the latter two after half the deltas);
  * {@code !done} appends {@code data: [DONE]}; {@code !stamp} makes each text delta the time it is written
- * ({@code "<epoch microseconds> "}), so a client can measure relay latency; {@code !tool=CITY} / {@code !tools=A,B} stream get_weather calls.
+ * ({@code "<epoch microseconds> "}), so a client can measure relay latency; {@code !tool=CITY} /
+ * {@code !tools=A,B} stream get_weather calls.
  * An {@code input} array of {@code function_call_output} items answers {@code "Tool said: "} + outputs joined
  * by {@code " | "} in call order. Attempts are counted per conversation and exact {@code input} (the string, or
  * the JSON text of an array), counting only requests that passed the key, conversation and lock checks. The
  * conversation is released just before the terminal event (or cut) is written, so an immediate follow-up or
  * retry is never locked out.
+ *
+ * <p>Assistants API v2 (in {@link AssistantsApi}; every {@code /v1/assistants*} and {@code /v1/threads*} request
+ * needs {@code OpenAI-Beta: assistants=v2}, checked after the key, else 400 invalid_beta): {@code POST /assistants}
+ * (function tools in the Assistants nesting {@code {"type":"function","function":{…}}}), {@code GET
+ * /assistants/{id}}, {@code POST /threads}, {@code GET /threads/{t}}, {@code POST /threads/{t}} (merges
+ * {@code metadata}; at most 16 pairs, keys ≤ 64 characters, string values ≤ 512), {@code POST /threads/{t}/messages},
+ * {@code POST /threads/{t}/runs}, {@code GET /threads/{t}/runs} ({@code limit} 1–100, default 20; {@code order},
+ * default desc), {@code GET /threads/{t}/runs/{r}}, {@code POST …/runs/{r}/submit_tool_outputs} and
+ * {@code POST …/runs/{r}/cancel}; unknown ids get OpenAI's 404s. Runs and tool output submissions only stream; each
+ * event's data is the matching object of the transcripts in {@code /fixtures/assistants-*.replayable.txt} with this
+ * run's values, and every stream ends with {@code event: done} / {@code data: [DONE]} ({@code !done} is moot). A run
+ * is scripted by the text of its thread's last user message, with the directives above: it answers
+ * {@code "Echo: " + prompt} (or {@code !words=N}) and completes; {@code !tool=CITY} / {@code !tools=A,B} end the
+ * stream at {@code thread.run.requires_action}, and the run waits for exactly those call ids in one
+ * submit_tool_outputs, whose stream answers {@code "Tool said: "} + the outputs joined by {@code " | "} in call order;
+ * {@code !rounds=N} (default 1) asks for the tools N times in a row, with new call ids each round, before answering;
+ * {@code !failed}, {@code !expired}, {@code !cancelled} end the run after in_progress (and any stall) with
+ * thread.run.failed / .expired / .cancelled; {@code !incomplete} ends it with thread.message.incomplete and
+ * thread.run.incomplete, {@code !errorevent} with an {@code error} event (the run is then failed), both after half
+ * the deltas; {@code !cut=N} / {@code !cutalways=N} count text deltas only (0: right after in_progress) and leave
+ * the run {@code in_progress}, active until cancelled, like a run whose client vanished. {@code !fail} /
+ * {@code !quota} answer run creation attempts, counted per thread and exact message text (only attempts that passed
+ * the assistant, stream and active-run checks). While a run is queued, in_progress, requires_action or cancelling,
+ * new messages and runs on its thread get 400. Cancel makes a queued, in_progress or requires_action run
+ * {@code cancelling} (any other status: 400); it becomes {@code cancelled} {@value AssistantsApi#CANCEL_MILLIS} ms
+ * later, as seen by any later request on the thread (or hook), or at once when a stream still open on it reaches its
+ * next event, which is then {@code thread.run.cancelled} + done.
  */
 public final class FakeOpenAi implements AutoCloseable {
     /** The bearer token every {@code /v1} request must carry. */
@@ -53,6 +82,9 @@ public final class FakeOpenAi implements AutoCloseable {
     public static final String WEATHER_KEY = "ow-test-fake";
 
     static final ObjectMapper JSON = new ObjectMapper();
+    /** The answer to a non-streamed request this fake only streams. */
+    static final Reply ONLY_STREAMS = new Reply(400, error("This fake only streams: set \"stream\": true.", "stream",
+            null));
     private static final Reply QUOTA = new Reply(429, error("You exceeded your current quota, please check your plan "
             + "and billing details. For more information on this error, read the docs: "
             + "https://platform.openai.com/docs/guides/error-codes/api-errors.", "insufficient_quota", null,
@@ -66,6 +98,7 @@ public final class FakeOpenAi implements AutoCloseable {
     private final Map<String, Conversation> conversations = new ConcurrentHashMap<>();
     private final Set<String> forgotten = ConcurrentHashMap.newKeySet();
     private final Conversation stateless = new Conversation(null, null);
+    private final AssistantsApi assistants = new AssistantsApi();
     private final Map<Socket, Thread> open = new ConcurrentHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger locked = new AtomicInteger();
@@ -90,10 +123,23 @@ public final class FakeOpenAi implements AutoCloseable {
                 throw new UncheckedIOException(e);
             }
         }
+
+        /** The query parameters, URL-decoded ("" for a name without value; the last one wins). */
+        public Map<String, String> parameters() {
+            Map<String, String> parameters = new HashMap<>();
+            for (String pair : query.split("&")) {
+                int eq = pair.indexOf('=');
+                if (!pair.isEmpty()) {
+                    parameters.put(URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8),
+                            eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+                }
+            }
+            return parameters;
+        }
     }
 
     /** A JSON reply (instead of, or before, a stream). */
-    private record Reply(int status, JsonNode body, Map<String, String> headers) {
+    record Reply(int status, JsonNode body, Map<String, String> headers) {
         Reply(int status, JsonNode body) {
             this(status, body, Map.of());
         }
@@ -190,6 +236,70 @@ public final class FakeOpenAi implements AutoCloseable {
         return Set.copyOf(conversations.keySet());
     }
 
+    /** Makes later requests naming this assistant get 404, as if it was deleted upstream. */
+    public void forgetAssistant(String id) {
+        assistants.forget(id);
+    }
+
+    /** Ids of all assistants created so far (including forgotten ones). */
+    public Set<String> assistants() {
+        return assistants.assistantIds();
+    }
+
+    /** Makes later requests naming this thread get 404, as if it was deleted upstream. */
+    public void forgetThread(String id) {
+        assistants.forget(id);
+    }
+
+    /** Ids of all threads created so far (including forgotten ones). */
+    public Set<String> threads() {
+        return assistants.threadIds();
+    }
+
+    /**
+     * A copy of a thread's metadata as it stands.
+     *
+     * @throws IllegalArgumentException if no such thread was created
+     */
+    public JsonNode threadMetadata(String threadId) {
+        return assistants.threadMetadata(threadId);
+    }
+
+    /**
+     * Leaves an {@code in_progress} run on the thread, as a worker that crashed mid-run would (it names a made-up
+     * assistant and has no stream); it stays active until cancelled.
+     *
+     * @return the run's id
+     * @throws IllegalArgumentException if no such thread was created
+     * @throws IllegalStateException    if the thread already has an active run
+     */
+    public String orphanRun(String threadId) {
+        return assistants.orphanRun(threadId);
+    }
+
+    /**
+     * The runs of a thread, oldest first: run id to status (after turning due {@code cancelling} runs into
+     * {@code cancelled}).
+     *
+     * @throws IllegalArgumentException if no such thread was created
+     */
+    public Map<String, String> runs(String threadId) {
+        return assistants.runs(threadId);
+    }
+
+    /** How many 400 active-run answers were sent (to message and to run creation requests). */
+    public int activeRunRejections() {
+        return assistants.activeRunRejections();
+    }
+
+    /**
+     * The highest number of runs active at once on one thread plus run creation attempts rejected meanwhile (as
+     * attempts are decided one at a time, 2 once any attempt met an active run); a well-behaved client stays at 1.
+     */
+    public int maxConcurrentRunsPerThread() {
+        return assistants.maxConcurrentRunsPerThread();
+    }
+
     /** Stops accepting, closes every open connection and interrupts its handler (ending sleeps and stalls). */
     @Override
     public void close() {
@@ -273,6 +383,9 @@ public final class FakeOpenAi implements AutoCloseable {
         } catch (IOException e) {
             return new Reply(400, error("We could not parse the JSON body of your request.", null, null));
         }
+        if (AssistantsApi.serves(r.path())) {
+            return assistants.answer(http, r, body);
+        }
         String route = r.method() + " " + r.path();
         if (route.equals("POST /v1/conversations")) {
             String id = newId("conv_");
@@ -288,7 +401,7 @@ public final class FakeOpenAi implements AutoCloseable {
             Conversation conversation = live(r.path().substring(18));
             return conversation == null ? notFound(r.path().substring(18)) : new Reply(200, conversation.json);
         }
-        return new Reply(404, error("Invalid URL (" + route + ")", null, null));
+        return invalidUrl(r);
     }
 
     private Reply responses(HttpConnection http, JsonNode body) throws IOException, InterruptedException {
@@ -298,7 +411,7 @@ public final class FakeOpenAi implements AutoCloseable {
         if (conversation == null) {
             return notFound(id);
         } else if (!body.path("stream").asBoolean(false)) {
-            return new Reply(400, error("This fake only streams: set \"stream\": true.", "stream", null));
+            return ONLY_STREAMS;
         }
         boolean mine;
         synchronized (conversation) {
@@ -353,7 +466,7 @@ public final class FakeOpenAi implements AutoCloseable {
         }
         int attempt = conversation.attempt(input.isTextual() ? input.asText() : input.toString());
         Script script = Script.parse(text.toString());
-        Reply failure = script.has("quota") ? QUOTA : failure(script.failStatusOn(attempt), script.retryAfterMs());
+        Reply failure = failure(script, attempt);
         if (failure != null) {
             return failure;
         }
@@ -375,14 +488,7 @@ public final class FakeOpenAi implements AutoCloseable {
     }
 
     private Reply weather(RecordedRequest r) throws InterruptedException {
-        Map<String, String> query = new HashMap<>();
-        for (String pair : r.query().split("&")) {
-            int eq = pair.indexOf('=');
-            if (!pair.isEmpty()) {
-                query.put(URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8),
-                        eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-            }
-        }
+        Map<String, String> query = r.parameters();
         Reply nothing = new Reply(400, JSON.createObjectNode().put("cod", "400").put("message", "Nothing to geocode"));
         String city = query.getOrDefault("q", "").split(",")[0].trim();
         if (!r.path().equals("/geo/1.0/direct") && !r.path().equals("/data/2.5/weather")) {
@@ -410,6 +516,16 @@ public final class FakeOpenAi implements AutoCloseable {
 
     private static Reply notFound(String conversationId) {
         return new Reply(404, error("Conversation with id '" + conversationId + "' not found.", "conversation", null));
+    }
+
+    /** The 404 for a route this fake does not know. */
+    static Reply invalidUrl(RecordedRequest r) {
+        return new Reply(404, error("Invalid URL (" + r.method() + " " + r.path() + ")", null, null));
+    }
+
+    /** The error reply a request's attempt (1-based) answers for {@code !quota} / {@code !fail=…}, or null. */
+    static Reply failure(Script script, int attempt) {
+        return script.has("quota") ? QUOTA : failure(script.failStatusOn(attempt), script.retryAfterMs());
     }
 
     /** The reply for {@code !fail=STATUS…}, or null for status 0. */
@@ -451,17 +567,17 @@ public final class FakeOpenAi implements AutoCloseable {
         return r;
     }
 
-    private static ObjectNode error(String message, String param, String code) {
+    static ObjectNode error(String message, String param, String code) {
         return error(message, "invalid_request_error", param, code);
     }
 
-    private static ObjectNode error(String message, String type, String param, String code) {
+    static ObjectNode error(String message, String type, String param, String code) {
         ObjectNode body = JSON.createObjectNode();
         body.putObject("error").put("message", message).put("type", type).put("param", param).put("code", code);
         return body;
     }
 
-    private static Map<String, String> openAiHeaders(Map<String, String> extra) {
+    static Map<String, String> openAiHeaders(Map<String, String> extra) {
         Map<String, String> headers = new LinkedHashMap<>(extra);
         headers.put("x-request-id", newId("req_"));
         headers.put("openai-processing-ms", String.valueOf(ThreadLocalRandom.current().nextInt(20, 400)));

@@ -11,7 +11,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -19,12 +18,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Flow;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -174,8 +170,8 @@ class FakeOpenAiTest {
         assertEquals("conversation", error.get("param").asText());
         assertEquals("Another process is currently operating on this conversation. Please retry in a few seconds.",
                 error.get("message").asText());
-        assertEquals("Echo: first", parse(first, new String(first.body().readAllBytes(), StandardCharsets.UTF_8),
-                false).text());
+        assertEquals("Echo: first", new Sse(first, events(Captured.parse(new String(first.body().readAllBytes(),
+                StandardCharsets.UTF_8))), false).text());
         assertEquals("Echo: third", stream(conv, "third").text());
         assertEquals(1, fake.conversationLockedCount());
         assertEquals(2, fake.maxConcurrentResponsesPerConversation());
@@ -471,51 +467,11 @@ class FakeOpenAiTest {
 
     /** Posts a streamed request and reads the whole answer; a connection ending mid-stream counts as a cut. */
     private Sse stream(String conversation, Object input) throws Exception {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        Flow.Subscriber<List<ByteBuffer>> collector = new Flow.Subscriber<>() {
-            @Override
-            public void onSubscribe(Flow.Subscription subscription) {
-                subscription.request(Long.MAX_VALUE);
-            }
-
-            @Override
-            public void onNext(List<ByteBuffer> buffers) {
-                for (ByteBuffer buffer : buffers) {
-                    byte[] chunk = new byte[buffer.remaining()];
-                    buffer.get(chunk);
-                    bytes.writeBytes(chunk);
-                }
-            }
-
-            @Override
-            public void onError(Throwable throwable) {
-            }
-
-            @Override
-            public void onComplete() {
-            }
-        };
-        try {
-            HttpResponse<Void> response = client.send(post("/responses", body(conversation, input).toString()),
-                    HttpResponse.BodyHandlers.fromSubscriber(collector));
-            return parse(response, bytes.toString(StandardCharsets.UTF_8), false);
-        } catch (IOException e) {
-            return parse(null, bytes.toString(StandardCharsets.UTF_8), true);
-        }
+        Captured captured = Captured.send(client, post("/responses", body(conversation, input).toString()));
+        return new Sse(captured.response(), events(captured.frames()), captured.cut());
     }
 
-    private static Sse parse(HttpResponse<?> response, String body, boolean cut) throws IOException {
-        List<Event> events = new ArrayList<>();
-        String name = null;
-        for (String line : body.split("\n")) {
-            if (line.startsWith("event: ")) {
-                name = line.substring(7);
-            } else if (line.startsWith("data: ")) {
-                String data = line.substring(6);
-                events.add(new Event(name, data.equals("[DONE]") ? null : JSON.readTree(data)));
-                name = null;
-            }
-        }
-        return new Sse(response, events, cut);
+    private static List<Event> events(List<Captured.Frame> frames) {
+        return frames.stream().map(frame -> new Event(frame.event(), frame.data())).toList();
     }
 }

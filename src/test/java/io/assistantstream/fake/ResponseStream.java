@@ -13,13 +13,9 @@ import java.util.function.Consumer;
 final class ResponseStream {
     /** One get_weather function call the stream emits. */
     record ToolCall(String itemId, String callId, String city) {
-        String arguments() {
-            return JSON.createObjectNode().put("city", city).put("units", "metric").toString();
-        }
-
         ObjectNode item(String arguments) {
             return JSON.createObjectNode().put("type", "function_call").put("id", itemId).put("call_id", callId)
-                    .put("name", "get_weather").put("arguments", arguments);
+                    .put("name", Script.TOOL).put("arguments", arguments);
         }
     }
 
@@ -50,9 +46,8 @@ final class ResponseStream {
             return;
         }
         String id = FakeOpenAi.newId("msg_");
-        List<String> all = Script.deltas(reply);
         boolean incomplete = script.has("incomplete");
-        List<String> sent = incomplete || script.has("errorevent") ? all.subList(0, (all.size() + 1) / 2) : all;
+        List<String> sent = script.textDeltas(reply);
         emit("response.output_item.added", e -> e.put("output_index", 0).set("item", message(id, "in_progress", null)));
         emit("response.content_part.added", e -> textIds(e, id).set("part", part("")));
         List<String> written = stream("response.output_text.delta", sent, e -> textIds(e, id).putArray("logprobs"));
@@ -80,16 +75,12 @@ final class ResponseStream {
         for (int i = 0; i < calls.size(); i++) {
             int index = i;
             ToolCall call = calls.get(i);
-            String args = call.arguments();
+            String args = Script.toolArguments(call.city());
             emit("response.output_item.added", e -> e.put("output_index", index).set("item", call.item("")));
-            List<String> pieces = new ArrayList<>();
-            for (int at = 0; at < args.length(); at += 8) {
-                pieces.add(args.substring(at, Math.min(args.length(), at + 8)));
-            }
-            stream("response.function_call_arguments.delta", pieces,
+            stream("response.function_call_arguments.delta", Script.argumentDeltas(args),
                     e -> e.put("item_id", call.itemId()).put("output_index", index));
             emit("response.function_call_arguments.done", e -> e.put("item_id", call.itemId())
-                    .put("name", "get_weather").put("output_index", index).put("arguments", args));
+                    .put("name", Script.TOOL).put("output_index", index).put("arguments", args));
             ObjectNode item = call.item(args);
             emit("response.output_item.done", e -> e.put("output_index", index).set("item", item));
             response.withArray("output").add(item);
@@ -117,11 +108,11 @@ final class ResponseStream {
     /** Streams the pieces as delta events; returns what was written (stamped pieces differ from the input). */
     private List<String> stream(String type, List<String> pieces, Consumer<ObjectNode> ids)
             throws IOException, InterruptedException {
-        boolean stamp = script.has("stamp") && type.equals("response.output_text.delta");
+        boolean text = type.equals("response.output_text.delta");
         List<String> written = new ArrayList<>();
         for (String planned : pieces) {
             Thread.sleep(script.number("delay"));
-            String piece = stamp ? epochMicros() + " " : planned;
+            String piece = text ? script.written(planned) : planned;
             written.add(piece);
             emit(type, e -> {
                 ids.accept(e);
@@ -133,11 +124,6 @@ final class ResponseStream {
             cutIfDue();
         }
         return written;
-    }
-
-    private static long epochMicros() {
-        java.time.Instant now = java.time.Instant.now();
-        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
     }
 
     private void cutIfDue() throws IOException {

@@ -1,5 +1,6 @@
 package io.assistantstream.fake;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -14,13 +15,16 @@ import java.util.stream.Stream;
 /**
  * What one fake response does, read from the user text: words starting with {@code !} are directives
  * ({@code !name} or {@code !name=value}), the other words joined by single spaces are the prompt.
- * Known directives: delay, words, stall, fail, quota, cut, cutalways, failed, incomplete, errorevent, done, tool,
- * tools (see {@link FakeOpenAi}); unknown ones are dropped from the prompt and ignored.
+ * Known directives: delay, words, stall, fail, quota, cut, cutalways, failed, incomplete, errorevent, done, stamp,
+ * tool, tools, and for Assistants runs rounds, expired, cancelled (see {@link FakeOpenAi}); unknown ones are dropped
+ * from the prompt and ignored.
  *
  * @param prompt     the user text without directives
  * @param directives directive name to value ("" when it has none)
  */
 record Script(String prompt, Map<String, String> directives) {
+    /** The function every scripted tool call names. */
+    static final String TOOL = "get_weather";
     private static final Pattern FAIL = Pattern.compile("(\\d{3})(ms)?x(\\d+)");
 
     /** Parses a user text. */
@@ -81,6 +85,25 @@ record Script(String prompt, Map<String, String> directives) {
                 .flatMap(name -> Arrays.stream(directives.get(name).split(","))).toList();
     }
 
+    /** How many tool rounds an Assistants run asks for before it answers: {@code !rounds=N}, default 1. */
+    int rounds() {
+        return has("rounds") ? number("rounds") : 1;
+    }
+
+    /** The arguments (a JSON text) of the tool call for one city. */
+    static String toolArguments(String city) {
+        return FakeOpenAi.JSON.createObjectNode().put("city", city).put("units", "metric").toString();
+    }
+
+    /** Splits tool arguments into the 8-character pieces their deltas carry. */
+    static List<String> argumentDeltas(String arguments) {
+        List<String> pieces = new ArrayList<>();
+        for (int at = 0; at < arguments.length(); at += 8) {
+            pieces.add(arguments.substring(at, Math.min(arguments.length(), at + 8)));
+        }
+        return pieces;
+    }
+
     /** The reply text of a plain request: {@code w1 … wN} for {@code !words=N}, else {@code "Echo: " + prompt}. */
     String reply() {
         return has("words")
@@ -89,7 +112,22 @@ record Script(String prompt, Map<String, String> directives) {
     }
 
     /** Splits a reply into deltas: each word with its following whitespace; they concatenate to the reply. */
-    static List<String> deltas(String reply) {
+    private static List<String> deltas(String reply) {
         return List.of(reply.split("(?<=\\s)(?=\\S)"));
+    }
+
+    /** The deltas a stream writes of a reply: all, or the first half (rounded up) for !incomplete / !errorevent. */
+    List<String> textDeltas(String reply) {
+        List<String> all = deltas(reply);
+        return has("incomplete") || has("errorevent") ? all.subList(0, (all.size() + 1) / 2) : all;
+    }
+
+    /** The text delta to write for a planned one: with {@code !stamp} the current {@code "<epoch microseconds> "}. */
+    String written(String planned) {
+        if (!has("stamp")) {
+            return planned;
+        }
+        Instant now = Instant.now();
+        return (now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000) + " ";
     }
 }
