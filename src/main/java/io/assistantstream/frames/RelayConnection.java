@@ -1,0 +1,418 @@
+package io.assistantstream.frames;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
+import java.util.logging.Logger;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * The service's one persistent WebSocket connection to an external relay (relay mode, design §3),
+ * speaking the Python predecessor's relay protocol, which users depend on: before the first frame
+ * of a channel, {@code {"type":"subscribe","payload":{"channel":C}}} and a wait for the relay's
+ * {@code {"type":"subscribed",…}}; then each frame of the channel as one text message
+ * {@code {"type":C,"payload":FRAME}}.
+ *
+ * <p>Callers only queue a frame, so {@link #send} never blocks (it runs on answer threads and on
+ * lettuce I/O threads alike). One sender thread drains the bounded buffer in order over the one
+ * connection. Channels are subscribed lazily, once per connection, and the channels subscribed on
+ * the current connection are kept as an LRU of {@value #SUBSCRIBED_CHANNELS}: memory does not grow
+ * with every channel ever seen, and a channel forgotten is simply subscribed again.
+ *
+ * <p>A write that fails, the relay closing or failing the connection, a subscribe left
+ * unacknowledged for the ack timeout (5 s), or a write the relay does not take within the write
+ * timeout all count as a broken connection: the sender
+ * reconnects while frames wait in the buffer, after a pause that starts at 100 ms and doubles with
+ * each failed attempt up to {@code maxBackoff} (each drawn at random between half and all of it, so
+ * that instances restarted together do not reconnect in step), back to 100 ms once connected. A frame
+ * leaves the buffer only once written to the socket, so the frame being written at the break goes
+ * again after reconnecting: at-least-once and never reordered; a duplicate carries the same
+ * {@code seq}, so clients can drop it. A frame offered while the buffer is full fails at once.
+ *
+ * <p>Built on the JDK's WebSocket client, so the runtime image needs the {@code java.net.http}
+ * module: Helidon 4.5 has no WebSocket client we can use (its {@code helidon-webclient-websocket}
+ * is not among the service's dependencies).
+ */
+public final class RelayConnection implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(RelayConnection.class.getName());
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final int SUBSCRIBED_CHANNELS = 4096;
+    static final Duration ACK_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    /** A write not done by then means the relay stopped reading. */
+    private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
+    /**
+     * Acks are tiny. The relay may echo our own frames back (we subscribed to their channels), so a
+     * message longer than this, or without the word {@code "subscribed"}, is skipped unparsed.
+     */
+    private static final int MAX_ACK_CHARS = 16 * 1024;
+
+    /** One frame waiting in the buffer, its envelope built on the caller's thread. */
+    private record Outgoing(String channel, String envelope, CompletableFuture<Void> sent) {
+    }
+
+    private final URI url;
+    /** The URL without user info or query, which may hold credentials: what the log shows. */
+    private final String where;
+    private final int bufferFrames;
+    private final long maxBackoffMillis;
+    private final Duration ackTimeout;
+    private final HttpClient http;
+    private final Queue<Outgoing> buffer = new ConcurrentLinkedQueue<>();
+    /** Free places in the buffer; a frame holds its place until it is written or failed. */
+    private final Semaphore room;
+    private final Thread sender;
+    private volatile boolean closed;
+
+    /** Starts connecting in the background; a relay that is down only makes frames wait. */
+    public RelayConnection(URI url, int bufferFrames, Duration maxBackoff) {
+        this(url, bufferFrames, maxBackoff, ACK_TIMEOUT);
+    }
+
+    RelayConnection(URI url, int bufferFrames, Duration maxBackoff, Duration ackTimeout) {
+        if (!"ws".equalsIgnoreCase(url.getScheme()) && !"wss".equalsIgnoreCase(url.getScheme())) {
+            throw new IllegalArgumentException("the relay URL must be ws:// or wss://");
+        }
+        if (bufferFrames < 1) {
+            throw new IllegalArgumentException("the relay buffer must hold at least one frame");
+        }
+        this.url = url;
+        this.where = url.getScheme() + "://" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort())
+                + url.getRawPath();
+        this.bufferFrames = bufferFrames;
+        this.maxBackoffMillis = Math.max(FIRST_BACKOFF.toMillis(), maxBackoff.toMillis());
+        this.ackTimeout = ackTimeout;
+        this.room = new Semaphore(bufferFrames);
+        this.http = HttpClient.newHttpClient();
+        this.sender = Thread.ofVirtual().name("relay-sender").start(this::run);
+    }
+
+    /**
+     * Queues one frame of {@code channel} (complete JSON). Completes once written to the relay's
+     * socket; completes exceptionally at once with {@link RelayUnavailableException} when the buffer
+     * already holds {@code bufferFrames} frames, or when the connection is closed. Frames go out in
+     * the order send was called.
+     */
+    public CompletionStage<Void> send(String channel, String frameJson) {
+        if (closed) {
+            return CompletableFuture.failedFuture(new RelayUnavailableException("the relay connection is closed"));
+        }
+        if (!room.tryAcquire()) {
+            return CompletableFuture.failedFuture(new RelayUnavailableException(
+                    "the relay buffer is full: " + bufferFrames + " frames wait for " + where));
+        }
+        Outgoing frame = new Outgoing(channel, envelope(channel, frameJson), new CompletableFuture<>());
+        buffer.add(frame);
+        if (closed) {
+            failBuffered(); // the sender is gone or going: nothing would ever send it
+        } else {
+            LockSupport.unpark(sender);
+        }
+        return frame.sent();
+    }
+
+    /** Stops; frames still buffered fail with {@link RelayUnavailableException}. */
+    @Override
+    public void close() {
+        closed = true;
+        sender.interrupt();
+        try {
+            sender.join(CLOSE_WAIT.multipliedBy(2));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        failBuffered();
+        http.shutdownNow();
+    }
+
+    /** The sender: one connection after another until closed, each served until it breaks. */
+    private void run() {
+        long backoff = FIRST_BACKOFF.toMillis();
+        boolean away = false;
+        while (!closed) {
+            Link link = new Link();
+            try {
+                link.open();
+                LOG.info(away ? "Relay at " + where + " is back; " + waiting() + " frames were waiting"
+                        : "Connected to the relay at " + where);
+                away = false;
+                backoff = FIRST_BACKOFF.toMillis();
+                link.serve();
+            } catch (IOException | RuntimeException e) { // the sender must survive anything
+                if (closed) {
+                    // the break is the close
+                } else if (away) {
+                    LOG.fine(() -> "Relay at " + where + " still unavailable: " + e);
+                } else {
+                    away = true;
+                    LOG.warning("Relay at " + where + " is unavailable (" + e + "); frames wait in the buffer"
+                            + " (up to " + bufferFrames + ") while reconnecting");
+                }
+            } catch (InterruptedException e) {
+                // closed
+            } finally {
+                link.hangUp();
+            }
+            if (!closed) {
+                try {
+                    Thread.sleep(ThreadLocalRandom.current().nextLong(backoff / 2, backoff + 1));
+                } catch (InterruptedException e) {
+                    // closed
+                }
+                backoff = Math.min(2 * backoff, maxBackoffMillis);
+            }
+        }
+    }
+
+    private int waiting() {
+        return bufferFrames - room.availablePermits();
+    }
+
+    /** Takes a frame out of the buffer and completes it; {@code error} null means it was written. */
+    private void finish(Outgoing frame, Throwable error) {
+        if (buffer.remove(frame)) { // not there when close() failed it meanwhile
+            room.release();
+        }
+        if (error == null) {
+            frame.sent().complete(null);
+        } else {
+            frame.sent().completeExceptionally(error);
+        }
+    }
+
+    private void failBuffered() {
+        for (Outgoing frame; (frame = buffer.poll()) != null; ) {
+            room.release();
+            frame.sent().completeExceptionally(new RelayUnavailableException("the relay connection is closed"));
+        }
+    }
+
+    /** {@code {"type":C,"payload":FRAME}}: the frame's text goes in as it is. */
+    private static String envelope(String channel, String frameJson) {
+        StringBuilder json = new StringBuilder(frameJson.length() + 2 * channel.length() + 24).append("{\"type\":");
+        return channelString(json, channel).append(",\"payload\":").append(frameJson).append('}').toString();
+    }
+
+    /** Appends {@code channel} as a JSON string. */
+    private static StringBuilder channelString(StringBuilder json, String channel) {
+        json.append('"');
+        JsonText.escape(json, channel);
+        return json.append('"');
+    }
+
+    /** One WebSocket connection to the relay, and the listener of what the relay sends on it. */
+    private final class Link implements WebSocket.Listener {
+        /** Channels subscribed on this connection, least recently used first; only the sender uses it. */
+        private final Map<String, Boolean> subscribed = new LinkedHashMap<>(64, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                return size() > SUBSCRIBED_CHANNELS;
+            }
+        };
+        /** Subscribes sent and not yet acknowledged, oldest first; guarded by itself. */
+        private final Map<String, CompletableFuture<Void>> awaitingAck = new LinkedHashMap<>();
+        /** Fails, with the reason, once the relay closed or failed the connection. */
+        private final CompletableFuture<Void> ended = new CompletableFuture<>();
+        /** The text message being received, in parts; only the listener uses it. */
+        private final StringBuilder partial = new StringBuilder();
+        private boolean oversized;
+        private WebSocket socket;
+
+        void open() throws IOException, InterruptedException {
+            try {
+                socket = http.newWebSocketBuilder().connectTimeout(CONNECT_TIMEOUT).buildAsync(url, this).get();
+            } catch (ExecutionException e) {
+                throw broken("connecting", e.getCause());
+            }
+        }
+
+        /** Sends buffered frames in order until the connection breaks (IOException) or the relay connection closes. */
+        void serve() throws IOException, InterruptedException {
+            while (!closed) {
+                if (ended.isDone()) {
+                    throw broken("the connection", ended.exceptionNow());
+                }
+                Outgoing next = buffer.peek();
+                if (next == null) {
+                    LockSupport.park(this);
+                    continue;
+                }
+                try {
+                    if (subscribed.get(next.channel()) == null) {
+                        subscribe(next.channel());
+                    }
+                    await(socket.sendText(next.envelope(), true), WRITE_TIMEOUT, "write of a frame");
+                } catch (IOException e) {
+                    if (e.getCause() instanceof CharacterCodingException) { // sending it again would fail again
+                        finish(next, new IllegalArgumentException("the frame is not valid UTF-16 text", e));
+                    }
+                    throw e;
+                }
+                finish(next, null);
+            }
+        }
+
+        private void subscribe(String channel) throws IOException, InterruptedException {
+            CompletableFuture<Void> ack = new CompletableFuture<>();
+            synchronized (awaitingAck) {
+                awaitingAck.put(channel, ack);
+            }
+            StringBuilder message = new StringBuilder(2 * channel.length() + 48)
+                    .append("{\"type\":\"subscribe\",\"payload\":{\"channel\":");
+            await(socket.sendText(channelString(message, channel).append("}}").toString(), true), WRITE_TIMEOUT,
+                    "write of a subscribe");
+            await(ack, ackTimeout, "acknowledgement of a subscribe");
+            subscribed.put(channel, Boolean.TRUE);
+        }
+
+        /**
+         * Waits for one step on this connection; the step failing, the connection ending first, or
+         * the timeout mean the connection is broken.
+         */
+        private void await(CompletableFuture<?> step, Duration timeout, String what)
+                throws IOException, InterruptedException {
+            try {
+                CompletableFuture.anyOf(step, ended).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                throw new IOException("no " + what + " within " + timeout.toMillis() + " ms");
+            } catch (ExecutionException e) {
+                throw broken(what, e.getCause());
+            }
+        }
+
+        /** Ends the connection: after a break at once, on close with a goodbye first (bounded). */
+        void hangUp() {
+            if (socket == null) {
+                return;
+            }
+            if (closed && !ended.isDone()) {
+                Thread.interrupted(); // the close() that woke the sender must not cut the goodbye short
+                try {
+                    socket.sendClose(WebSocket.NORMAL_CLOSURE, "assistant-stream is stopping")
+                            .get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                    ended.exceptionally(reason -> null).get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (ExecutionException | TimeoutException | InterruptedException e) {
+                    // the relay answered, or is gone: either way we are done
+                }
+            }
+            socket.abort();
+        }
+
+        @Override
+        public void onOpen(WebSocket webSocket) {
+            webSocket.request(1);
+        }
+
+        @Override
+        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+            oversized |= partial.length() + data.length() > MAX_ACK_CHARS;
+            if (!oversized) {
+                partial.append(data);
+            }
+            if (last) {
+                received(oversized ? null : partial.toString());
+                partial.setLength(0);
+                oversized = false;
+            }
+            webSocket.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+            if (last) {
+                LOG.fine("Ignoring a binary message from the relay");
+            }
+            webSocket.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+            end(new IOException("the relay closed the connection (" + statusCode
+                    + (reason.isEmpty() ? "" : " " + reason) + ")"));
+            return null;
+        }
+
+        @Override
+        public void onError(WebSocket webSocket, Throwable error) {
+            end(error);
+        }
+
+        private void end(Throwable reason) {
+            ended.completeExceptionally(reason);
+            LockSupport.unpark(sender);
+        }
+
+        /**
+         * Completes the subscribe an ack is for: the one of the channel the ack names (at top level
+         * or in its payload), or, when it names none, the oldest awaiting an ack.
+         */
+        private void received(String text) {
+            JsonNode ack = acknowledgement(text);
+            if (ack == null) {
+                LOG.fine("Ignoring a relay message that is no subscribe acknowledgement");
+                return;
+            }
+            JsonNode channel = ack.has("channel") ? ack.get("channel") : ack.path("payload").path("channel");
+            CompletableFuture<Void> subscribe;
+            synchronized (awaitingAck) {
+                subscribe = channel.isTextual() ? awaitingAck.remove(channel.asText()) : removeOldest();
+            }
+            if (subscribe == null) {
+                LOG.fine(() -> "Ignoring an acknowledgement no subscribe waits for: " + text);
+            } else {
+                subscribe.complete(null);
+            }
+        }
+
+        /** The message as a {@code subscribed} object, or null; null text stands for one too long to be an ack. */
+        private static JsonNode acknowledgement(String text) {
+            if (text == null || !text.contains("\"subscribed\"")) {
+                return null;
+            }
+            try {
+                JsonNode message = JSON.readTree(text);
+                return message != null && message.path("type").asText().equals("subscribed") ? message : null;
+            } catch (JsonProcessingException e) {
+                return null;
+            }
+        }
+
+        private CompletableFuture<Void> removeOldest() {
+            Iterator<CompletableFuture<Void>> oldest = awaitingAck.values().iterator();
+            if (!oldest.hasNext()) {
+                return null;
+            }
+            CompletableFuture<Void> ack = oldest.next();
+            oldest.remove();
+            return ack;
+        }
+    }
+
+    private static IOException broken(String what, Throwable cause) {
+        return cause instanceof IOException io ? io : new IOException(what + " failed: " + cause, cause);
+    }
+}
