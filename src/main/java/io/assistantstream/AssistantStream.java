@@ -8,6 +8,7 @@ import java.util.logging.Logger;
 
 import io.helidon.webclient.api.WebClient;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.websocket.WsRouting;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
@@ -30,6 +31,7 @@ import io.assistantstream.backend.assistants.AssistantsBackend;
 import io.assistantstream.backend.responses.ResponsesBackend;
 import io.assistantstream.config.Settings;
 import io.assistantstream.frames.RedisFramePublisher;
+import io.assistantstream.frames.RelayConnection;
 import io.assistantstream.hub.HubEndpoint;
 import io.assistantstream.hub.SubscriberHub;
 import io.assistantstream.intake.Intake;
@@ -56,7 +58,10 @@ public final class AssistantStream implements AutoCloseable {
     private final RedisClient redis;
     private final StreamWatchdog watchdog;
     private final ChannelLease lease;
+    /** The {@code /ws} hub in embedded mode; null in relay mode. */
     private final SubscriberHub hub;
+    /** The connection to the relay in relay mode; null in embedded mode. */
+    private final RelayConnection relay;
     private final RedisFramePublisher publisher;
     private final WebServer server;
     private final Intake intake;
@@ -77,9 +82,12 @@ public final class AssistantStream implements AutoCloseable {
                 .build());
         StatefulRedisConnection<String, String> commands = redis.connect();
         String prefix = settings.redis().prefix();
-        hub = new SubscriberHub(redis.connectPubSub(), prefix);
+        Settings.Stream stream = settings.stream();
+        hub = stream.relay() ? null : new SubscriberHub(redis.connectPubSub(), prefix);
+        relay = stream.relay() ? new RelayConnection(stream.websocketUrl(), stream.relayBufferFrames(),
+                stream.relayMaxBackoff()) : null;
         publisher = new RedisFramePublisher(redis.connect(ByteArrayCodec.INSTANCE), prefix,
-                settings.redis().threadExpiry());
+                settings.redis().threadExpiry(), relay);
         lease = new ChannelLease(commands, prefix, settings.redis().channelLease(), LEASE_POLL);
 
         WebClient http = WebClient.builder()
@@ -95,21 +103,21 @@ public final class AssistantStream implements AutoCloseable {
                 new RedisConversationStore(commands, prefix, settings.redis().threadExpiry(), Clock.systemUTC()),
                 backend, publisher, settings.stream(), settings.openAi().answerTimeout(), Clock.systemUTC());
 
-        Settings.Stream stream = settings.stream();
         int maxIdChars = settings.rabbit().maxIdChars();
-        server = WebServer.builder()
+        WebServerConfig.Builder web = WebServer.builder()
                 .config(settings.server())
-                .port(settings.serverPort())
-                .addRouting(WsRouting.builder().endpoint("/ws", () -> new HubEndpoint(hub,
-                        stream.sendQueueFrames(), maxIdChars, stream.maxSubscriptions())))
-                .build()
-                .start();
+                .port(settings.serverPort());
+        if (hub != null) {
+            web.addRouting(WsRouting.builder().endpoint("/ws", () -> new HubEndpoint(hub,
+                    stream.sendQueueFrames(), maxIdChars, stream.maxSubscriptions())));
+        }
+        server = web.build().start();
 
         // A waiting delivery may sit behind one whole answer of another instance, plus a lease expiry.
         Duration leaseWait = answerTimeout.plus(settings.redis().channelLease()).plus(settings.redis().channelLease());
         intake = new Intake(settings.rabbit(), lease, responder, publisher, leaseWait, REQUEUE_DELAY);
         intake.start();
-        LOG.info("assistant-stream ready on port " + server.port() + " (" + settings.openAi() + ", "
+        LOG.info("assistant-stream ready on port " + server.port() + " (" + settings.openAi() + ", " + stream + ", "
                 + settings.rabbit() + ", " + settings.redis() + ")");
     }
 
@@ -131,7 +139,7 @@ public final class AssistantStream implements AutoCloseable {
         return new AssistantStream(settings);
     }
 
-    /** The port {@code /ws} is served on. */
+    /** The port the web server listens on ({@code /ws} in embedded mode). */
     public int port() {
         return server.port();
     }
@@ -146,8 +154,13 @@ public final class AssistantStream implements AutoCloseable {
     public void close() {
         intake.close();
         server.stop();
-        hub.close();
+        if (hub != null) {
+            hub.close();
+        }
         publisher.close();
+        if (relay != null) {
+            relay.close();
+        }
         lease.close();
         watchdog.close();
         redis.shutdown(Duration.ZERO, Duration.ofSeconds(2));

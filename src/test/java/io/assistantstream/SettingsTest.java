@@ -45,6 +45,8 @@ class SettingsTest {
         assertEquals(10, settings.rabbit().maxPriority());
         assertEquals(3_600_000L, settings.rabbit().messageTtlMs());
         assertEquals("ws://localhost:8080/ws", settings.stream().websocketUrl().toString());
+        assertEquals("embedded", settings.stream().websocketMode());
+        assertFalse(settings.stream().relay());
         assertEquals("redis://localhost:6379/0", settings.redis().url().toString());
         assertEquals("cosmo:", settings.redis().prefix());
         assertEquals(Duration.ofSeconds(7_776_000), settings.redis().threadExpiry());
@@ -61,9 +63,22 @@ class SettingsTest {
         ProcessBuilder builder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
                 PrintSettings.class.getName());
         builder.environment().putAll(Map.of("OPENAI_API_KEY", "sk-env", "OPENAI_MODEL", "gpt-env",
-                "REDIS_PREFIX", "env:", "STREAM_BATCH_CHARS", "0", "OPENAI_API", "responses", "SERVER_PORT", "9999"));
+                "REDIS_PREFIX", "env:", "STREAM_BATCH_CHARS", "0", "OPENAI_API", "assistants", "SERVER_PORT", "9999",
+                "WEBSOCKET_MODE", "relay", "WEBSOCKET_URL", "wss://relay.example/ws"));
         String out = run(builder);
-        assertEquals("gpt-env env: 0 9999 responses", out.strip());
+        assertEquals("gpt-env env: 0 9999 assistants relay wss://relay.example/ws", out.strip());
+    }
+
+    @Test
+    void the_assistants_backend_and_relay_mode_are_accepted_with_their_own_settings() {
+        Settings settings = read(Map.of("openai.api.key", "sk-x", "openai.api", "assistants",
+                "websocket.mode", "relay", "websocket.relay.buffer", "50", "websocket.relay.max.backoff.ms", "250",
+                "openai.assistant.name", "helpdesk"));
+        assertEquals("assistants", settings.openAi().api());
+        assertEquals("helpdesk", settings.openAi().assistantName());
+        assertTrue(settings.stream().relay());
+        assertEquals(50, settings.stream().relayBufferFrames());
+        assertEquals(Duration.ofMillis(250), settings.stream().relayMaxBackoff());
     }
 
     @Test
@@ -85,6 +100,9 @@ class SettingsTest {
                 List.of("openai.base.url", "not a url", "OPENAI_BASE_URL is not a valid URL"),
                 List.of("openai.api", "chat", "OPENAI_API must be one of"),
                 List.of("websocket.mode", "carrier-pigeon", "WEBSOCKET_MODE must be one of"),
+                List.of("websocket.url", "http://relay", "WEBSOCKET_URL must be a"),
+                List.of("websocket.relay.buffer", "0", "WEBSOCKET_RELAY_BUFFER must be between 1 and"),
+                List.of("openai.assistant.name", "", "OPENAI_ASSISTANT_NAME must not be empty"),
                 List.of("openai.model", " ", "OPENAI_MODEL must not be empty"));
         for (List<String> c : cases) {
             InvalidSettingException e = assertThrows(InvalidSettingException.class,
@@ -130,7 +148,8 @@ class SettingsTest {
         public static void main(String[] args) {
             Settings s = Settings.from(Main.loadConfig());
             System.out.println(s.openAi().model() + " " + s.redis().prefix() + " " + s.stream().batchChars() + " "
-                    + s.serverPort() + " " + s.openAi().api());
+                    + s.serverPort() + " " + s.openAi().api() + " " + s.stream().websocketMode() + " "
+                    + s.stream().websocketUrl());
         }
     }
 }

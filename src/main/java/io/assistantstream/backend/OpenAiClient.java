@@ -101,6 +101,17 @@ public final class OpenAiClient {
         return call(Method.POST, path, body, deadline);
     }
 
+    /** POSTs JSON that creates something (a conversation, a thread, an assistant) and returns its id. */
+    public String create(String path, JsonNode body, Deadline deadline) throws AnswerFailedException, InterruptedException {
+        JsonNode created = post(path, body, deadline);
+        String id = created.path("id").asText("");
+        if (id.isEmpty()) {
+            throw new AnswerFailedException("The assistant sent a malformed answer",
+                    "OpenAI answered POST " + path + " without an id: " + created);
+        }
+        return id;
+    }
+
     /** GETs {@code path} (with its query) and returns the JSON answer, retrying as the SDKs do. */
     public JsonNode get(String path, Deadline deadline) throws AnswerFailedException, InterruptedException {
         return call(Method.GET, path, null, deadline);

@@ -64,6 +64,12 @@ public record Settings(OpenAi openAi,
         public boolean relay() {
             return "relay".equals(websocketMode);
         }
+
+        @Override
+        public String toString() {
+            return "Stream[mode=" + websocketMode + (relay() ? ", relay=" + SettingReader.redacted(websocketUrl) : "")
+                    + ", batch=" + batchChars + " chars/" + batchInterval.toMillis() + " ms]";
+        }
     }
 
     /** The get_weather tool (design §6). {@code apiKey} is a secret: never log it. */

@@ -100,6 +100,7 @@ public final class AnswerFrames {
      * frame waits for all of them, and the delivery is acknowledged only after that.
      *
      * @throws RedisException when a frame could not be published
+     * @throws RelayUnavailableException when the relay could not take a frame
      */
     private void awaitSent() {
         try {
@@ -109,7 +110,9 @@ public final class AnswerFrames {
         } catch (CancellationException e) { // lettuce cancels what is in flight when a connection resets
             failed = e;
         }
-        if (failed != null) {
+        if (failed instanceof RelayUnavailableException relay) {
+            throw relay;
+        } else if (failed != null) {
             throw failed instanceof RedisException redis ? redis
                     : new RedisException("a frame could not be published: " + failed, failed);
         }

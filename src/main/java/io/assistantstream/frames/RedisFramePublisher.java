@@ -21,7 +21,8 @@ import io.assistantstream.redis.LuaScript;
  * Publishes frames through Redis pub/sub on {@code {prefix}frames:{channel}}; every instance's hub
  * that has subscribers for the channel forwards them. A Lua call assigns each frame the next
  * {@code seq} of its channel, splices it into the JSON and publishes, so numbering and sending
- * cannot drift apart.
+ * cannot drift apart. In relay mode the call only numbers the frames, which then go, in the same
+ * order, to the {@link RelayConnection}; a frame is done once the relay has it.
  *
  * <p>Callers only queue their frame. One sender thread takes whatever is queued, up to
  * {@value #MAX_BATCH} frames, and sends it as one Lua call, with up to {@value #IN_FLIGHT} calls
@@ -45,9 +46,10 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
     static final int IN_FLIGHT = 4;
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
     /**
-     * KEYS: one seq key per frame; ARGV[1]: seq expiry; then per frame its topic and JSON after the
-     * seq. Returns each frame's seq, or 0 for a frame whose seq key could not be incremented (a key of
-     * the wrong type, say): Lua does not roll back, so one bad frame must not fail the others.
+     * KEYS: one seq key per frame; ARGV[1]: seq expiry; then per frame its topic (empty: number it
+     * only) and JSON after the seq. Returns each frame's seq, or 0 for a frame whose seq key could
+     * not be incremented (a key of the wrong type, say): Lua does not roll back, so one bad frame
+     * must not fail the others.
      */
     private static final String SCRIPT = """
             local seqs = {}
@@ -55,7 +57,9 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
               local seq = redis.pcall('INCR', KEYS[i])
               if type(seq) == 'number' then
                 redis.call('EXPIRE', KEYS[i], ARGV[1])
-                redis.call('PUBLISH', ARGV[2 * i], '{"seq":' .. seq .. ARGV[2 * i + 1])
+                if ARGV[2 * i] ~= '' then
+                  redis.call('PUBLISH', ARGV[2 * i], '{"seq":' .. seq .. ARGV[2 * i + 1])
+                end
                 seqs[i] = seq
               else
                 seqs[i] = 0
@@ -64,10 +68,13 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
             return seqs
             """;
 
-    private record Queued(byte[] seqKey, byte[] topic, byte[] json, CompletableFuture<Long> seq) {
+    private record Queued(String channel, byte[] seqKey, byte[] topic, byte[] json, CompletableFuture<Long> seq) {
     }
 
+    private static final byte[] NO_TOPIC = new byte[0];
+
     private final String prefix;
+    private final RelayConnection relay;
     private final byte[] expirySeconds;
     private final LuaScript<byte[], byte[]> script;
     private final Queue<Queued> queue = new ConcurrentLinkedQueue<>();
@@ -77,7 +84,17 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
     /** @param connection a connection of the publisher's own, with a byte-array codec */
     public RedisFramePublisher(StatefulRedisConnection<byte[], byte[]> connection, String prefix,
                                Duration seqExpiry) {
+        this(connection, prefix, seqExpiry, null);
+    }
+
+    /**
+     * @param connection a connection of the publisher's own, with a byte-array codec
+     * @param relay      where numbered frames go instead of Redis pub/sub; null for pub/sub
+     */
+    public RedisFramePublisher(StatefulRedisConnection<byte[], byte[]> connection, String prefix,
+                               Duration seqExpiry, RelayConnection relay) {
         this.prefix = prefix;
+        this.relay = relay;
         this.expirySeconds = bytes(Long.toString(seqExpiry.toSeconds()));
         this.script = new LuaScript<>(connection, SCRIPT);
         this.sender = Thread.ofPlatform().name("frame-sender").daemon().start(this::sendLoop);
@@ -91,8 +108,8 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
     @Override
     public CompletionStage<Long> publish(Frame frame) {
         CompletableFuture<Long> seq = new CompletableFuture<>();
-        queue.add(new Queued(bytes(prefix + "seq:" + frame.channel()), bytes(topic(prefix, frame.channel())),
-                bytes(frame.jsonAfterSeq()), seq));
+        queue.add(new Queued(frame.channel(), bytes(prefix + "seq:" + frame.channel()),
+                relay == null ? bytes(topic(prefix, frame.channel())) : NO_TOPIC, bytes(frame.jsonAfterSeq()), seq));
         if (closed) {
             failQueued(); // the sender is gone or going: nothing would ever send it
         } else {
@@ -150,7 +167,7 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
                     if (error != null) {
                         seq.completeExceptionally(error);
                     } else if (values.get(i) instanceof Long number && number > 0) {
-                        seq.complete(number);
+                        numbered(batch.get(i), number);
                     } else {
                         seq.completeExceptionally(new RedisException("frame not published: its seq key "
                                 + new String(keys[i], StandardCharsets.UTF_8) + " could not be incremented"));
@@ -160,6 +177,22 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
                 }
             }
         });
+    }
+
+    /** A frame has its seq: published already, or now handed to the relay (in this order, frame by frame). */
+    private void numbered(Queued frame, long seq) {
+        if (relay == null) {
+            frame.seq().complete(seq);
+            return;
+        }
+        relay.send(frame.channel(), "{\"seq\":" + seq + new String(frame.json(), StandardCharsets.UTF_8))
+                .whenComplete((sent, error) -> {
+                    if (error != null) {
+                        frame.seq().completeExceptionally(error);
+                    } else {
+                        frame.seq().complete(seq);
+                    }
+                });
     }
 
     /** Fails every frame still queued: the publisher is closed. */

@@ -50,8 +50,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * {@code seq}, so clients can drop it. A frame offered while the buffer is full fails at once.
  *
  * <p>Built on the JDK's WebSocket client, so the runtime image needs the {@code java.net.http}
- * module: Helidon 4.5 has no WebSocket client we can use (its {@code helidon-webclient-websocket}
- * is not among the service's dependencies).
+ * module: Helidon's {@code helidon-webclient-websocket} is published only up to 4.2.0, and the
+ * 4.2 client on the 4.5 stack would be a mixed set whose session has no send lock.
  */
 public final class RelayConnection implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(RelayConnection.class.getName());

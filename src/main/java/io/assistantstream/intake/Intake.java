@@ -27,8 +27,9 @@ import io.assistantstream.answer.Outcome;
 import io.assistantstream.answer.Responder;
 import io.assistantstream.config.Settings;
 import io.assistantstream.frames.Frame;
-import io.assistantstream.frames.JsonText;
 import io.assistantstream.frames.FramePublisher;
+import io.assistantstream.frames.JsonText;
+import io.assistantstream.frames.RelayUnavailableException;
 import io.assistantstream.frames.Status;
 import io.assistantstream.lease.ChannelLease;
 import io.assistantstream.lease.LeaseUnavailableException;
@@ -37,8 +38,9 @@ import io.assistantstream.lease.LeaseUnavailableException;
  * Takes deliveries from RabbitMQ and sees each to its end: validated in arrival order, answered on
  * its own virtual thread once its channel's lease is held, then acknowledged only after its terminal
  * frame is out. Invalid input and failed answers go to the dead-letter queue with the reason in the
- * {@value #REASON_HEADER} header; a delivery that meets an infrastructure failure (Redis down) goes
- * back to the queue after a pause, so nothing is lost. Prefetch equals the configured concurrency.
+ * {@value #REASON_HEADER} header; a delivery that meets an infrastructure failure (Redis down, the
+ * relay's buffer full) goes back to the queue after a pause, so nothing is lost. Prefetch equals the
+ * configured concurrency.
  * Connection and topology recovery are amqp-client's own.
  */
 public final class Intake implements AutoCloseable {
@@ -155,7 +157,7 @@ public final class Intake implements AutoCloseable {
             } else {
                 deadLetter(tag, properties, body, "answer failed: " + outcome.failure());
             }
-        } catch (LeaseUnavailableException | RedisException e) {
+        } catch (LeaseUnavailableException | RedisException | RelayUnavailableException e) {
             settled = true;
             requeue(tag, request, e);
         } catch (RuntimeException bug) {

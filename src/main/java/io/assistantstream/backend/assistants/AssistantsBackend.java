@@ -93,12 +93,7 @@ public final class AssistantsBackend implements AssistantBackend {
                 LOG.warning("The stored assistant " + stored.get() + " does not exist upstream: creating a new one");
             }
         }
-        JsonNode created = openAi.post("/assistants", assistant, deadline);
-        String id = created.path("id").asText("");
-        if (id.isEmpty()) {
-            throw new AnswerFailedException("The assistant could not be created",
-                    "OpenAI answered POST /assistants without an id: " + created);
-        }
+        String id = openAi.create("/assistants", assistant, deadline);
         String inUse = ids.replace(stored, id);
         LOG.info(inUse.equals(id) ? "Created assistant " + id
                 : "Created assistant " + id + ", but another instance stored " + inUse + " first: using that one");
@@ -115,13 +110,7 @@ public final class AssistantsBackend implements AssistantBackend {
             throws AnswerFailedException, InterruptedException {
         ObjectNode body = JSON.createObjectNode();
         body.putObject("metadata").put("channel", clipped(channel));
-        JsonNode created = openAi.post("/threads", body, deadline);
-        String id = created.path("id").asText("");
-        if (id.isEmpty()) {
-            throw new AnswerFailedException("The assistant could not start a conversation",
-                    "OpenAI answered POST /threads without an id: " + created);
-        }
-        return id;
+        return openAi.create("/threads", body, deadline);
     }
 
     @Override

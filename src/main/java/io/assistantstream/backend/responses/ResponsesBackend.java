@@ -53,13 +53,7 @@ public final class ResponsesBackend implements AssistantBackend {
             throws AnswerFailedException, InterruptedException {
         ObjectNode body = JSON.createObjectNode();
         body.putObject("metadata").put("channel", channel);
-        JsonNode created = openAi.post("/conversations", body, deadline);
-        String id = created.path("id").asText("");
-        if (id.isEmpty()) {
-            throw new AnswerFailedException("The assistant could not start a conversation",
-                    "OpenAI answered POST /conversations without an id: " + created);
-        }
-        return id;
+        return openAi.create("/conversations", body, deadline);
     }
 
     @Override
