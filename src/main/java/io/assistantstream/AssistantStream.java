@@ -2,8 +2,11 @@ package io.assistantstream;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import io.helidon.webclient.api.WebClient;
@@ -54,71 +57,77 @@ public final class AssistantStream implements AutoCloseable {
     private static final Duration LEASE_POLL = Duration.ofMillis(20);
     private static final int REDIS_CONNECTIONS = 3;
 
-    private final ClientResources redisResources;
-    private final RedisClient redis;
-    private final StreamWatchdog watchdog;
-    private final ChannelLease lease;
-    /** The {@code /ws} hub in embedded mode; null in relay mode. */
-    private final SubscriberHub hub;
-    /** The connection to the relay in relay mode; null in embedded mode. */
-    private final RelayConnection relay;
-    private final RedisFramePublisher publisher;
+    /** What this instance opened, the latest first: closing goes the opposite way to starting. */
+    private final Deque<AutoCloseable> opened = new ArrayDeque<>();
     private final WebServer server;
     private final Intake intake;
-    private final Duration answerTimeout;
 
     private AssistantStream(Settings settings) throws Exception {
-        answerTimeout = settings.openAi().answerTimeout();
-        // One I/O thread per connection (commands, pub/sub, frame publisher): sharing one made the
-        // replies of lease and store calls wait behind pub/sub traffic, 10-20 ms each under load.
-        redisResources = DefaultClientResources.builder().ioThreadPoolSize(REDIS_CONNECTIONS)
-                .reconnectDelay(Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(5), 2, TimeUnit.MILLISECONDS))
-                .build();
-        redis = RedisClient.create(redisResources, RedisURI.create(settings.redis().url()));
-        redis.setOptions(ClientOptions.builder()
-                .autoReconnect(true)
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.enabled(REDIS_TIMEOUT))
-                .build());
-        StatefulRedisConnection<String, String> commands = redis.connect();
-        String prefix = settings.redis().prefix();
-        Settings.Stream stream = settings.stream();
-        hub = stream.relay() ? null : new SubscriberHub(redis.connectPubSub(), prefix);
-        relay = stream.relay() ? new RelayConnection(stream.websocketUrl(), stream.relayBufferFrames(),
-                stream.relayMaxBackoff()) : null;
-        publisher = new RedisFramePublisher(redis.connect(ByteArrayCodec.INSTANCE), prefix,
-                settings.redis().threadExpiry(), relay);
-        lease = new ChannelLease(commands, prefix, settings.redis().channelLease(), LEASE_POLL);
+        try {
+            String prefix = settings.redis().prefix();
+            Settings.Stream stream = settings.stream();
+            // One I/O thread per connection (commands, pub/sub, frame publisher): sharing one made the
+            // replies of lease and store calls wait behind pub/sub traffic, 10-20 ms each under load.
+            ClientResources redisResources = DefaultClientResources.builder().ioThreadPoolSize(REDIS_CONNECTIONS)
+                    .reconnectDelay(Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(5), 2,
+                            TimeUnit.MILLISECONDS))
+                    .build();
+            opened.push(() -> redisResources.shutdown(0, 2, TimeUnit.SECONDS));
+            RedisClient redis = RedisClient.create(redisResources, RedisURI.create(settings.redis().url()));
+            opened.push(() -> redis.shutdown(Duration.ZERO, Duration.ofSeconds(2)));
+            redis.setOptions(ClientOptions.builder()
+                    .autoReconnect(true)
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .timeoutOptions(TimeoutOptions.enabled(REDIS_TIMEOUT))
+                    .build());
+            StatefulRedisConnection<String, String> commands = redis.connect();
+            SubscriberHub hub = stream.relay() ? null : opened(new SubscriberHub(redis.connectPubSub(), prefix));
+            RelayConnection relay = stream.relay() ? opened(new RelayConnection(stream.websocketUrl(),
+                    stream.relayBufferFrames(), stream.relayMaxBackoff())) : null;
+            RedisFramePublisher publisher = opened(new RedisFramePublisher(redis.connect(ByteArrayCodec.INSTANCE),
+                    prefix, settings.redis().threadExpiry(), relay));
+            ChannelLease lease = opened(new ChannelLease(commands, prefix, settings.redis().channelLease(), LEASE_POLL));
 
-        WebClient http = WebClient.builder()
-                .connectTimeout(settings.openAi().connectTimeout())
-                .build();
-        watchdog = new StreamWatchdog(Duration.ofMillis(50));
-        ToolRounds tools = new ToolRounds(new ToolRegistry(List.of(new WeatherTool(http,
-                settings.weather().baseUrl(), settings.weather().apiKey(), settings.weather().toolTimeout())),
-                settings.weather().toolTimeout()));
-        AssistantBackend backend = backend(settings.openAi(), new OpenAiClient(http, settings.openAi(), watchdog),
-                tools, commands, prefix);
-        Responder responder = new Responder(
-                new RedisConversationStore(commands, prefix, settings.redis().threadExpiry(), Clock.systemUTC()),
-                backend, publisher, settings.stream(), settings.openAi().answerTimeout(), Clock.systemUTC());
+            WebClient http = WebClient.builder()
+                    .connectTimeout(settings.openAi().connectTimeout())
+                    .build();
+            StreamWatchdog watchdog = opened(new StreamWatchdog(Duration.ofMillis(50)));
+            ToolRounds tools = new ToolRounds(new ToolRegistry(List.of(new WeatherTool(http,
+                    settings.weather().baseUrl(), settings.weather().apiKey(), settings.weather().toolTimeout())),
+                    settings.weather().toolTimeout()));
+            AssistantBackend backend = backend(settings.openAi(),
+                    new OpenAiClient(http, settings.openAi(), watchdog), tools, commands, prefix);
+            Responder responder = new Responder(
+                    new RedisConversationStore(commands, prefix, settings.redis().threadExpiry(), Clock.systemUTC()),
+                    backend, publisher, stream, settings.openAi().answerTimeout(), Clock.systemUTC());
 
-        int maxIdChars = settings.rabbit().maxIdChars();
-        WebServerConfig.Builder web = WebServer.builder()
-                .config(settings.server())
-                .port(settings.serverPort());
-        if (hub != null) {
-            web.addRouting(WsRouting.builder().endpoint("/ws", () -> new HubEndpoint(hub,
-                    stream.sendQueueFrames(), maxIdChars, stream.maxSubscriptions())));
+            int maxIdChars = settings.rabbit().maxIdChars();
+            WebServerConfig.Builder web = WebServer.builder()
+                    .config(settings.server())
+                    .port(settings.serverPort());
+            if (hub != null) {
+                web.addRouting(WsRouting.builder().endpoint("/ws", () -> new HubEndpoint(hub,
+                        stream.sendQueueFrames(), maxIdChars, stream.maxSubscriptions())));
+            }
+            server = web.build().start();
+            opened.push(server::stop);
+
+            // A waiting delivery may sit behind one whole answer of another instance, plus a lease expiry.
+            Duration leaseWait = settings.openAi().answerTimeout().plus(settings.redis().channelLease())
+                    .plus(settings.redis().channelLease());
+            intake = opened(new Intake(settings.rabbit(), lease, responder, publisher, leaseWait, REQUEUE_DELAY));
+            intake.start();
+            LOG.info("assistant-stream ready on port " + server.port() + " (" + settings.openAi() + ", " + stream
+                    + ", " + settings.rabbit() + ", " + settings.redis() + ")");
+        } catch (Exception | Error e) {
+            close(); // a start that fails leaves no connection or thread behind
+            throw e;
         }
-        server = web.build().start();
+    }
 
-        // A waiting delivery may sit behind one whole answer of another instance, plus a lease expiry.
-        Duration leaseWait = answerTimeout.plus(settings.redis().channelLease()).plus(settings.redis().channelLease());
-        intake = new Intake(settings.rabbit(), lease, responder, publisher, leaseWait, REQUEUE_DELAY);
-        intake.start();
-        LOG.info("assistant-stream ready on port " + server.port() + " (" + settings.openAi() + ", " + stream + ", "
-                + settings.rabbit() + ", " + settings.redis() + ")");
+    private <T extends AutoCloseable> T opened(T resource) {
+        opened.push(resource);
+        return resource;
     }
 
     /** The backend {@code OPENAI_API} names, ready to answer. */
@@ -152,18 +161,12 @@ public final class AssistantStream implements AutoCloseable {
 
     @Override
     public void close() {
-        intake.close();
-        server.stop();
-        if (hub != null) {
-            hub.close();
+        for (AutoCloseable resource; (resource = opened.poll()) != null; ) {
+            try {
+                resource.close();
+            } catch (Exception e) {
+                LOG.log(Level.WARNING, "Could not close " + resource, e);
+            }
         }
-        publisher.close();
-        if (relay != null) {
-            relay.close();
-        }
-        lease.close();
-        watchdog.close();
-        redis.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        redisResources.shutdown(0, 2, TimeUnit.SECONDS);
     }
 }

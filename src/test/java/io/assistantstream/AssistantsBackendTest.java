@@ -1,6 +1,8 @@
 package io.assistantstream;
 
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
@@ -129,24 +131,80 @@ class AssistantsBackendTest {
     }
 
     @Test
-    void an_assistant_deleted_while_the_service_runs_is_replaced_at_the_next_answer() throws Exception {
+    void an_assistant_deleted_while_the_service_runs_is_replaced_once_by_the_next_answers() throws Exception {
         service = world.start();
         String first = world.redis().get(assistantKey());
         openAi.forgetAssistant(first);
+        world.redis().del(assistantKey()); // and its key lost too, say by a Redis without persistence
 
-        List<JsonNode> frames = answer("chan-d", "m", "still there?");
-        assertEquals("Echo: still there?", frames.getLast().get("message").asText());
+        try (WsClient client = WsClient.connect(service.port())) {
+            for (int i = 0; i < 4; i++) {
+                client.subscribe("chan-d" + i);
+            }
+            for (int i = 0; i < 4; i++) {
+                rabbit.publish("chan-d" + i, "m" + i, "still there " + i);
+            }
+            Set<String> answers = new TreeSet<>();
+            while (answers.size() < 4) {
+                JsonNode last = client.framesUntil(frame -> frame.path("final_message").asBoolean()).getLast();
+                answers.add(last.get("message_id").asText() + ": " + last.get("message").asText());
+            }
+            assertEquals(Set.of("m0: Echo: still there 0", "m1: Echo: still there 1", "m2: Echo: still there 2",
+                    "m3: Echo: still there 3"), answers);
+        }
         String second = world.redis().get(assistantKey());
         assertNotEquals(first, second);
-        List<FakeOpenAi.RecordedRequest> runs = all(openAi, "/v1/threads/" + threadOf("chan-d") + "/runs");
-        assertEquals(second, runs.getLast().json().path("assistant_id").asText());
+        assertEquals(2, all(openAi, "/v1/assistants").size(), "one at start, one replacement for all four answers");
+        for (int i = 0; i < 4; i++) {
+            List<FakeOpenAi.RecordedRequest> runs = all(openAi, "/v1/threads/" + threadOf("chan-d" + i) + "/runs");
+            assertEquals(second, runs.getLast().json().path("assistant_id").asText());
+        }
     }
 
     @Test
-    void the_service_does_not_start_when_the_assistant_cannot_be_verified() {
+    void changed_settings_update_the_stored_assistant_at_the_next_start() throws Exception {
+        service = world.start();
+        String id = world.redis().get(assistantKey());
+        world.stop(service);
+        world.set("openai.model", "gpt-4.1-mini").set("openai.instructions", "Be brief.");
+        service = world.start();
+        world.stop(service);
+        service = world.start();
+
+        assertEquals(id, world.redis().get(assistantKey()));
+        List<FakeOpenAi.RecordedRequest> updates = all(openAi, "/v1/assistants/" + id).stream()
+                .filter(request -> request.method().equals("POST")).toList();
+        assertEquals(1, updates.size(), "updated once, at the start after the change");
+        FakeOpenAi.RecordedRequest update = updates.getFirst();
+        assertEquals("{\"model\":\"gpt-4.1-mini\",\"instructions\":\"Be brief.\"}", update.json().toString());
+        assertEquals(1, all(openAi, "/v1/assistants").size(), "never created again");
+    }
+
+    @Test
+    void the_service_does_not_start_when_the_stored_assistant_cannot_be_verified() {
+        world.redis().set(assistantKey(), "asst_kept");
         world.set("openai.api.key", "sk-wrong-key-1234");
         AnswerFailedException e = assertThrows(AnswerFailedException.class, () -> world.start());
         assertTrue(e.getMessage().contains("401"), e.getMessage());
+        assertEquals("asst_kept", world.redis().get(assistantKey()), "a failed check replaces nothing");
+        assertEquals(1, all(openAi, "/v1/assistants/asst_kept").size());
+        assertEquals(0, all(openAi, "/v1/assistants").size(), "nothing created");
+    }
+
+    @Test
+    void an_answer_that_fails_mid_run_cancels_its_run_and_the_next_message_finds_the_thread_free() throws Exception {
+        service = world.start();
+        JsonNode failed = answer("chan-x", "m1", "weather !tool=Zocca !cut=1").getLast();
+        assertEquals("The connection to the assistant broke", failed.get("message").asText(), failed.toString());
+        String thread = threadOf("chan-x");
+        String run = openAi.runs(thread).keySet().iterator().next();
+
+        assertEquals(1, all(openAi, "/v1/threads/" + thread + "/runs/" + run + "/cancel").size(),
+                "the failed answer cancelled its run");
+        assertEquals("Echo: next", answer("chan-x", "m2", "next").getLast().get("message").asText());
+        assertEquals(0, openAi.activeRunRejections(), "the cancelled run no longer held the thread");
+        assertEquals(1, openAi.requests().stream().filter(r -> r.path().endsWith("/submit_tool_outputs")).count(),
+                "tool outputs are never submitted twice");
     }
 
     @Test

@@ -58,6 +58,11 @@ public final class AnswerFailedException extends Exception {
         return summary;
     }
 
+    /** Whether OpenAI answered 404 about what the request names (not about the model it asks for). */
+    public boolean notFound() {
+        return upstream().filter(UpstreamError::notFound).isPresent();
+    }
+
     /** OpenAI's refusal that caused this failure, if it was one. */
     public Optional<UpstreamError> upstream() {
         return Optional.ofNullable(upstream);

@@ -122,7 +122,7 @@ public final class OpenAiClient {
         Attempts attempts = new Attempts();
         for (int attempt = 0; ; attempt++) {
             Retry retry;
-            try (HttpClientResponse response = send(method, path, body, settings.firstEventTimeout())) {
+            try (HttpClientResponse response = send(method, path, body, settings.firstEventTimeout(), false)) {
                 if (response.status().code() / 100 == 2) {
                     return JSON.readTree(response.as(String.class));
                 }
@@ -149,7 +149,7 @@ public final class OpenAiClient {
             Retry retry;
             StreamWatchdog.Watch watch = watchdog.watch(settings.firstEventTimeout(), settings.idleTimeout(), deadline);
             try (watch; HttpClientResponse response = send(Method.POST, path, body,
-                    settings.firstEventTimeout().plus(settings.idleTimeout()))) {
+                    settings.firstEventTimeout().plus(settings.idleTimeout()), true)) {
                 if (response.status().code() / 100 != 2) {
                     retry = attempts.failure(response, attempt);
                 } else {
@@ -199,10 +199,11 @@ public final class OpenAiClient {
     private record Retry(long delayMillis, String reason) {
     }
 
-    private HttpClientResponse send(Method method, String path, JsonNode body, Duration readTimeout) {
+    private HttpClientResponse send(Method method, String path, JsonNode body, Duration readTimeout,
+                                    boolean eventStream) {
         HttpClientRequest request = client.method(method).uri(baseUrl + path)
                 .header(HeaderNames.AUTHORIZATION, authorization)
-                .header(HeaderValues.ACCEPT_EVENT_STREAM)
+                .header(eventStream ? HeaderValues.ACCEPT_EVENT_STREAM : HeaderValues.ACCEPT_JSON)
                 .readTimeout(readTimeout);
         headers.forEach(header -> request.header(header.name(), header.value()));
         if (body == null) {

@@ -13,12 +13,13 @@ import io.assistantstream.redis.LuaScript;
 public final class AssistantIdStore {
     /**
      * KEYS[1]: the id key; ARGV[1]: the id the caller found there ("" for none); ARGV[2]: its
-     * replacement. Replaces only what the caller saw, so of instances that start together and each
-     * create an assistant, all end up using the one stored first.
+     * replacement. Replaces only what the caller saw (or nothing, if the key is gone), so of
+     * instances that start together and each create an assistant, all end up using the one stored
+     * first.
      */
     private static final String REPLACE = """
             local current = redis.call('GET', KEYS[1])
-            if (current or '') == ARGV[1] then
+            if not current or current == ARGV[1] then
               redis.call('SET', KEYS[1], ARGV[2])
               return ARGV[2]
             end

@@ -133,6 +133,10 @@ final class AssistantsApi {
                     ObjectNode assistant = assistant(p[1]);
                     yield assistant == null ? noAssistant(p[1]) : new Reply(200, assistant);
                 }
+                case "POST assistants/*" -> {
+                    ObjectNode assistant = stored(p[1]);
+                    yield assistant == null ? noAssistant(p[1]) : modifyAssistant(assistant, body);
+                }
                 case "POST threads" -> createThread(body);
                 default -> FakeOpenAi.invalidUrl(r);
             };
@@ -222,10 +226,7 @@ final class AssistantsApi {
         if (!body.path("model").isTextual()) {
             return missing("model");
         }
-        Reply invalid = invalidTools(body.path("tools"));
-        if (invalid == null) {
-            invalid = invalidMetadata(body.get("metadata"));
-        }
+        Reply invalid = invalidAssistant(body);
         if (invalid != null) {
             return invalid;
         }
@@ -240,6 +241,27 @@ final class AssistantsApi {
         assistant.put("top_p", 1.0).put("temperature", 1.0).put("response_format", "auto");
         assistants.put(assistant.get("id").asText(), assistant);
         return new Reply(200, assistant);
+    }
+
+    /** Modifies, in place, what the body names of model, name, instructions, tools and metadata. */
+    private static Reply modifyAssistant(ObjectNode assistant, JsonNode body) {
+        Reply invalid = invalidAssistant(body);
+        if (invalid != null) {
+            return invalid;
+        }
+        synchronized (assistant) {
+            for (String field : List.of("model", "name", "instructions", "tools", "metadata")) {
+                if (body.has(field)) {
+                    assistant.set(field, body.get(field));
+                }
+            }
+            return new Reply(200, assistant.deepCopy());
+        }
+    }
+
+    private static Reply invalidAssistant(JsonNode body) {
+        Reply invalid = invalidTools(body.path("tools"));
+        return invalid != null ? invalid : invalidMetadata(body.get("metadata"));
     }
 
     private Reply createThread(JsonNode body) {
@@ -432,9 +454,20 @@ final class AssistantsApi {
 
     // ---- helpers ----
 
+    /** A copy of the assistant, or null when it does not exist (or was forgotten). */
     private ObjectNode assistant(String id) {
-        ObjectNode assistant = forgotten.contains(id) ? null : assistants.get(id);
-        return assistant == null ? null : assistant.deepCopy();
+        ObjectNode assistant = stored(id);
+        if (assistant == null) {
+            return null;
+        }
+        synchronized (assistant) {
+            return assistant.deepCopy();
+        }
+    }
+
+    /** The stored assistant itself (guarded by itself), or null. */
+    private ObjectNode stored(String id) {
+        return forgotten.contains(id) ? null : assistants.get(id);
     }
 
     private ThreadState known(String threadId) {

@@ -1,11 +1,13 @@
 package io.assistantstream.backend.assistants;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -43,10 +45,11 @@ public final class AssistantsBackend implements AssistantBackend {
     /** The id of the run OpenAI names when it refuses a request because that run is active. */
     private static final Pattern ACTIVE_RUN = Pattern.compile("\\b(run_[A-Za-z0-9]+)\\b.*\\bactive\\b"
             + "|\\bactive run (run_[A-Za-z0-9]+)\\b");
-    private static final Set<String> ENDED = Set.of("cancelled", "failed", "completed", "expired", "incomplete");
     /** How often a request that finds the thread busy cancels the run holding it and tries again. */
     private static final int RUN_CLEARINGS = 3;
     private static final Duration CANCEL_POLL = Duration.ofMillis(100);
+    /** Time for cancelling the run of an answer that failed (its own deadline may be what ran out). */
+    private static final Duration ABANDON_BUDGET = Duration.ofSeconds(10);
     /** OpenAI's limit on a metadata value. */
     private static final int METADATA_VALUE_CHARS = 512;
 
@@ -54,50 +57,90 @@ public final class AssistantsBackend implements AssistantBackend {
     private final ToolRounds rounds;
     private final AssistantIdStore ids;
     private final ObjectNode assistant;
+    private final ReentrantLock replacing = new ReentrantLock();
     private volatile String assistantId;
 
     /**
      * @param openAi the shared client; this backend adds the {@code OpenAI-Beta} header
-     * @param model  the model, name and instructions a new assistant is created with
+     * @param model  the model, name and instructions the assistant is created (or updated) with
      */
     public AssistantsBackend(OpenAiClient openAi, ToolRounds rounds, AssistantIdStore ids, String model,
                              String name, String instructions) {
         this.openAi = openAi.withHeader("OpenAI-Beta", "assistants=v2");
         this.rounds = rounds;
         this.ids = ids;
-        this.assistant = JSON.createObjectNode().put("model", model).put("name", name);
-        if (!instructions.isBlank()) {
-            assistant.put("instructions", instructions);
-        }
+        this.assistant = JSON.createObjectNode().put("model", model).put("name", name)
+                .put("instructions", instructions.isBlank() ? null : instructions);
         assistant.set("tools", rounds.definitions(true));
     }
 
     /**
-     * Makes sure the assistant exists: the stored one if OpenAI still has it, else a new one, stored
-     * for every instance. Call once before the first answer.
+     * Makes sure the assistant exists as configured: the stored one if OpenAI still has it (its
+     * model, name, instructions and tools updated where the settings changed), else a new one,
+     * stored for every instance. Call once before the first answer.
      */
     public void start(Deadline deadline) throws AnswerFailedException, InterruptedException {
-        assistantId = verifiedOrCreated(ids.get(), deadline);
+        Optional<String> stored = ids.get();
+        Optional<JsonNode> found = stored.isPresent() ? lookUp(stored.get(), deadline) : Optional.empty();
+        if (found.isPresent()) {
+            assistantId = stored.get();
+            updateIfChanged(found.get(), deadline);
+            return;
+        }
+        stored.ifPresent(id -> LOG.warning("The stored assistant " + id + " does not exist upstream: creating a new one"));
+        assistantId = created(stored, deadline);
     }
 
-    private String verifiedOrCreated(Optional<String> stored, Deadline deadline)
-            throws AnswerFailedException, InterruptedException {
-        if (stored.isPresent()) {
-            try {
-                openAi.get("/assistants/" + stored.get(), deadline);
-                return stored.get();
-            } catch (AnswerFailedException e) {
-                if (!notFound(e)) {
-                    throw e;
-                }
-                LOG.warning("The stored assistant " + stored.get() + " does not exist upstream: creating a new one");
+    private Optional<JsonNode> lookUp(String id, Deadline deadline) throws AnswerFailedException, InterruptedException {
+        try {
+            return Optional.of(openAi.get("/assistants/" + id, deadline));
+        } catch (AnswerFailedException e) {
+            if (e.notFound()) {
+                return Optional.empty();
             }
+            throw e;
         }
+    }
+
+    private void updateIfChanged(JsonNode found, Deadline deadline) throws AnswerFailedException, InterruptedException {
+        ObjectNode changes = JSON.createObjectNode();
+        assistant.fieldNames().forEachRemaining(field -> {
+            if (!assistant.get(field).equals(found.path(field))) {
+                changes.set(field, assistant.get(field));
+            }
+        });
+        if (!changes.isEmpty()) {
+            openAi.post("/assistants/" + assistantId, changes, deadline);
+            List<String> changed = new ArrayList<>();
+            changes.fieldNames().forEachRemaining(changed::add);
+            LOG.info("Updated assistant " + assistantId + " to the settings: " + String.join(", ", changed));
+        }
+    }
+
+    /** Creates the assistant and stores it in place of {@code replaced}; returns the id stored. */
+    private String created(Optional<String> replaced, Deadline deadline)
+            throws AnswerFailedException, InterruptedException {
         String id = openAi.create("/assistants", assistant, deadline);
-        String inUse = ids.replace(stored, id);
+        String inUse = ids.replace(replaced, id);
         LOG.info(inUse.equals(id) ? "Created assistant " + id
                 : "Created assistant " + id + ", but another instance stored " + inUse + " first: using that one");
         return inUse;
+    }
+
+    /**
+     * Replaces an assistant deleted upstream while the service runs: once, however many answers
+     * find it gone at the same time.
+     */
+    private void replaceLost(String lost, Deadline deadline) throws AnswerFailedException, InterruptedException {
+        replacing.lock();
+        try {
+            if (lost.equals(assistantId)) {
+                LOG.warning("Assistant " + lost + " no longer exists upstream: creating a new one");
+                assistantId = created(Optional.of(lost), deadline);
+            }
+        } finally {
+            replacing.unlock();
+        }
     }
 
     @Override
@@ -116,27 +159,37 @@ public final class AssistantsBackend implements AssistantBackend {
     @Override
     public void respond(ChannelConversation conversation, String message, AnswerSink sink, Deadline deadline)
             throws AnswerFailedException, ConversationNotFoundException, InterruptedException {
-        String thread = "/threads/" + conversation.id();
+        String thread = conversation.id();
         ObjectNode userMessage = JSON.createObjectNode().put("role", "user").put("content", message);
-        clearingActiveRuns(thread, deadline, () -> openAi.post(thread + "/messages", userMessage, deadline));
-        FutureTask<Void> metadata = new FutureTask<>(() -> updateMetadata(thread, conversation, deadline));
+        clearingActiveRuns(thread, deadline, () -> openAi.post(path(thread) + "/messages", userMessage, deadline));
+        FutureTask<Void> metadata = new FutureTask<>(() -> updateMetadata(conversation, deadline));
         Thread.ofVirtual().name("thread-metadata").start(metadata);
         Run run = new Run(thread, sink, deadline);
-        rounds.converse(run::start, results -> () -> run.submit(results), sink);
+        try {
+            rounds.converse(run::start, results -> () -> run.submit(results), sink);
+        } catch (AnswerFailedException | ConversationNotFoundException e) {
+            metadata.cancel(true);
+            run.abandon();
+            throw e;
+        }
         awaitMetadata(metadata, thread);
+    }
+
+    private static String path(String thread) {
+        return "/threads/" + thread;
     }
 
     /**
      * The thread's metadata upstream (channel, message count, last message time), as the seed kept
-     * it; written while the run streams, so it costs the answer no time.
+     * it; written while the run streams, so it is normally done long before the answer.
      */
-    private Void updateMetadata(String thread, ChannelConversation conversation, Deadline deadline)
+    private Void updateMetadata(ChannelConversation conversation, Deadline deadline)
             throws AnswerFailedException, InterruptedException {
         ObjectNode body = JSON.createObjectNode();
         body.putObject("metadata").put("channel", clipped(conversation.channel()))
                 .put("message_count", Long.toString(conversation.messageCount()))
                 .put("last_message_at", conversation.lastMessageAt());
-        openAi.post(thread, body, deadline);
+        openAi.post(path(conversation.id()), body, deadline);
         return null;
     }
 
@@ -155,6 +208,7 @@ public final class AssistantsBackend implements AssistantBackend {
         private final AnswerSink sink;
         private final Deadline deadline;
         private String runId;
+        private boolean ended;
 
         Run(String thread, AnswerSink sink, Deadline deadline) {
             this.thread = thread;
@@ -164,47 +218,48 @@ public final class AssistantsBackend implements AssistantBackend {
 
         List<ToolCall> start() throws AnswerFailedException, ConversationNotFoundException, InterruptedException {
             try {
-                return clearingActiveRuns(thread, deadline, () -> stream(thread + "/runs", request()));
+                return clearingActiveRuns(thread, deadline, () -> stream("/runs", request(), () -> !sink.textSent()));
             } catch (ConversationNotFoundException e) {
-                if (!assistantLost()) {
-                    throw e;
+                String used = assistantId;
+                if (lookUp(used, deadline).isPresent()) {
+                    throw e; // the thread is what is gone
                 }
-                return clearingActiveRuns(thread, deadline, () -> stream(thread + "/runs", request()));
+                replaceLost(used, deadline);
+                return clearingActiveRuns(thread, deadline, () -> stream("/runs", request(), () -> !sink.textSent()));
             }
         }
 
-        List<ToolCall> submit(List<ToolResult> results) throws AnswerFailedException, InterruptedException {
+        /**
+         * Submits the outputs and streams the rest of the run. Never sent twice: once OpenAI has
+         * the outputs it refuses them again, so a broken stream here ends the answer.
+         */
+        List<ToolCall> submit(List<ToolResult> results) throws AnswerFailedException, ConversationNotFoundException,
+                InterruptedException {
             ObjectNode body = JSON.createObjectNode();
             ArrayNode outputs = body.putArray("tool_outputs");
             results.forEach(result -> outputs.addObject().put("tool_call_id", result.callId())
                     .put("output", result.output()));
             body.put("stream", true);
-            try {
-                return stream(thread + "/runs/" + runId + "/submit_tool_outputs", body);
-            } catch (ConversationNotFoundException e) {
-                throw new AnswerFailedException("The assistant lost the conversation",
-                        "the run " + runId + " of " + thread + " vanished while its tools ran");
-            }
+            return stream("/runs/" + runId + "/submit_tool_outputs", body, () -> false);
         }
 
         private ObjectNode request() {
             return JSON.createObjectNode().put("assistant_id", assistantId).put("stream", true);
         }
 
-        private List<ToolCall> stream(String path, ObjectNode body)
+        private List<ToolCall> stream(String path, ObjectNode body, BooleanSupplier safeToRetry)
                 throws AnswerFailedException, ConversationNotFoundException, InterruptedException {
             RunStream events = new RunStream(sink);
             try {
-                openAi.stream(path, body, deadline, events::onEvent, () -> !sink.textSent());
+                openAi.stream(path(thread) + path, body, deadline, events::onEvent, safeToRetry);
             } catch (AnswerFailedException e) {
-                if (notFound(e)) {
+                if (e.notFound()) {
                     throw new ConversationNotFoundException(thread);
                 }
                 throw e;
             } finally {
-                if (events.runId() != null) {
-                    runId = events.runId();
-                }
+                runId = events.runId() != null ? events.runId() : runId;
+                ended = events.ended();
             }
             if (!events.calls().isEmpty() && runId == null) {
                 throw new AnswerFailedException("The assistant sent a malformed answer",
@@ -214,21 +269,23 @@ public final class AssistantsBackend implements AssistantBackend {
         }
 
         /**
-         * A run was refused as not found: the thread is gone, or the assistant is. If it is the
-         * assistant (deleted upstream while the service ran), a new one replaces it.
+         * Cancels the run of an answer that failed and waits for it to end, while the channel lease
+         * is still held, so it neither goes on writing an answer nobody sees into the thread nor
+         * holds the thread against the next message; best effort.
          */
-        private boolean assistantLost() throws AnswerFailedException, InterruptedException {
-            String lost = assistantId;
-            try {
-                openAi.get("/assistants/" + lost, deadline);
-                return false;
-            } catch (AnswerFailedException e) {
-                if (!notFound(e)) {
-                    throw e;
-                }
+        void abandon() {
+            if (runId == null || ended) {
+                return;
             }
-            assistantId = verifiedOrCreated(Optional.of(lost), deadline);
-            return true;
+            try {
+                cancel(thread, runId, Deadline.in(ABANDON_BUDGET));
+                LOG.fine(() -> "Cancelled run " + runId + " of thread " + thread + ": its answer failed");
+            } catch (AnswerFailedException e) {
+                LOG.warning("Could not cancel run " + runId + " of thread " + thread + ", whose answer failed: "
+                        + e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -248,13 +305,15 @@ public final class AssistantsBackend implements AssistantBackend {
             try {
                 return request.send();
             } catch (AnswerFailedException e) {
-                if (notFound(e)) {
+                if (e.notFound()) {
                     throw new ConversationNotFoundException(thread);
                 }
                 Optional<String> run = activeRun(e);
                 if (run.isEmpty() || clearing == RUN_CLEARINGS) {
                     throw e;
                 }
+                LOG.warning("Run " + run.get() + " holds thread " + thread + " though no answer of this service "
+                        + "streams it (a worker died, or its stream broke): cancelling it");
                 cancel(thread, run.get(), deadline);
             }
         }
@@ -265,11 +324,10 @@ public final class AssistantsBackend implements AssistantBackend {
                 .filter(Matcher::find).map(m -> m.group(1) != null ? m.group(1) : m.group(2));
     }
 
+    /** Cancels a run and waits until it has ended. */
     private void cancel(String thread, String runId, Deadline deadline)
             throws AnswerFailedException, InterruptedException {
-        String run = thread + "/runs/" + runId;
-        LOG.warning("Run " + runId + " holds " + thread + " though no answer of this service is streaming it "
-                + "(a worker died, or its stream broke): cancelling it");
+        String run = path(thread) + "/runs/" + runId;
         try {
             openAi.post(run + "/cancel", JSON.createObjectNode(), deadline);
         } catch (AnswerFailedException e) {
@@ -277,17 +335,13 @@ public final class AssistantsBackend implements AssistantBackend {
                 throw e; // 400: it ended meanwhile
             }
         }
-        while (!ENDED.contains(openAi.get(run, deadline).path("status").asText())) {
+        while (!RunStream.ENDED.contains(openAi.get(run, deadline).path("status").asText())) {
             if (deadline.remainingNanos() < CANCEL_POLL.toNanos()) {
                 throw new AnswerFailedException("The conversation is busy",
-                        "run " + runId + " of " + thread + " did not end after it was cancelled");
+                        "run " + runId + " of thread " + thread + " did not end after it was cancelled");
             }
             Thread.sleep(CANCEL_POLL);
         }
-    }
-
-    private static boolean notFound(AnswerFailedException e) {
-        return e.upstream().filter(AnswerFailedException.UpstreamError::notFound).isPresent();
     }
 
     private static String clipped(String value) {

@@ -2,6 +2,7 @@ package io.assistantstream.backend.assistants;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -17,9 +18,13 @@ import io.assistantstream.tools.ToolCall;
  * way but {@code completed} turned into the failure it is.
  */
 final class RunStream {
+    /** The statuses in which a run is over. */
+    static final Set<String> ENDED = Set.of("cancelled", "failed", "completed", "expired", "incomplete");
+
     private final AnswerSink sink;
     private final List<ToolCall> calls = new ArrayList<>();
     private String runId;
+    private boolean ended;
 
     RunStream(AnswerSink sink) {
         this.sink = sink;
@@ -35,11 +40,17 @@ final class RunStream {
         return runId;
     }
 
+    /** Whether the run reached an end (completed, failed, …), so nothing is left to cancel. */
+    boolean ended() {
+        return ended;
+    }
+
     boolean onEvent(SseEvent event) throws AnswerFailedException {
         JsonNode data = OpenAiClient.json(event);
         String type = event.event() != null ? event.event() : typeOf(data);
         if ("thread.run".equals(data.path("object").asText())) {
             runId = data.path("id").asText(runId);
+            ended = ENDED.contains(data.path("status").asText());
         }
         switch (type) {
             case "thread.run.created" -> calls.clear(); // a retried attempt starts afresh
@@ -48,6 +59,10 @@ final class RunStream {
                 for (JsonNode call : data.path("required_action").path("submit_tool_outputs").path("tool_calls")) {
                     calls.add(new ToolCall(call.path("id").asText(), call.path("function").path("name").asText(),
                             call.path("function").path("arguments").asText("")));
+                }
+                if (calls.isEmpty()) {
+                    throw new AnswerFailedException("The assistant sent a malformed answer",
+                            "OpenAI run " + runId + " requires action but names no tool call");
                 }
                 return false; // the run waits for the outputs; the stream only ends
             }

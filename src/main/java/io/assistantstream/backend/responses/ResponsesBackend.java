@@ -71,7 +71,7 @@ public final class ResponsesBackend implements AssistantBackend {
             openAi.stream("/responses", request(conversationId, input), deadline, stream::onEvent,
                     () -> !sink.textSent());
         } catch (AnswerFailedException e) {
-            if (e.upstream().filter(AnswerFailedException.UpstreamError::notFound).isPresent()) {
+            if (e.notFound()) {
                 throw new ConversationNotFoundException(conversationId);
             }
             throw e;
