@@ -23,6 +23,8 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
 
+import io.assistantstream.admin.AdminService;
+import io.assistantstream.admin.ThreadAdmin;
 import io.assistantstream.answer.Responder;
 import io.assistantstream.backend.AnswerFailedException;
 import io.assistantstream.backend.AssistantBackend;
@@ -38,6 +40,7 @@ import io.assistantstream.frames.RelayConnection;
 import io.assistantstream.hub.HubEndpoint;
 import io.assistantstream.hub.SubscriberHub;
 import io.assistantstream.intake.Intake;
+import io.assistantstream.intake.QueueProducer;
 import io.assistantstream.lease.ChannelLease;
 import io.assistantstream.store.AssistantIdStore;
 import io.assistantstream.store.RedisConversationStore;
@@ -92,11 +95,7 @@ public final class AssistantStream implements AutoCloseable {
                     .connectTimeout(settings.openAi().connectTimeout())
                     .build();
             StreamWatchdog watchdog = opened(new StreamWatchdog(Duration.ofMillis(50)));
-            ToolRounds tools = new ToolRounds(new ToolRegistry(List.of(new WeatherTool(http,
-                    settings.weather().baseUrl(), settings.weather().apiKey(), settings.weather().toolTimeout())),
-                    settings.weather().toolTimeout()));
-            AssistantBackend backend = backend(settings.openAi(),
-                    new OpenAiClient(http, settings.openAi(), watchdog), tools, commands, prefix);
+            AssistantBackend backend = backend(settings, http, watchdog, commands, true);
             Responder responder = new Responder(
                     new RedisConversationStore(commands, prefix, settings.redis().threadExpiry(), Clock.systemUTC()),
                     backend, publisher, stream, settings.openAi().answerTimeout(), Clock.systemUTC());
@@ -109,6 +108,10 @@ public final class AssistantStream implements AutoCloseable {
                 web.addRouting(WsRouting.builder().endpoint("/ws", () -> new HubEndpoint(hub,
                         stream.sendQueueFrames(), maxIdChars, stream.maxSubscriptions())));
             }
+            QueueProducer producer = settings.adminToken().isEmpty() ? null : opened(new QueueProducer(settings.rabbit()));
+            AdminService admin = new AdminService(new ThreadAdmin(commands, prefix, Clock.systemUTC()), producer,
+                    settings.adminToken());
+            web.routing(routing -> routing.register("/admin", admin));
             server = web.build().start();
             opened.push(server::stop);
 
@@ -130,17 +133,49 @@ public final class AssistantStream implements AutoCloseable {
         return resource;
     }
 
-    /** The backend {@code OPENAI_API} names, ready to answer. */
-    private static AssistantBackend backend(Settings.OpenAi openAi, OpenAiClient client, ToolRounds tools,
-                                            StatefulRedisConnection<String, String> redis, String prefix)
+    /**
+     * The backend {@code OPENAI_API} names, with the tools.
+     *
+     * @param ready make it ready to answer (the assistants backend verifies its assistant); creating
+     *              conversations needs no more than construction
+     */
+    private static AssistantBackend backend(Settings settings, WebClient http, StreamWatchdog watchdog,
+                                            StatefulRedisConnection<String, String> redis, boolean ready)
             throws AnswerFailedException, InterruptedException {
+        Settings.OpenAi openAi = settings.openAi();
+        OpenAiClient client = new OpenAiClient(http, openAi, watchdog);
+        ToolRounds tools = new ToolRounds(new ToolRegistry(List.of(new WeatherTool(http,
+                settings.weather().baseUrl(), settings.weather().apiKey(), settings.weather().toolTimeout())),
+                settings.weather().toolTimeout()));
         if (!"assistants".equals(openAi.api())) {
             return new ResponsesBackend(client, tools, openAi.model(), openAi.instructions());
         }
-        AssistantsBackend assistants = new AssistantsBackend(client, tools, new AssistantIdStore(redis, prefix),
-                openAi.model(), openAi.assistantName(), openAi.instructions());
-        assistants.start(Deadline.in(openAi.answerTimeout()));
+        AssistantsBackend assistants = new AssistantsBackend(client, tools,
+                new AssistantIdStore(redis, settings.redis().prefix()), openAi.model(), openAi.assistantName(),
+                openAi.instructions());
+        if (ready) {
+            assistants.start(Deadline.in(openAi.answerTimeout()));
+        }
         return assistants;
+    }
+
+    /**
+     * Maps {@code channel} to a new conversation upstream, as a first message on it would, without
+     * starting a service (the command line's {@code --generate-uuid}); returns the conversation's id.
+     */
+    public static String newConversation(Settings settings, String channel) throws Exception {
+        RedisClient redis = RedisClient.create(RedisURI.create(settings.redis().url()));
+        try (StreamWatchdog watchdog = new StreamWatchdog(Duration.ofMillis(50));
+             StatefulRedisConnection<String, String> commands = redis.connect()) {
+            WebClient http = WebClient.builder().connectTimeout(settings.openAi().connectTimeout()).build();
+            AssistantBackend backend = backend(settings, http, watchdog, commands, false);
+            String id = backend.createConversation(channel, Deadline.in(settings.openAi().answerTimeout()));
+            new RedisConversationStore(commands, settings.redis().prefix(), settings.redis().threadExpiry(),
+                    Clock.systemUTC()).map(channel, id, backend.name());
+            return id;
+        } finally {
+            redis.shutdown();
+        }
     }
 
     /** Starts an instance; throws if any dependency cannot be reached or set up. */

@@ -8,13 +8,15 @@ import io.helidon.config.Config;
 
 /**
  * Every setting of the service, validated once at start. Grouped by the part of the service that
- * uses it, so each component takes only its own group.
+ * uses it, so each component takes only its own group. {@code adminToken} ({@code ADMIN_TOKEN}, empty:
+ * the admin routes are off) is a secret: never log it.
  */
 public record Settings(OpenAi openAi,
                        Rabbit rabbit,
                        Redis redis,
                        Stream stream,
                        Weather weather,
+                       String adminToken,
                        int serverPort,
                        Config server) {
 
@@ -80,6 +82,12 @@ public record Settings(OpenAi openAi,
         }
     }
 
+    @Override
+    public String toString() {
+        return "Settings[" + openAi + ", " + rabbit + ", " + redis + ", " + stream + ", " + weather + ", admin token "
+                + (adminToken.isEmpty() ? "unset" : "set") + ", port " + serverPort + "]";
+    }
+
     /**
      * Reads and validates every setting.
      *
@@ -112,10 +120,7 @@ public record Settings(OpenAi openAi,
                 in.integer("worker.concurrency", 1, 65_535),
                 in.integer("input.max.id.chars", 1, 65_536),
                 in.integer("input.max.message.bytes", 1, 64 * 1024 * 1024));
-        Redis redis = new Redis(in.uri("redis.url", Set.of("redis", "rediss")),
-                in.text("redis.prefix"),
-                Duration.ofSeconds(in.longInteger("redis.thread.expiry", 1, Integer.MAX_VALUE)),
-                Duration.ofMillis(in.longInteger("channel.lease.ms", 1_000, 3_600_000)));
+        Redis redis = redis(in);
         Stream stream = new Stream(in.integer("stream.batch.chars", 0, 1_000_000),
                 Duration.ofMillis(in.longInteger("stream.batch.ms", 0, 3_600_000)),
                 in.oneOf("websocket.mode", Set.of("embedded", "relay")),
@@ -127,8 +132,31 @@ public record Settings(OpenAi openAi,
         Weather weather = new Weather(in.text("openweather.api.key").strip(),
                 in.uri("openweather.base.url", Set.of("http", "https")),
                 millis(in, "tool.timeout.ms"));
-        return new Settings(openAi, rabbit, redis, stream, weather,
+        return new Settings(openAi, rabbit, redis, stream, weather, in.text("admin.token").strip(),
                 in.integer("server.port", 0, 65_535), config.get("server"));
+    }
+
+    /** Only the Redis settings, for what needs nothing else (thread statistics and cleanup). */
+    public static Redis redisFrom(Config config) {
+        return redis(new SettingReader(config));
+    }
+
+    private static Redis redis(SettingReader in) {
+        return new Redis(in.uri("redis.url", Set.of("redis", "rediss")),
+                in.text("redis.prefix"),
+                Duration.ofSeconds(in.longInteger("redis.thread.expiry", 1, Integer.MAX_VALUE)),
+                Duration.ofMillis(in.longInteger("channel.lease.ms", 1_000, 3_600_000)));
+    }
+
+    /**
+     * These settings for a pipeline run inside a command: serving {@code /ws} itself on any free
+     * port, whatever the mode, so the command can subscribe to it.
+     */
+    public Settings inProcess() {
+        Stream embedded = new Stream(stream.batchChars(), stream.batchInterval(), "embedded", stream.websocketUrl(),
+                stream.sendQueueFrames(), stream.maxSubscriptions(), stream.relayBufferFrames(),
+                stream.relayMaxBackoff());
+        return new Settings(openAi, rabbit, redis, embedded, weather, adminToken, 0, server);
     }
 
     private static Duration millis(SettingReader in, String key) {

@@ -1,7 +1,6 @@
 package io.assistantstream.intake;
 
 import java.io.IOException;
-import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -77,20 +76,7 @@ public final class Intake implements AutoCloseable {
 
     /** Connects, declares the topology and starts consuming. */
     public void start() throws IOException, TimeoutException {
-        ConnectionFactory factory = new ConnectionFactory();
-        try {
-            factory.setUri(rabbit.url());
-        } catch (GeneralSecurityException e) {
-            throw new IllegalArgumentException("RABBITMQ_URL is not usable: " + e.getMessage(), e);
-        }
-        if (factory.getVirtualHost().isEmpty()) {
-            factory.setVirtualHost("/"); // the seed's "amqp://…:5672/" means the default vhost, as in pika
-        }
-        factory.setAutomaticRecoveryEnabled(true);
-        factory.setTopologyRecoveryEnabled(true);
-        factory.setNetworkRecoveryInterval(1_000);
-        factory.setRequestedHeartbeat(30);
-        factory.setThreadFactory(Thread.ofVirtual().name("amqp-", 0).factory());
+        ConnectionFactory factory = Topology.connectionFactory(rabbit);
         factory.setSharedExecutor(dispatch);
         connection = factory.newConnection("assistant-stream");
         consuming = connection.createChannel();

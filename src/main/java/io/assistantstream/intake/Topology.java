@@ -1,20 +1,41 @@
 package io.assistantstream.intake;
 
 import java.io.IOException;
+import java.security.GeneralSecurityException;
 import java.util.HashMap;
 import java.util.Map;
 
 import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.ConnectionFactory;
 
 import io.assistantstream.config.Settings;
 
 /**
- * The seed's RabbitMQ topology: direct exchange and durable queue bound with the routing key; the
+ * How the service meets RabbitMQ: its connections, and the seed's topology: direct exchange and durable queue bound with the routing key; the
  * dead-letter exchange {@code {exchange}_dlx} and queue {@code {queue}_failed}. The queue keeps the
  * seed's arguments by default, because declaring an existing queue with other arguments fails.
  */
 final class Topology {
     private Topology() {
+    }
+
+    /** Connections to {@code RABBITMQ_URL}, recovering by themselves, their threads virtual. */
+    static ConnectionFactory connectionFactory(Settings.Rabbit rabbit) {
+        ConnectionFactory factory = new ConnectionFactory();
+        try {
+            factory.setUri(rabbit.url());
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException("RABBITMQ_URL is not usable: " + e.getMessage(), e);
+        }
+        if (factory.getVirtualHost().isEmpty()) {
+            factory.setVirtualHost("/"); // the seed's "amqp://…:5672/" means the default vhost, as in pika
+        }
+        factory.setAutomaticRecoveryEnabled(true);
+        factory.setTopologyRecoveryEnabled(true);
+        factory.setNetworkRecoveryInterval(1_000);
+        factory.setRequestedHeartbeat(30);
+        factory.setThreadFactory(Thread.ofVirtual().name("amqp-", 0).factory());
+        return factory;
     }
 
     static void declare(Channel channel, Settings.Rabbit rabbit) throws IOException {

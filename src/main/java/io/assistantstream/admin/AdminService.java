@@ -1,0 +1,184 @@
+package io.assistantstream.admin;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeoutException;
+import java.util.logging.Logger;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.lettuce.core.RedisException;
+
+import io.assistantstream.intake.ChatRequest;
+import io.assistantstream.intake.QueueProducer;
+import io.assistantstream.intake.RejectedRequestException;
+
+/**
+ * The {@code /admin} routes: the command line's thread administration over HTTP, JSON in and out.
+ * Every route needs {@code Authorization: Bearer <ADMIN_TOKEN>}; without a token configured they
+ * all answer 403, so a service nobody secured exposes nothing.
+ *
+ * <pre>
+ * GET    /admin/threads/stats                      the statistics
+ * GET    /admin/threads/{channel}                  one mapping (404 when there is none)
+ * DELETE /admin/threads/{channel}                  {"deleted": 0|1}
+ * DELETE /admin/threads?older_than_days=N | all=true   {"deleted": n}
+ * POST   /admin/messages {channel, message, message_id?}  202 {"message_id": …}
+ * </pre>
+ */
+public final class AdminService implements HttpService {
+    private static final Logger LOG = Logger.getLogger(AdminService.class.getName());
+    private static final ObjectMapper JSON = ThreadAdmin.JSON;
+
+    private final ThreadAdmin threads;
+    private final QueueProducer producer;
+    private final byte[] tokenDigest;
+
+    /**
+     * @param producer where {@code POST /admin/messages} publishes; null when {@code token} is empty
+     * @param token    {@code ADMIN_TOKEN}; empty disables every route
+     */
+    public AdminService(ThreadAdmin threads, QueueProducer producer, String token) {
+        this.threads = threads;
+        this.producer = producer;
+        this.tokenDigest = token.isEmpty() ? null : digest(token);
+        if (tokenDigest == null) {
+            LOG.info("The /admin routes answer 403: ADMIN_TOKEN is not set");
+        }
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.any(this::authorize)
+                .get("/threads/stats", (req, res) -> json(res, Status.OK_200, threads.stats()))
+                .get("/threads/{channel}", this::thread)
+                .delete("/threads/{channel}", (req, res) -> json(res, Status.OK_200,
+                        Map.of("deleted", threads.delete(channel(req)) ? 1 : 0)))
+                .delete("/threads", this::deleteMany)
+                .post("/messages", this::message);
+    }
+
+    /** Lets a request with the right bearer token through, in time independent of how much of it matches. */
+    private void authorize(ServerRequest req, ServerResponse res) {
+        if (tokenDigest == null) {
+            error(res, Status.FORBIDDEN_403, "the admin routes are disabled: set ADMIN_TOKEN to enable them");
+            return;
+        }
+        String presented = req.headers().first(HeaderNames.AUTHORIZATION).orElse("");
+        boolean bearer = presented.regionMatches(true, 0, "Bearer ", 0, 7);
+        if (!MessageDigest.isEqual(tokenDigest, digest(bearer ? presented.substring(7).strip() : "")) || !bearer) {
+            res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer");
+            error(res, Status.UNAUTHORIZED_401, "a valid 'Authorization: Bearer <ADMIN_TOKEN>' header is required");
+            return;
+        }
+        try {
+            res.next();
+        } catch (RedisException e) {
+            error(res, Status.SERVICE_UNAVAILABLE_503, "Redis is unavailable: " + e.getMessage());
+        }
+    }
+
+    private void thread(ServerRequest req, ServerResponse res) {
+        String channel = channel(req);
+        Optional<ThreadAdmin.ThreadInfo> thread = threads.thread(channel);
+        if (thread.isEmpty()) {
+            error(res, Status.NOT_FOUND_404, "no conversation is mapped to channel '" + channel + "'");
+        } else {
+            json(res, Status.OK_200, thread.get());
+        }
+    }
+
+    private void deleteMany(ServerRequest req, ServerResponse res) {
+        Optional<String> days = req.query().first("older_than_days").asOptional();
+        boolean all = req.query().first("all").asOptional().filter("true"::equals).isPresent();
+        if (days.isPresent() == all) {
+            error(res, Status.BAD_REQUEST_400, "give exactly one of older_than_days=N and all=true");
+            return;
+        }
+        if (all) {
+            json(res, Status.OK_200, Map.of("deleted", threads.deleteAll()));
+            return;
+        }
+        try {
+            long n = Long.parseLong(days.get());
+            if (n < 0 || n > 36_500) {
+                throw new NumberFormatException();
+            }
+            json(res, Status.OK_200, Map.of("deleted", threads.deleteOlderThan(Duration.ofDays(n))));
+        } catch (NumberFormatException e) {
+            error(res, Status.BAD_REQUEST_400, "older_than_days must be a whole number of days from 0 to 36500, got '"
+                    + days.get() + "'");
+        }
+    }
+
+    private void message(ServerRequest req, ServerResponse res) {
+        JsonNode body;
+        try {
+            body = JSON.readTree(req.content().as(String.class));
+        } catch (JsonProcessingException e) {
+            error(res, Status.BAD_REQUEST_400, "the body is not JSON: " + e.getOriginalMessage());
+            return;
+        }
+        if (body == null || !body.isObject()) {
+            error(res, Status.BAD_REQUEST_400, "the body must be a JSON object {channel, message, message_id?}");
+            return;
+        }
+        String messageId = body.hasNonNull("message_id") ? body.get("message_id").asText()
+                : "admin_msg_" + UUID.randomUUID();
+        try {
+            producer.publish(new ChatRequest(text(body, "channel"), messageId, text(body, "message")));
+            json(res, Status.ACCEPTED_202, Map.of("message_id", messageId));
+        } catch (RejectedRequestException e) {
+            error(res, Status.BAD_REQUEST_400, e.getMessage());
+        } catch (IOException | TimeoutException e) {
+            error(res, Status.SERVICE_UNAVAILABLE_503, "RabbitMQ did not take the message: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            error(res, Status.SERVICE_UNAVAILABLE_503, "the service is stopping");
+        }
+    }
+
+    /** A string field as given, or null (which the intake's rules then refuse with a clear reason). */
+    private static String text(JsonNode body, String field) {
+        JsonNode value = body.get(field);
+        return value != null && value.isTextual() ? value.asText() : null;
+    }
+
+    private static String channel(ServerRequest req) {
+        return req.path().pathParameters().get("channel");
+    }
+
+    private static void json(ServerResponse res, Status status, Object body) {
+        try {
+            res.status(status).header(HeaderValues.CONTENT_TYPE_JSON).send(JSON.writeValueAsBytes(body));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write " + body.getClass().getSimpleName() + " as JSON", e);
+        }
+    }
+
+    private static void error(ServerResponse res, Status status, String message) {
+        json(res, status, Map.of("error", message));
+    }
+
+    private static byte[] digest(String token) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+    }
+}
