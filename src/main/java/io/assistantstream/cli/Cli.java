@@ -23,7 +23,9 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import io.assistantstream.AssistantStream;
 import io.assistantstream.admin.ThreadAdmin;
@@ -71,9 +73,19 @@ public final class Cli implements Callable<Integer> {
         @Option(names = "--clear-all-threads", description = "Delete every channel mapping (the assistant id is kept).")
         private boolean clearAllThreads;
 
+        private Integer clearOldThreads;
+        @Spec
+        private CommandSpec spec;
+
         @Option(names = "--clear-old-threads", paramLabel = "DAYS",
                 description = "Delete the mappings whose last message is older than DAYS days.")
-        private Integer clearOldThreads;
+        void clearOldThreads(int days) {
+            if (days < 0) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--clear-old-threads needs a number of days of 0 or more, got " + days);
+            }
+            clearOldThreads = days;
+        }
     }
 
     private final Config config;
@@ -100,11 +112,6 @@ public final class Cli implements Callable<Integer> {
         cli.err = err;
         CommandLine line = new CommandLine(cli).setOut(out).setErr(err)
                 .setExecutionExceptionHandler((e, command, parsed) -> {
-                    if (e instanceof CommandLine.ParameterException usage) {
-                        command.getErr().println(usage.getMessage());
-                        command.usage(command.getErr());
-                        return CommandLine.ExitCode.USAGE;
-                    }
                     command.getErr().println("assistant-stream: " + (e instanceof InvalidSettingException
                             ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage()));
                     return CommandLine.ExitCode.SOFTWARE;
@@ -117,10 +124,6 @@ public final class Cli implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (action.clearOldThreads != null && action.clearOldThreads < 0) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--clear-old-threads needs a number of "
-                    + "days of 0 or more, got " + action.clearOldThreads);
-        }
         if (action.testMessage != null) {
             return new TestMessage(Settings.from(config), out, err, json).run(action.testMessage[0],
                     action.testMessage[1]);

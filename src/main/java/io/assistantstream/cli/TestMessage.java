@@ -37,8 +37,8 @@ final class TestMessage {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
     private static final Duration SUBSCRIBE_TIMEOUT = Duration.ofSeconds(5);
-    /** Past the answer timeout: the service ends every answer by then, with an error if need be. */
-    private static final Duration ANSWER_MARGIN = Duration.ofSeconds(30);
+    /** The longest wait past the answer timeout (by which the service ends every answer it started). */
+    private static final Duration MAX_MARGIN = Duration.ofSeconds(30);
 
     private final Settings settings;
     private final PrintWriter out;
@@ -94,14 +94,15 @@ final class TestMessage {
     }
 
     private int print(Frames frames, String messageId) throws InterruptedException {
-        long until = System.nanoTime() + settings.openAi().answerTimeout().plus(ANSWER_MARGIN).toNanos();
+        Duration answerTimeout = settings.openAi().answerTimeout();
+        Duration wait = answerTimeout.plus(answerTimeout.compareTo(MAX_MARGIN) < 0 ? answerTimeout : MAX_MARGIN);
+        long until = System.nanoTime() + wait.toNanos();
         int shown = 0;
         while (true) {
             JsonNode frame = frames.next(until - System.nanoTime());
             if (frame == null) {
                 err.println();
-                err.println("No answer within " + settings.openAi().answerTimeout().plus(ANSWER_MARGIN).toSeconds()
-                        + " s.");
+                err.println("No answer within " + wait.toMillis() + " ms.");
                 return 1;
             }
             if (!messageId.equals(frame.path("message_id").asText())) {
