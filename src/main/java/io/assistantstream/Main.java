@@ -25,7 +25,6 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        LogConfig.configureRuntime();
         if (args.length > 0) {
             Logger.getLogger("").setLevel(Level.WARNING); // a command's output is its own; the service's log is noise
             Console console = System.console();
@@ -34,6 +33,7 @@ public final class Main {
                     new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8)),
                     console != null && console.isTerminal()));
         }
+        LogConfig.configureRuntime();
         Settings settings;
         try {
             settings = Settings.from(loadConfig());

@@ -40,7 +40,7 @@ import io.assistantstream.config.Settings;
  * the thread commands need only Redis's.
  */
 @Command(name = "assistant-stream", mixinStandardHelpOptions = true, version = "assistant-stream",
-        sortOptions = false, usageHelpAutoWidth = true,
+        sortOptions = false, usageHelpAutoWidth = true, separator = " ",
         description = "Without options: runs the service. With one of these: does that and exits.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:done", "1:failed, refused, or no answer in time", "2:usage error"})
@@ -60,7 +60,7 @@ public final class Cli implements Callable<Integer> {
 
     /** Exactly one action per run. */
     static final class Action {
-        @Option(names = "--test-message", arity = "2", paramLabel = "CHANNEL TEXT",
+        @Option(names = "--test-message", arity = "2", paramLabel = "CHANNEL TEXT", hideParamSyntax = true,
                 description = "Send TEXT on CHANNEL and print the answer as it streams.")
         private String[] testMessage;
 
