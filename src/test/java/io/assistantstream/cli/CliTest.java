@@ -66,6 +66,13 @@ class CliTest {
         world.stop(service);
     }
 
+    /** Starts a service and points {@code WEBSOCKET_URL} at its {@code /ws}. */
+    private AssistantStream runningAtWebsocketUrl() throws Exception {
+        AssistantStream service = world.start();
+        world.set("websocket.url", "ws://127.0.0.1:" + service.port() + "/ws");
+        return service;
+    }
+
     private String threadOf(String channel) {
         return world.redis().get(world.prefix() + "thread:" + channel);
     }
@@ -195,8 +202,7 @@ class CliTest {
 
     @Test
     void test_message_prints_the_answer_of_the_running_service() throws Exception {
-        AssistantStream service = world.start();
-        world.set("websocket.url", "ws://127.0.0.1:" + service.port() + "/ws");
+        runningAtWebsocketUrl();
 
         Run run = cli("--test-message", "chan-cli", "hello there");
         assertEquals(0, run.code(), run.err());
@@ -217,8 +223,7 @@ class CliTest {
 
     @Test
     void test_message_shows_tool_steps_and_with_json_the_raw_frames() throws Exception {
-        AssistantStream service = world.start();
-        world.set("websocket.url", "ws://127.0.0.1:" + service.port() + "/ws");
+        runningAtWebsocketUrl();
 
         Run chat = cli("--test-message", "chan-tools", "!tool=Zocca");
         assertEquals(0, chat.code(), chat.err());
@@ -235,8 +240,7 @@ class CliTest {
 
     @Test
     void test_message_exits_1_with_the_details_of_an_error_frame_or_when_no_answer_comes() throws Exception {
-        AssistantStream service = world.start();
-        world.set("websocket.url", "ws://127.0.0.1:" + service.port() + "/ws");
+        AssistantStream service = runningAtWebsocketUrl();
 
         Run failed = cli("--test-message", "chan-err", "!failed");
         assertEquals(1, failed.code());
