@@ -6,12 +6,17 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import io.helidon.webclient.api.WebClient;
 import io.helidon.webserver.WebServer;
+import io.helidon.health.HealthCheckType;
 import io.helidon.webserver.WebServerConfig;
+import io.helidon.webserver.observe.ObserveFeature;
+import io.helidon.webserver.observe.health.HealthObserver;
+import io.helidon.webserver.observe.metrics.MetricsObserver;
 import io.helidon.webserver.websocket.WsRouting;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
@@ -19,6 +24,8 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.event.connection.ConnectionActivatedEvent;
+import io.lettuce.core.event.connection.DisconnectedEvent;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
@@ -41,6 +48,8 @@ import io.assistantstream.hub.HubEndpoint;
 import io.assistantstream.hub.SubscriberHub;
 import io.assistantstream.intake.Intake;
 import io.assistantstream.intake.QueueProducer;
+import io.assistantstream.observe.DependencyChecks;
+import io.assistantstream.observe.Meters;
 import io.assistantstream.lease.ChannelLease;
 import io.assistantstream.store.AssistantIdStore;
 import io.assistantstream.store.RedisConversationStore;
@@ -78,6 +87,7 @@ public final class AssistantStream implements AutoCloseable {
             opened.push(() -> redisResources.shutdown(0, 2, TimeUnit.SECONDS));
             RedisClient redis = RedisClient.create(redisResources, RedisURI.create(settings.redis().url()));
             opened.push(() -> redis.shutdown(Duration.ZERO, Duration.ofSeconds(2)));
+            countReconnects(redisResources);
             redis.setOptions(ClientOptions.builder()
                     .autoReconnect(true)
                     .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
@@ -112,13 +122,24 @@ public final class AssistantStream implements AutoCloseable {
             AdminService admin = new AdminService(new ThreadAdmin(commands, prefix, Clock.systemUTC()), producer,
                     settings.adminToken());
             web.routing(routing -> routing.register("/admin", admin));
-            server = web.build().start();
-            opened.push(server::stop);
-
             // A waiting delivery may sit behind one whole answer of another instance, plus a lease expiry.
             Duration leaseWait = settings.openAi().answerTimeout().plus(settings.redis().channelLease())
                     .plus(settings.redis().channelLease());
-            intake = opened(new Intake(settings.rabbit(), lease, responder, publisher, leaseWait, REQUEUE_DELAY));
+            intake = new Intake(settings.rabbit(), lease, responder, publisher, leaseWait, REQUEUE_DELAY);
+            web.addFeature(ObserveFeature.builder()
+                    .addObserver(HealthObserver.builder().details(true).useSystemServices(false)
+                            .addCheck(DependencyChecks.redis(commands), HealthCheckType.READINESS, "redis")
+                            .addCheck(DependencyChecks.rabbit(intake::consuming, intake::messagesReady),
+                                    HealthCheckType.READINESS, "rabbitmq")
+                            .addCheck(DependencyChecks.openAi(settings.openAi().baseUrl()), HealthCheckType.READINESS,
+                                    "openai")
+                            .build())
+                    .addObserver(MetricsObserver.create())
+                    .build());
+            server = web.build().start();
+            opened.push(server::stop);
+
+            opened(intake);
             intake.start();
             LOG.info("assistant-stream ready on port " + server.port() + " (" + settings.openAi() + ", " + stream
                     + ", " + settings.rabbit() + ", " + settings.redis() + ")");
@@ -126,6 +147,18 @@ public final class AssistantStream implements AutoCloseable {
             close(); // a start that fails leaves no connection or thread behind
             throw e;
         }
+    }
+
+    /** Counts the Redis connections re-established (lettuce reconnects by itself). */
+    private static void countReconnects(ClientResources resources) {
+        AtomicBoolean lost = new AtomicBoolean();
+        resources.eventBus().get().subscribe(event -> {
+            if (event instanceof DisconnectedEvent) {
+                lost.set(true);
+            } else if (event instanceof ConnectionActivatedEvent && lost.getAndSet(false)) {
+                Meters.REDIS_RECONNECTS.increment();
+            }
+        });
     }
 
     private <T extends AutoCloseable> T opened(T resource) {

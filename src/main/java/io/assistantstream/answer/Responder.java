@@ -12,6 +12,7 @@ import io.assistantstream.config.Settings;
 import io.assistantstream.frames.AnswerFrames;
 import io.assistantstream.frames.FramePublisher;
 import io.assistantstream.intake.ChatRequest;
+import io.assistantstream.observe.Meters;
 import io.assistantstream.store.ChannelConversation;
 import io.assistantstream.store.ConversationStore;
 
@@ -39,32 +40,54 @@ public final class Responder {
         this.clock = clock;
     }
 
-    public Outcome answer(ChatRequest request) throws InterruptedException {
+    /** @param arrivedNanos when the delivery arrived ({@link System#nanoTime()}), for the time to first text */
+    public Outcome answer(ChatRequest request, long arrivedNanos) throws InterruptedException {
         Deadline deadline = Deadline.in(answerTimeout);
         AnswerFrames frames = new AnswerFrames(publisher, clock, request.channel(), request.messageId(),
                 stream.batchChars(), stream.batchInterval());
+        FirstText firstText = new FirstText(arrivedNanos);
+        String conversationId = null;
         try {
             ChannelConversation conversation = store.recordMessage(request.channel()).orElse(null);
             if (conversation == null) {
                 conversation = newConversation(request.channel(), deadline);
             }
-            frames.threadId(conversation.id());
+            conversationId = conversation.id();
+            frames.threadId(conversationId);
             frames.started();
             try {
-                backend.respond(conversation, request.message(), sink(frames), deadline);
+                backend.respond(conversation, request.message(), sink(frames, firstText), deadline);
             } catch (ConversationNotFoundException gone) {
                 conversation = newConversation(request.channel(), deadline);
-                frames.threadId(conversation.id());
-                backend.respond(conversation, request.message(), sink(frames), deadline);
+                conversationId = conversation.id();
+                frames.threadId(conversationId);
+                backend.respond(conversation, request.message(), sink(frames, firstText), deadline);
             }
             frames.completed();
-            return Outcome.done();
+            return new Outcome(true, null, conversationId, firstText.nanos);
         } catch (AnswerFailedException e) {
             frames.error(e.summary(), e.getMessage());
-            return Outcome.failed(e.getMessage());
+            return new Outcome(false, e.getMessage(), conversationId, firstText.nanos);
         } catch (ConversationNotFoundException e) {
             frames.error("The assistant lost the conversation", e.getMessage() + ", even after it was replaced");
-            return Outcome.failed(e.getMessage());
+            return new Outcome(false, e.getMessage(), conversationId, firstText.nanos);
+        }
+    }
+
+    /** When an answer's first text came; recorded once, as the time to first token. */
+    private static final class FirstText {
+        private final long arrivedNanos;
+        private long nanos;
+
+        FirstText(long arrivedNanos) {
+            this.arrivedNanos = arrivedNanos;
+        }
+
+        void seen() {
+            if (nanos == 0) {
+                nanos = System.nanoTime();
+                Meters.FIRST_TOKEN.record(Duration.ofNanos(nanos - arrivedNanos));
+            }
         }
     }
 
@@ -73,7 +96,7 @@ public final class Responder {
         return store.map(channel, backend.createConversation(channel, deadline), backend.name());
     }
 
-    private static AnswerSink sink(AnswerFrames frames) {
+    private static AnswerSink sink(AnswerFrames frames, FirstText firstText) {
         return new AnswerSink() {
             @Override
             public void toolsRunning() {
@@ -82,6 +105,7 @@ public final class Responder {
 
             @Override
             public void text(String delta) {
+                firstText.seen();
                 frames.text(delta);
             }
 

@@ -34,6 +34,7 @@ import io.helidon.webclient.api.WebClient;
 import io.lettuce.core.RedisException;
 
 import io.assistantstream.config.Settings;
+import io.assistantstream.observe.Meters;
 
 /**
  * HTTP to OpenAI, shared by every backend: authentication, JSON, SSE streams read blocking on the
@@ -206,10 +207,16 @@ public final class OpenAiClient {
                 .header(eventStream ? HeaderValues.ACCEPT_EVENT_STREAM : HeaderValues.ACCEPT_JSON)
                 .readTimeout(readTimeout);
         headers.forEach(header -> request.header(header.name(), header.value()));
-        if (body == null) {
-            return request.request();
+        HttpClientResponse response;
+        try {
+            response = body == null ? request.request()
+                    : request.header(HeaderValues.CONTENT_TYPE_JSON).submit(body.toString());
+        } catch (RuntimeException e) {
+            Meters.openAiRequests("error").increment();
+            throw e;
         }
-        return request.header(HeaderValues.CONTENT_TYPE_JSON).submit(body.toString());
+        Meters.openAiRequests(Integer.toString(response.status().code())).increment();
+        return response;
     }
 
     /**
@@ -262,6 +269,7 @@ public final class OpenAiClient {
                         retry.reason() + " (no time left to retry within " + deadline.budget().toMillis() + " ms)"));
             }
             LOG.fine(() -> retry.reason() + "; retrying in " + retry.delayMillis() + " ms");
+            Meters.OPENAI_RETRIES.increment();
             earlier.add(retry.reason());
             Thread.sleep(retry.delayMillis());
         }

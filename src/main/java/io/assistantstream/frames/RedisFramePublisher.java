@@ -15,6 +15,7 @@ import io.lettuce.core.RedisException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 
+import io.assistantstream.observe.Meters;
 import io.assistantstream.redis.LuaScript;
 
 /**
@@ -181,6 +182,7 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
 
     /** A frame has its seq: published already, or now handed to the relay (in this order, frame by frame). */
     private void numbered(Queued frame, long seq) {
+        Meters.FRAMES_SENT.increment();
         if (relay == null) {
             frame.seq().complete(seq);
             return;

@@ -8,6 +8,8 @@ import java.util.logging.Logger;
 import io.helidon.websocket.WsCloseCodes;
 import io.helidon.websocket.WsSession;
 
+import io.assistantstream.observe.Meters;
+
 /**
  * The only sender on one WebSocket session: a bounded queue drained by one virtual thread. Offering
  * never blocks, so a slow client cannot hold up an answer or anyone else; a client whose queue is
@@ -38,10 +40,18 @@ final class ClientWriter {
             return true;
         }
         open = false;
+        Meters.WEBSOCKET_SLOW_CLIENT_DROPS.increment();
         LOG.warning("Dropping a WebSocket client that fell " + queue.size() + " frames behind");
         queue.clear();
         Thread.ofVirtual().start(() -> closeQuietly(WsCloseCodes.TRY_AGAIN_LATER, "too slow: frames were not read"));
         return false;
+    }
+
+    /** Closes the session with 1001 (going away): the service is stopping. Returns once closed. */
+    void goAway() {
+        open = false;
+        queue.clear();
+        closeQuietly(WsCloseCodes.GOING_AWAY, "the service is stopping");
     }
 
     /** Stops the writer once what is queued is sent (the client went away or is being closed). */

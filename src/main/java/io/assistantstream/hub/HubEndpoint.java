@@ -2,6 +2,7 @@ package io.assistantstream.hub;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -13,6 +14,7 @@ import io.helidon.websocket.WsListener;
 import io.helidon.websocket.WsSession;
 
 import io.assistantstream.intake.Identifiers;
+import io.assistantstream.observe.Meters;
 
 /**
  * One WebSocket client of {@code /ws}. Accepts both subscribe forms of design §3
@@ -32,6 +34,7 @@ public final class HubEndpoint implements WsListener {
     private final int maxSubscriptions;
     private final Set<String> channels = ConcurrentHashMap.newKeySet();
     private final StringBuilder partial = new StringBuilder();
+    private final AtomicBoolean left = new AtomicBoolean();
     private volatile ClientWriter writer;
 
     public HubEndpoint(SubscriberHub hub, int sendQueue, int maxIdChars, int maxSubscriptions) {
@@ -44,6 +47,7 @@ public final class HubEndpoint implements WsListener {
     @Override
     public void onOpen(WsSession session) {
         writer = new ClientWriter(session, sendQueue);
+        hub.join(writer);
     }
 
     @Override
@@ -107,6 +111,7 @@ public final class HubEndpoint implements WsListener {
             return null;
         }
         if (channels.remove(channel)) {
+            Meters.WEBSOCKET_SUBSCRIPTIONS.decrementAndGet();
             hub.unsubscribe(channel, writer);
         }
         return JSON.createObjectNode().put("type", "unsubscribed").put("channel", channel);
@@ -123,15 +128,17 @@ public final class HubEndpoint implements WsListener {
             try {
                 hub.subscribe(channel, writer, subscribed);
                 channels.add(channel);
+                Meters.WEBSOCKET_SUBSCRIPTIONS.incrementAndGet();
             } catch (RuntimeException e) {
                 reply(error("could not subscribe right now, try again: " + e.getMessage()));
             }
         }
     }
 
+    /** Cleans up after the session, once (onError may be followed by onClose). */
     private void leave() {
         ClientWriter current = writer;
-        if (current == null) {
+        if (current == null || !left.compareAndSet(false, true)) {
             return;
         }
         for (String channel : channels) {
@@ -141,7 +148,9 @@ public final class HubEndpoint implements WsListener {
                 LOG.fine(() -> "Could not unsubscribe " + channel + ": " + e);
             }
         }
+        Meters.WEBSOCKET_SUBSCRIPTIONS.addAndGet(-channels.size());
         channels.clear();
+        hub.leave(current);
         current.stop();
     }
 

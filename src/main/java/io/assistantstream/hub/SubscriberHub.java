@@ -1,5 +1,7 @@
 package io.assistantstream.hub;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -9,6 +11,7 @@ import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 
 import io.assistantstream.frames.RedisFramePublisher;
+import io.assistantstream.observe.Meters;
 
 /**
  * This instance's subscribers, by channel. The hub listens on Redis pub/sub for exactly the
@@ -23,6 +26,7 @@ public final class SubscriberHub implements AutoCloseable {
     private final StatefulRedisPubSubConnection<String, String> pubSub;
     private final String prefix;
     private final Map<String, Set<ClientWriter>> subscribers = new ConcurrentHashMap<>();
+    private final Set<ClientWriter> clients = ConcurrentHashMap.newKeySet();
     private final ReentrantLock[] locks = new ReentrantLock[STRIPES];
 
     public SubscriberHub(StatefulRedisPubSubConnection<String, String> pubSub, String prefix) {
@@ -81,8 +85,33 @@ public final class SubscriberHub implements AutoCloseable {
         }
     }
 
+    /** A client connected. */
+    void join(ClientWriter writer) {
+        clients.add(writer);
+        Meters.WEBSOCKET_SESSIONS.set(clients.size());
+    }
+
+    /** A client went away (after its unsubscribes). */
+    void leave(ClientWriter writer) {
+        clients.remove(writer);
+        Meters.WEBSOCKET_SESSIONS.set(clients.size());
+    }
+
+    /** Closes every client with 1001 (going away), all at once, then stops listening. */
     @Override
     public void close() {
+        List<Thread> closing = new ArrayList<>();
+        for (ClientWriter client : clients) {
+            closing.add(Thread.ofVirtual().name("ws-going-away").start(client::goAway));
+        }
+        for (Thread thread : closing) {
+            try {
+                thread.join(ClientWriter.CLOSE_GRACE.multipliedBy(2));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         pubSub.close();
     }
 

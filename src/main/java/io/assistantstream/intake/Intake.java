@@ -19,6 +19,9 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Recoverable;
+import com.rabbitmq.client.RecoveryListener;
+import com.rabbitmq.client.ShutdownSignalException;
 import com.rabbitmq.client.Envelope;
 import io.lettuce.core.RedisException;
 
@@ -32,6 +35,7 @@ import io.assistantstream.frames.RelayUnavailableException;
 import io.assistantstream.frames.Status;
 import io.assistantstream.lease.ChannelLease;
 import io.assistantstream.lease.LeaseUnavailableException;
+import io.assistantstream.observe.Meters;
 
 /**
  * Takes deliveries from RabbitMQ and sees each to its end: validated in arrival order, answered on
@@ -61,7 +65,10 @@ public final class Intake implements AutoCloseable {
     private Connection connection;
     private Channel consuming;
     private volatile Channel deadLetters;
-    private String consumerTag;
+    private volatile Channel probe;
+    private volatile String consumerTag;
+    /** Whether the broker delivers to the consumer now: false before start, while recovering, after a cancel. */
+    private volatile boolean consumerActive;
 
     public Intake(Settings.Rabbit rabbit, ChannelLease lease, Responder responder, FramePublisher publisher,
                   Duration leaseWait, Duration requeueDelay) {
@@ -79,6 +86,18 @@ public final class Intake implements AutoCloseable {
         ConnectionFactory factory = Topology.connectionFactory(rabbit);
         factory.setSharedExecutor(dispatch);
         connection = factory.newConnection("assistant-stream");
+        ((Recoverable) connection).addRecoveryListener(new RecoveryListener() {
+            @Override
+            public void handleRecovery(Recoverable recovered) {
+                Meters.RABBITMQ_RECONNECTS.increment();
+                LOG.info("RabbitMQ connection recovered");
+            }
+
+            @Override
+            public void handleRecoveryStarted(Recoverable recovering) {
+                LOG.warning("RabbitMQ connection lost; recovering");
+            }
+        });
         consuming = connection.createChannel();
         try {
             Topology.declare(consuming, rabbit);
@@ -94,6 +113,32 @@ public final class Intake implements AutoCloseable {
             public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
                 accept(envelope.getDeliveryTag(), properties, body);
             }
+
+            @Override
+            public void handleConsumeOk(String tag) {
+                consumerActive = true;
+            }
+
+            @Override
+            public void handleRecoverOk(String tag) {
+                consumerActive = true;
+            }
+
+            @Override
+            public void handleCancel(String tag) {
+                consumerActive = false;
+                LOG.warning("The broker cancelled the consumer of " + rabbit.queue() + " (queue deleted?)");
+            }
+
+            @Override
+            public void handleCancelOk(String tag) {
+                consumerActive = false;
+            }
+
+            @Override
+            public void handleShutdownSignal(String tag, ShutdownSignalException signal) {
+                consumerActive = false;
+            }
         });
         LOG.info("Consuming " + rabbit.queue() + " with prefetch " + rabbit.concurrency());
     }
@@ -104,6 +149,8 @@ public final class Intake implements AutoCloseable {
      * runs on a new virtual thread.
      */
     private void accept(long tag, AMQP.BasicProperties properties, byte[] body) {
+        long arrived = System.nanoTime();
+        Meters.DELIVERIES_RECEIVED.increment();
         inFlight.register();
         String name = "delivery-" + deliveries.incrementAndGet();
         ChatRequest request;
@@ -115,7 +162,7 @@ public final class Intake implements AutoCloseable {
         }
         try {
             ChannelLease.Ticket ticket = lease.enqueue(request.channel());
-            Thread.ofVirtual().name(name).start(() -> answer(tag, properties, body, request, ticket));
+            Thread.ofVirtual().name(name).start(() -> answer(tag, properties, body, request, ticket, arrived));
         } catch (RuntimeException redisDown) {
             Thread.ofVirtual().name(name).start(() -> {
                 try {
@@ -132,23 +179,41 @@ public final class Intake implements AutoCloseable {
      * whose thread is interrupted (shutdown) is requeued, so none is left unacknowledged.
      */
     private void answer(long tag, AMQP.BasicProperties properties, byte[] body, ChatRequest request,
-                        ChannelLease.Ticket ticket) {
+                        ChannelLease.Ticket ticket, long arrived) {
         boolean settled = false;
         try (ticket) {
             ticket.acquire(leaseWait);
-            Outcome outcome = responder.answer(request);
+            long leased = System.nanoTime();
+            Meters.QUEUE_WAIT.record(Duration.ofNanos(leased - arrived));
+            Meters.ANSWERS_IN_FLIGHT.incrementAndGet();
+            Outcome outcome;
+            try {
+                outcome = responder.answer(request, arrived);
+            } finally {
+                Meters.ANSWERS_IN_FLIGHT.decrementAndGet();
+            }
             settled = true;
             if (outcome.completed()) {
                 ack(tag);
+                Meters.DELIVERIES_COMPLETED.increment();
             } else {
+                Meters.deliveriesFailed("answer_failed").increment();
                 deadLetter(tag, properties, body, "answer failed: " + outcome.failure());
             }
+            long done = System.nanoTime();
+            Meters.ANSWER_DURATION.record(Duration.ofNanos(done - arrived));
+            LOG.info(() -> "Answered message " + request.messageId() + " of channel " + request.channel() + ": "
+                    + (outcome.completed() ? "completed" : "error (" + outcome.failure() + ")")
+                    + " in thread " + outcome.threadId() + "; waited " + millis(leased - arrived) + " ms, first text "
+                    + (outcome.firstTextNanos() == 0 ? "none" : millis(outcome.firstTextNanos() - arrived) + " ms")
+                    + ", total " + millis(done - arrived) + " ms");
         } catch (LeaseUnavailableException | RedisException | RelayUnavailableException e) {
             settled = true;
             requeue(tag, request, e);
         } catch (RuntimeException bug) {
             // not an outage: requeueing would repeat it forever, so the message is set aside with the reason
             settled = true;
+            Meters.deliveriesFailed("internal_error").increment();
             LOG.log(Level.SEVERE, "Unexpected failure answering message " + request.messageId(), bug);
             sendError(request.channel(), request.messageId(), "Internal error", bug.toString());
             deadLetter(tag, properties, body, "internal error: " + bug);
@@ -156,10 +221,15 @@ public final class Intake implements AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             if (!settled) {
+                Meters.deliveriesFailed("requeued").increment();
                 nack(tag);
             }
             inFlight.arriveAndDeregister();
         }
+    }
+
+    private static long millis(long nanos) {
+        return nanos / 1_000_000;
     }
 
     /** Acks; if the channel is gone the broker redelivers, which is all that can be done. */
@@ -180,6 +250,7 @@ public final class Intake implements AutoCloseable {
     }
 
     private void reject(long tag, AMQP.BasicProperties properties, byte[] body, RejectedRequestException rejected) {
+        Meters.deliveriesFailed("invalid_input").increment();
         try {
             LOG.warning("Rejected delivery (channel " + rejected.channel() + "): " + rejected.getMessage());
             if (rejected.channel() != null) {
@@ -220,6 +291,7 @@ public final class Intake implements AutoCloseable {
                 throw new IOException("the broker refused the dead-letter copy");
             }
             ack(tag);
+            Meters.DELIVERIES_DEAD_LETTERED.increment();
         } catch (IOException | TimeoutException | InterruptedException | RuntimeException e) {
             LOG.log(Level.WARNING, "Could not dead-letter with a reason; rejecting instead: " + rootMessage(e));
             try {
@@ -233,6 +305,7 @@ public final class Intake implements AutoCloseable {
     }
 
     private void requeue(long tag, ChatRequest request, Exception cause) {
+        Meters.deliveriesFailed("requeued").increment();
         LOG.warning("Requeueing message " + request.messageId() + " of channel " + request.channel()
                 + " after " + requeueDelay.toMillis() + " ms: " + rootMessage(cause));
         try {
@@ -241,6 +314,21 @@ public final class Intake implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         nack(tag);
+    }
+
+    /** Whether deliveries can arrive: the connection open and the consumer registered with the broker. */
+    public boolean consuming() {
+        return consumerActive && connection != null && connection.isOpen() && consuming.isOpen();
+    }
+
+    /** A round trip to the broker: the messages ready in the queue. */
+    public long messagesReady() throws IOException {
+        Channel current = probe;
+        if (current == null || !current.isOpen()) {
+            current = connection.createChannel();
+            probe = current;
+        }
+        return current.messageCount(rabbit.queue());
     }
 
     /**

@@ -15,8 +15,9 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.assistantstream.observe.Meters;
 
 /**
  * The tools offered to the model, and the running of a model's calls: all calls of one step at
@@ -61,28 +62,34 @@ public final class ToolRegistry {
             return result.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             result.cancel(true);
+            Meters.toolCalls(call.name(), "timeout").increment();
             return "Error: " + call.name() + " did not finish within " + timeout.toMillis() + " ms";
         } catch (ExecutionException e) {
             LOG.log(Level.WARNING, "Tool " + call.name() + " failed", e.getCause());
+            Meters.toolCalls(call.name(), "error").increment();
             return "Error: " + call.name() + " failed unexpectedly: " + e.getCause().getMessage();
         }
     }
 
+    /** Runs one call and counts its outcome (a timeout or crash is counted by the caller). */
     private String runOne(ToolCall call) {
+        String failure;
         Tool tool = tools.get(call.name());
         if (tool == null) {
-            return "Error: there is no tool named '" + call.name() + "'";
+            failure = "there is no tool named '" + call.name() + "'";
+        } else {
+            try {
+                String output = tool.call(JSON.readTree(call.arguments() == null || call.arguments().isBlank()
+                        ? "{}" : call.arguments()));
+                Meters.toolCalls(call.name(), "ok").increment();
+                return output;
+            } catch (JsonProcessingException e) {
+                failure = "the arguments for " + call.name() + " are not valid JSON: " + e.getOriginalMessage();
+            } catch (ToolFailedException e) {
+                failure = e.getMessage();
+            }
         }
-        JsonNode arguments;
-        try {
-            arguments = JSON.readTree(call.arguments() == null || call.arguments().isBlank() ? "{}" : call.arguments());
-        } catch (JsonProcessingException e) {
-            return "Error: the arguments for " + call.name() + " are not valid JSON: " + e.getOriginalMessage();
-        }
-        try {
-            return tool.call(arguments);
-        } catch (ToolFailedException e) {
-            return "Error: " + e.getMessage();
-        }
+        Meters.toolCalls(tool == null ? "unknown" : call.name(), "error").increment();
+        return "Error: " + failure;
     }
 }
