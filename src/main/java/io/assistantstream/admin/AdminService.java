@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -14,6 +15,7 @@ import java.util.logging.Logger;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
 import io.helidon.http.Status;
@@ -23,7 +25,6 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.lettuce.core.RedisException;
 
-import io.assistantstream.intake.ChatRequest;
 import io.assistantstream.intake.QueueProducer;
 import io.assistantstream.intake.RejectedRequestException;
 
@@ -137,11 +138,19 @@ public final class AdminService implements HttpService {
             error(res, Status.BAD_REQUEST_400, "the body must be a JSON object {channel, message, message_id?}");
             return;
         }
-        String messageId = body.hasNonNull("message_id") ? body.get("message_id").asText()
-                : "admin_msg_" + UUID.randomUUID();
+        // The fields as given, so a missing or mistyped one is refused with the intake's own reason.
+        ObjectNode message = JSON.createObjectNode();
+        for (String field : List.of("channel", "message_id", "message")) {
+            if (body.has(field)) {
+                message.set(field, body.get(field));
+            }
+        }
+        if (!message.hasNonNull("message_id")) {
+            message.put("message_id", "admin_msg_" + UUID.randomUUID());
+        }
         try {
-            producer.publish(new ChatRequest(text(body, "channel"), messageId, text(body, "message")));
-            json(res, Status.ACCEPTED_202, Map.of("message_id", messageId));
+            producer.publish(message);
+            json(res, Status.ACCEPTED_202, Map.of("message_id", message.get("message_id").asText()));
         } catch (RejectedRequestException e) {
             error(res, Status.BAD_REQUEST_400, e.getMessage());
         } catch (IOException | TimeoutException e) {
@@ -150,12 +159,6 @@ public final class AdminService implements HttpService {
             Thread.currentThread().interrupt();
             error(res, Status.SERVICE_UNAVAILABLE_503, "the service is stopping");
         }
-    }
-
-    /** A string field as given, or null (which the intake's rules then refuse with a clear reason). */
-    private static String text(JsonNode body, String field) {
-        JsonNode value = body.get(field);
-        return value != null && value.isTextual() ? value.asText() : null;
     }
 
     private static String channel(ServerRequest req) {

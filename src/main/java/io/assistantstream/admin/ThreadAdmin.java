@@ -146,7 +146,7 @@ public final class ThreadAdmin {
         if (age == null) {
             return new Preview(redis.zcard(index), redis.zrange(index, 0, Preview.SAMPLE - 1));
         }
-        Range<Double> old = Range.create(Double.NEGATIVE_INFINITY, cutoff(age));
+        Range<Double> old = olderThan(cutoff(age));
         return new Preview(redis.zcount(index, old),
                 redis.zrangebyscore(index, old, Limit.create(0, Preview.SAMPLE)));
     }
@@ -158,11 +158,11 @@ public final class ThreadAdmin {
 
     /** Deletes the mappings whose last message is older than {@code age}; returns how many. */
     public long deleteOlderThan(Duration age) {
-        String cutoff = BigDecimal.valueOf(cutoff(age)).toPlainString();
-        Range<Double> old = Range.create(Double.NEGATIVE_INFINITY, cutoff(age));
+        double cutoff = cutoff(age); // read once: the chunks listed and the script must agree on what is old
+        Range<Double> old = olderThan(cutoff);
         long deleted = 0;
         for (List<String> chunk; !(chunk = redis.zrangebyscore(index, old, Limit.create(0, CHUNK))).isEmpty(); ) {
-            deleted += deleteChunk(chunk, cutoff);
+            deleted += deleteChunk(chunk, BigDecimal.valueOf(cutoff).toPlainString());
         }
         return deleted;
     }
@@ -197,6 +197,14 @@ public final class ThreadAdmin {
             args[i + 2] = channels.get(i);
         }
         return delete.run(new String[] {index}, args);
+    }
+
+    /**
+     * Scores strictly below {@code cutoff}, as the delete script takes them: a channel listed is then
+     * either deleted or has had a newer message, and is not listed again.
+     */
+    private static Range<Double> olderThan(double cutoff) {
+        return Range.from(Range.Boundary.unbounded(), Range.Boundary.excluding(cutoff));
     }
 
     private double cutoff(Duration age) {

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeoutException;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
@@ -49,9 +50,20 @@ public final class QueueProducer implements AutoCloseable {
      */
     public void publish(ChatRequest request)
             throws RejectedRequestException, IOException, InterruptedException, TimeoutException {
-        byte[] body = JSON.writeValueAsBytes(JSON.createObjectNode().put("channel", request.channel())
-                .put("message_id", request.messageId()).put("message", request.message()));
-        parser.parse(body, "application/json");
+        publish(JSON.createObjectNode().put("channel", request.channel()).put("message_id", request.messageId())
+                .put("message", request.message()));
+    }
+
+    /**
+     * Queues one message given as JSON, as it is: a field missing or not a string is refused with the
+     * reason the intake would give it.
+     *
+     * @throws RejectedRequestException when the intake would refuse it (the reason says why)
+     */
+    public void publish(ObjectNode message)
+            throws RejectedRequestException, IOException, InterruptedException, TimeoutException {
+        byte[] body = JSON.writeValueAsBytes(message);
+        ChatRequest request = parser.parse(body, "application/json");
         AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
                 .contentType("application/json").contentEncoding(StandardCharsets.UTF_8.name())
                 .deliveryMode(2).messageId(request.messageId()).build();

@@ -1,12 +1,12 @@
 package io.assistantstream.testing;
 
-import io.lettuce.core.KeyScanArgs;
+import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.ScanIterator;
+import io.lettuce.core.ScanArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 
-/** Direct access to the test's keys on the shared Redis; deletes only its own prefix on close. */
+/** Direct access to the test's keys on the shared Redis; deletes only its own prefix on close, a SCAN page per DEL. */
 public final class RedisKeys implements AutoCloseable {
     private final RedisClient client;
     private final StatefulRedisConnection<String, String> connection;
@@ -25,9 +25,14 @@ public final class RedisKeys implements AutoCloseable {
     @Override
     public void close() {
         try {
-            ScanIterator<String> keys = ScanIterator.scan(redis(), KeyScanArgs.Builder.matches(prefix + "*").limit(500));
-            while (keys.hasNext()) {
-                redis().del(keys.next());
+            ScanArgs own = ScanArgs.Builder.matches(prefix + "*").limit(1_000);
+            for (KeyScanCursor<String> keys = redis().scan(own); ; keys = redis().scan(keys, own)) {
+                if (!keys.getKeys().isEmpty()) {
+                    redis().del(keys.getKeys().toArray(String[]::new));
+                }
+                if (keys.isFinished()) {
+                    break;
+                }
             }
         } finally {
             connection.close();
