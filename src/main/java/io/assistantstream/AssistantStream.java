@@ -76,6 +76,7 @@ public final class AssistantStream implements AutoCloseable {
 
     private AssistantStream(Settings settings) throws Exception {
         try {
+            Meters.register();
             String prefix = settings.redis().prefix();
             Settings.Stream stream = settings.stream();
             // One I/O thread per connection (commands, pub/sub, frame publisher): sharing one made the
@@ -138,6 +139,9 @@ public final class AssistantStream implements AutoCloseable {
                     .build());
             server = web.build().start();
             opened.push(server::stop);
+            if (hub != null) {
+                opened.push(hub::goAway); // before the server stops, so clients hear why
+            }
 
             opened(intake);
             intake.start();

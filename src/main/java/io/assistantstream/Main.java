@@ -5,12 +5,15 @@ import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
 import io.helidon.logging.common.LogConfig;
+import io.helidon.service.registry.Services;
+import sun.misc.Signal;
 
 import io.assistantstream.cli.Cli;
 import io.assistantstream.config.InvalidSettingException;
@@ -34,20 +37,44 @@ public final class Main {
                     console != null && console.isTerminal()));
         }
         LogConfig.configureRuntime();
+        Config config = loadConfig();
         Settings settings;
         try {
-            settings = Settings.from(loadConfig());
+            settings = Settings.from(config);
         } catch (InvalidSettingException e) {
             System.err.println("assistant-stream: " + e.getMessage());
             System.exit(1);
             return;
         }
+        Logger.getLogger("").setLevel(settings.logLevel());
+        for (Handler handler : Logger.getLogger("").getHandlers()) {
+            handler.setLevel(settings.logLevel());
+        }
+        Services.set(Config.class, config); // Helidon's own settings (the metrics' names) come from app.yaml too
         try {
             AssistantStream service = AssistantStream.start(settings);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> service.stop(Duration.ofSeconds(30))));
+            stopGracefullyOn(service, settings.shutdownGrace(), "TERM", "INT");
         } catch (Exception e) {
             System.err.println("assistant-stream: could not start: " + e.getMessage());
             System.exit(1);
+        }
+    }
+
+    /**
+     * On these signals: stop taking deliveries, let answers in flight finish within {@code grace}
+     * (the rest go back to the queue), close WebSockets with 1001, and exit 0. A shutdown hook
+     * could do the same, but the JVM would then exit 143 after SIGTERM, which orchestrators read
+     * as a failure.
+     */
+    private static void stopGracefullyOn(AssistantStream service, Duration grace, String... signals) {
+        for (String name : signals) {
+            Signal.handle(new Signal(name), signal -> {
+                Logger.getLogger(Main.class.getName()).info("SIG" + name + ": stopping; answers in flight have "
+                        + grace.toMillis() + " ms to finish");
+                service.stop(grace);
+                Logger.getLogger(Main.class.getName()).info("Stopped");
+                System.exit(0);
+            });
         }
     }
 

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
 
 import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
@@ -70,6 +71,17 @@ class SettingsTest {
     }
 
     @Test
+    void the_log_level_takes_the_usual_names_and_the_shutdown_grace_is_in_milliseconds() {
+        assertEquals(Level.INFO, read(Map.of("openai.api.key", "sk-x")).logLevel());
+        assertEquals(Duration.ofSeconds(30), read(Map.of("openai.api.key", "sk-x")).shutdownGrace());
+        assertEquals(Level.FINE, read(Map.of("openai.api.key", "sk-x", "log.level", "DEBUG")).logLevel());
+        assertEquals(Level.WARNING, read(Map.of("openai.api.key", "sk-x", "log.level", "warn")).logLevel());
+        assertEquals(Level.SEVERE, read(Map.of("openai.api.key", "sk-x", "log.level", "error")).logLevel());
+        assertEquals(Duration.ofMillis(1500),
+                read(Map.of("openai.api.key", "sk-x", "shutdown.grace.ms", "1500")).shutdownGrace());
+    }
+
+    @Test
     void the_assistants_backend_and_relay_mode_are_accepted_with_their_own_settings() {
         Settings settings = read(Map.of("openai.api.key", "sk-x", "openai.api", "assistants",
                 "websocket.mode", "relay", "websocket.relay.buffer", "50", "websocket.relay.max.backoff.ms", "250",
@@ -103,6 +115,8 @@ class SettingsTest {
                 List.of("websocket.url", "http://relay", "WEBSOCKET_URL must be a"),
                 List.of("websocket.relay.buffer", "0", "WEBSOCKET_RELAY_BUFFER must be between 1 and"),
                 List.of("openai.assistant.name", "", "OPENAI_ASSISTANT_NAME must not be empty"),
+                List.of("log.level", "loud", "LOG_LEVEL must be one of"),
+                List.of("shutdown.grace.ms", "0", "SHUTDOWN_GRACE_MS must be between 1 and"),
                 List.of("openai.model", " ", "OPENAI_MODEL must not be empty"));
         for (List<String> c : cases) {
             InvalidSettingException e = assertThrows(InvalidSettingException.class,

@@ -2,7 +2,9 @@ package io.assistantstream.config;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Set;
+import java.util.logging.Level;
 
 import io.helidon.config.Config;
 
@@ -17,6 +19,8 @@ public record Settings(OpenAi openAi,
                        Stream stream,
                        Weather weather,
                        String adminToken,
+                       Duration shutdownGrace,
+                       Level logLevel,
                        int serverPort,
                        Config server) {
 
@@ -85,7 +89,8 @@ public record Settings(OpenAi openAi,
     @Override
     public String toString() {
         return "Settings[" + openAi + ", " + rabbit + ", " + redis + ", " + stream + ", " + weather + ", admin token "
-                + (adminToken.isEmpty() ? "unset" : "set") + ", port " + serverPort + "]";
+                + (adminToken.isEmpty() ? "unset" : "set") + ", shutdown grace " + shutdownGrace.toMillis() + " ms, log "
+                + logLevel + ", port " + serverPort + "]";
     }
 
     /**
@@ -133,7 +138,7 @@ public record Settings(OpenAi openAi,
                 in.uri("openweather.base.url", Set.of("http", "https")),
                 millis(in, "tool.timeout.ms"));
         return new Settings(openAi, rabbit, redis, stream, weather, in.text("admin.token").strip(),
-                in.integer("server.port", 0, 65_535), config.get("server"));
+                millis(in, "shutdown.grace.ms"), logLevel(in), in.integer("server.port", 0, 65_535), config.get("server"));
     }
 
     /** Only the Redis settings, for what needs nothing else (thread statistics and cleanup). */
@@ -156,7 +161,20 @@ public record Settings(OpenAi openAi,
         Stream embedded = new Stream(stream.batchChars(), stream.batchInterval(), "embedded", stream.websocketUrl(),
                 stream.sendQueueFrames(), stream.maxSubscriptions(), stream.relayBufferFrames(),
                 stream.relayMaxBackoff());
-        return new Settings(openAi, rabbit, redis, embedded, weather, adminToken, 0, server);
+        return new Settings(openAi, rabbit, redis, embedded, weather, adminToken, shutdownGrace, logLevel, 0, server);
+    }
+
+    /** {@code LOG_LEVEL}: the usual names (ERROR, WARN, INFO, DEBUG, TRACE) or java.util.logging's. */
+    private static Level logLevel(SettingReader in) {
+        String name = in.oneOf("log.level", Set.of("error", "warn", "warning", "info", "debug", "trace", "severe",
+                "config", "fine", "finer", "finest", "off", "all"));
+        return Level.parse(switch (name) {
+            case "error" -> "SEVERE";
+            case "warn" -> "WARNING";
+            case "debug" -> "FINE";
+            case "trace" -> "FINEST";
+            default -> name.toUpperCase(Locale.ROOT);
+        });
     }
 
     private static Duration millis(SettingReader in, String key) {

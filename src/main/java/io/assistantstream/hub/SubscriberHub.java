@@ -97,9 +97,8 @@ public final class SubscriberHub implements AutoCloseable {
         Meters.WEBSOCKET_SESSIONS.set(clients.size());
     }
 
-    /** Closes every client with 1001 (going away), all at once, then stops listening. */
-    @Override
-    public void close() {
+    /** Closes every client with 1001 (going away), all at once; returns when they are closed. */
+    public void goAway() {
         List<Thread> closing = new ArrayList<>();
         for (ClientWriter client : clients) {
             closing.add(Thread.ofVirtual().name("ws-going-away").start(client::goAway));
@@ -112,6 +111,10 @@ public final class SubscriberHub implements AutoCloseable {
                 break;
             }
         }
+    }
+
+    @Override
+    public void close() {
         pubSub.close();
     }
 

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 
@@ -85,6 +86,13 @@ public final class TestWorld implements AutoCloseable {
                 .disableSystemPropertiesSource()
                 .sources(ConfigSources.create(values), ConfigSources.classpath("app.yaml"))
                 .build();
+    }
+
+    /** The settings as the environment variables that give them to a service process (REDIS_URL, …). */
+    public Map<String, String> environment() {
+        Map<String, String> environment = new HashMap<>();
+        values.forEach((key, value) -> environment.put(key.toUpperCase(Locale.ROOT).replace('.', '_'), value));
+        return environment;
     }
 
     public Settings settings() {
