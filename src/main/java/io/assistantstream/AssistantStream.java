@@ -51,6 +51,7 @@ import io.assistantstream.intake.QueueProducer;
 import io.assistantstream.observe.DependencyChecks;
 import io.assistantstream.observe.Meters;
 import io.assistantstream.lease.ChannelLease;
+import io.assistantstream.store.AnsweredMessages;
 import io.assistantstream.store.AssistantIdStore;
 import io.assistantstream.store.RedisConversationStore;
 import io.assistantstream.tools.ToolRegistry;
@@ -126,7 +127,8 @@ public final class AssistantStream implements AutoCloseable {
             // A waiting delivery may sit behind one whole answer of another instance, plus a lease expiry.
             Duration leaseWait = settings.openAi().answerTimeout().plus(settings.redis().channelLease())
                     .plus(settings.redis().channelLease());
-            intake = new Intake(settings.rabbit(), lease, responder, publisher, leaseWait, REQUEUE_DELAY);
+            intake = new Intake(settings.rabbit(), lease, responder, publisher,
+                    new AnsweredMessages(commands, prefix, settings.redis().dedupWindow()), leaseWait, REQUEUE_DELAY);
             web.addFeature(ObserveFeature.builder()
                     .addObserver(HealthObserver.builder().details(true).useSystemServices(false)
                             .addCheck(DependencyChecks.redis(commands), HealthCheckType.READINESS, "redis")

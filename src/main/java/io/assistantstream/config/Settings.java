@@ -51,8 +51,11 @@ public record Settings(OpenAi openAi,
         }
     }
 
-    /** Redis location, key prefix, expiry and the channel lease (design §4, §2). */
-    public record Redis(URI url, String prefix, Duration threadExpiry, Duration channelLease) {
+    /**
+     * Redis location, key prefix, expiry and the channel lease (design §4, §2); how long a
+     * message's outcome is remembered so that a redelivery of it is not answered twice.
+     */
+    public record Redis(URI url, String prefix, Duration threadExpiry, Duration channelLease, Duration dedupWindow) {
         @Override
         public String toString() {
             return "Redis[url=" + SettingReader.redacted(url) + ", prefix=" + prefix + "]";
@@ -150,7 +153,8 @@ public record Settings(OpenAi openAi,
         return new Redis(in.uri("redis.url", Set.of("redis", "rediss")),
                 in.text("redis.prefix"),
                 Duration.ofSeconds(in.longInteger("redis.thread.expiry", 1, Integer.MAX_VALUE)),
-                Duration.ofMillis(in.longInteger("channel.lease.ms", 1_000, 3_600_000)));
+                Duration.ofMillis(in.longInteger("channel.lease.ms", 1_000, 3_600_000)),
+                Duration.ofSeconds(in.longInteger("dedup.window.s", 1, 90L * 86_400)));
     }
 
     /**

@@ -13,4 +13,7 @@ public interface FramePublisher {
      * @return completes with the frame's seq once the fan-out has it (not once clients have it)
      */
     CompletionStage<Long> publish(Frame frame);
+
+    /** Sends a frame of {@code channel} again (a redelivered message's terminal frame), with a new seq. */
+    CompletionStage<Long> publishAgain(String channel, String jsonAfterSeq);
 }

@@ -108,9 +108,18 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
 
     @Override
     public CompletionStage<Long> publish(Frame frame) {
+        return enqueue(frame.channel(), frame.jsonAfterSeq());
+    }
+
+    @Override
+    public CompletionStage<Long> publishAgain(String channel, String jsonAfterSeq) {
+        return enqueue(channel, jsonAfterSeq);
+    }
+
+    private CompletionStage<Long> enqueue(String channel, String jsonAfterSeq) {
         CompletableFuture<Long> seq = new CompletableFuture<>();
-        queue.add(new Queued(frame.channel(), bytes(prefix + "seq:" + frame.channel()),
-                relay == null ? bytes(topic(prefix, frame.channel())) : NO_TOPIC, bytes(frame.jsonAfterSeq()), seq));
+        queue.add(new Queued(channel, bytes(prefix + "seq:" + channel),
+                relay == null ? bytes(topic(prefix, channel)) : NO_TOPIC, bytes(jsonAfterSeq), seq));
         if (closed) {
             failQueued(); // the sender is gone or going: nothing would ever send it
         } else {

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Phaser;
@@ -36,6 +38,7 @@ import io.assistantstream.frames.Status;
 import io.assistantstream.lease.ChannelLease;
 import io.assistantstream.lease.LeaseUnavailableException;
 import io.assistantstream.observe.Meters;
+import io.assistantstream.store.AnsweredMessages;
 
 /**
  * Takes deliveries from RabbitMQ and sees each to its end: validated in arrival order, answered on
@@ -56,6 +59,7 @@ public final class Intake implements AutoCloseable {
     private final ChannelLease lease;
     private final Responder responder;
     private final FramePublisher publisher;
+    private final AnsweredMessages answered;
     private final Duration leaseWait;
     private final Duration requeueDelay;
     private final Phaser inFlight = new Phaser(1);
@@ -71,7 +75,8 @@ public final class Intake implements AutoCloseable {
     private volatile boolean consumerActive;
 
     public Intake(Settings.Rabbit rabbit, ChannelLease lease, Responder responder, FramePublisher publisher,
-                  Duration leaseWait, Duration requeueDelay) {
+                  AnsweredMessages answered, Duration leaseWait, Duration requeueDelay) {
+        this.answered = answered;
         this.rabbit = rabbit;
         this.parser = new RequestParser(rabbit.maxIdChars(), rabbit.maxMessageBytes());
         this.lease = lease;
@@ -185,6 +190,13 @@ public final class Intake implements AutoCloseable {
             ticket.acquire(leaseWait);
             long leased = System.nanoTime();
             Meters.QUEUE_WAIT.record(Duration.ofNanos(leased - arrived));
+            Optional<String> earlier = answered.terminalFrame(request.channel(), request.messageId());
+            if (earlier.isPresent()) {
+                repeat(request, earlier.get());
+                settled = true;
+                ack(tag);
+                return;
+            }
             Meters.ANSWERS_IN_FLIGHT.incrementAndGet();
             Outcome outcome;
             try {
@@ -193,6 +205,7 @@ public final class Intake implements AutoCloseable {
                 Meters.ANSWERS_IN_FLIGHT.decrementAndGet();
             }
             settled = true;
+            remember(request, outcome);
             if (outcome.completed()) {
                 ack(tag);
                 Meters.DELIVERIES_COMPLETED.increment();
@@ -225,6 +238,31 @@ public final class Intake implements AutoCloseable {
                 nack(tag);
             }
             inFlight.arriveAndDeregister();
+        }
+    }
+
+    /**
+     * A redelivery of a message answered already (its acknowledgement was lost): no new answer, no
+     * call to the model; its terminal frame goes out again, for clients that missed it.
+     */
+    private void repeat(ChatRequest request, String terminalFrame) {
+        try {
+            publisher.publishAgain(request.channel(), terminalFrame).toCompletableFuture().join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException cause ? cause : e;
+        }
+        Meters.DELIVERIES_REPEATED.increment();
+        LOG.info(() -> "Message " + request.messageId() + " of channel " + request.channel() + " was answered "
+                + "already: acknowledged with its final frame sent again, and no new answer");
+    }
+
+    /** Records how the answer ended; failing to only costs the protection against a redelivery. */
+    private void remember(ChatRequest request, Outcome outcome) {
+        try {
+            answered.record(request.channel(), request.messageId(), outcome.terminal().jsonAfterSeq());
+        } catch (RedisException e) {
+            LOG.warning("Could not record that message " + request.messageId() + " was answered; a redelivery "
+                    + "of it would be answered again: " + e.getMessage());
         }
     }
 

@@ -31,6 +31,8 @@ public final class Meters {
     public static final Counter DELIVERIES_RECEIVED = counter("deliveries.received", "Deliveries taken from RabbitMQ");
     public static final Counter DELIVERIES_COMPLETED = counter("deliveries.completed",
             "Deliveries answered to the end (completed frame sent, acknowledged)");
+    public static final Counter DELIVERIES_REPEATED = counter("deliveries.repeated",
+            "Redeliveries of messages answered already: acknowledged with their final frame sent again, not answered");
     public static final Counter DELIVERIES_DEAD_LETTERED = counter("deliveries.dead.lettered",
             "Deliveries moved to the dead-letter queue");
     public static final Counter FRAMES_SENT = counter("frames.sent", "Frames handed to the fan-out (Redis or relay)");

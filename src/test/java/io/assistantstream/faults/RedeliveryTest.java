@@ -1,0 +1,83 @@
+package io.assistantstream.faults;
+
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.assistantstream.AssistantStream;
+import io.assistantstream.testing.ServiceProcess;
+import io.assistantstream.testing.TestWorld;
+import io.assistantstream.testing.WsClient;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** RabbitMQ delivers at least once: a message comes again after a crash or a lost acknowledgement. */
+class RedeliveryTest {
+    private TestWorld world;
+
+    @BeforeEach
+    void createWorld() throws Exception {
+        world = TestWorld.create();
+    }
+
+    @AfterEach
+    void closeWorld() throws Exception {
+        world.close();
+    }
+
+    private long responsesRequested() {
+        return world.openAi().requests().stream().filter(r -> r.path().equals("/v1/responses")).count();
+    }
+
+    @Test
+    void a_redelivered_message_that_was_answered_gets_its_final_frame_again_and_no_new_answer() throws Exception {
+        AssistantStream service = world.start();
+        try (WsClient client = WsClient.connect(service.port())) {
+            client.subscribe("again");
+            world.rabbit().publish("again", "m1", "hello once");
+            JsonNode first = client.answer("m1").getLast();
+            assertEquals(1, responsesRequested());
+
+            world.rabbit().publish("again", "m1", "hello once");
+            List<JsonNode> repeated = client.answer("m1");
+            assertEquals(1, repeated.size(), "only the final frame: " + repeated);
+            JsonNode again = repeated.getFirst();
+            assertEquals("completed", again.get("status").asText());
+            assertEquals(first.get("message"), again.get("message"));
+            assertEquals(first.get("thread_id"), again.get("thread_id"));
+            assertTrue(again.get("seq").asLong() > first.get("seq").asLong(), "a new seq, in the channel's order");
+            assertEquals(1, responsesRequested(), "the model was not called again");
+
+            world.rabbit().publish("again", "m2", "a new message");
+            assertEquals("Echo: a new message", client.answer("m2").getLast().get("message").asText());
+        }
+        assertEquals(0, world.rabbit().messageCount(world.queue()));
+    }
+
+    @Test
+    void a_message_in_flight_when_its_instance_is_killed_is_answered_again_from_the_start() throws Exception {
+        try (ServiceProcess crashing = ServiceProcess.start(world); WsClient client = WsClient.connect(crashing.port())) {
+            client.subscribe("crash");
+            world.rabbit().publish("crash", "m", "!words=60 !delay=50");
+            client.framesUntil(frame -> frame.path("status").asText().equals("in_progress"));
+            crashing.kill();
+            crashing.awaitExit(TestWorld.timeout());
+        }
+
+        AssistantStream restarted = world.start();
+        try (WsClient client = WsClient.connect(restarted.port())) {
+            client.subscribe("crash");
+            List<JsonNode> frames = client.answer("m");
+            JsonNode last = frames.getLast();
+            assertEquals("completed", last.get("status").asText());
+            assertTrue(last.get("message").asText().startsWith("w1 w2 ") && last.get("message").asText()
+                    .endsWith("w59 w60"), "answered from the start: " + last);
+        }
+        assertEquals(0, world.rabbit().messageCount(world.queue()), "nothing lost, nothing left");
+        assertEquals(0, world.rabbit().messageCount(world.deadLetterQueue()));
+    }
+}
