@@ -75,6 +75,18 @@ class IntakeTest {
         bad.add(new Bad("duplicate channel", "{\"channel\":\"bad\",\"channel\":\"other\",\"message_id\":\"m\",\"message\":\"a\"}", "ambiguous: Duplicate field 'channel'", false));
         bad.add(new Bad("trailing content", "{\"channel\":\"bad\",\"message_id\":\"m\",\"message\":\"a\"} {}", "content after the JSON object", true));
         bad.add(new Bad("truncated", "{\"channel\":\"bad\",\"message_id\":\"m\",\"mess", "not valid JSON", true));
+        bad.add(new Bad("null body", "null", "not a JSON object", false));
+        bad.add(new Bad("number body", "42", "not a JSON object", false));
+        bad.add(new Bad("whitespace body", "  \n ", "not a JSON object", false));
+        bad.add(new Bad("boolean channel", "{\"channel\":true,\"message_id\":\"m\",\"message\":\"x\"}", "field 'channel' must be a string", false));
+        bad.add(new Bad("object channel", "{\"channel\":{\"id\":\"bad\"},\"message_id\":\"m\",\"message\":\"x\"}", "field 'channel' must be a string", false));
+        bad.add(new Bad("number message", "{\"channel\":\"bad\",\"message_id\":\"m\",\"message\":12.5}", "field 'message' must be a string", true));
+        bad.add(new Bad("long message_id", "{\"channel\":\"bad\",\"message_id\":\"" + "m".repeat(257) + "\",\"message\":\"x\"}", "more than the 256 allowed", true));
+        bad.add(new Bad("single quotes", "{'channel':'bad','message_id':'m','message':'x'}", "not valid JSON", false));
+        bad.add(new Bad("NaN", "{\"channel\":\"bad\",\"message_id\":\"m\",\"message\":NaN}", "not valid JSON", true));
+        bad.add(new Bad("comment", "/* hi */{\"channel\":\"bad\",\"message_id\":\"m\",\"message\":\"x\"}", "not valid JSON", false));
+        bad.add(new Bad("nesting bomb", "{\"channel\":\"bad\",\"message_id\":\"m\",\"message\":\"x\",\"extra\":"
+                + "[".repeat(5_000) + "]".repeat(5_000) + "}", "nesting depth (1001) exceeds the maximum", true));
         bad.add(new Bad("wrong content type", "{\"channel\":\"bad\",\"message_id\":\"m\",\"message\":\"a\"}".getBytes(StandardCharsets.UTF_8),
                 new AMQP.BasicProperties.Builder().contentType("application/octet-stream").build(), "content type 'application/octet-stream' is not JSON", false));
         return bad;
