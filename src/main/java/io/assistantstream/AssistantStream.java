@@ -124,7 +124,8 @@ public final class AssistantStream implements AutoCloseable {
             AdminService admin = new AdminService(new ThreadAdmin(commands, prefix, Clock.systemUTC()), producer,
                     settings.adminToken());
             web.routing(routing -> routing.register("/admin", admin));
-            // A waiting delivery may sit behind one whole answer of another instance, plus a lease expiry.
+            // A waiting delivery may sit behind one whole answer of another instance, plus a lease expiry
+            // (see Settings.longestUnacknowledged).
             Duration leaseWait = settings.openAi().answerTimeout().plus(settings.redis().channelLease())
                     .plus(settings.redis().channelLease());
             intake = new Intake(settings.rabbit(), lease, responder, publisher,

@@ -116,6 +116,8 @@ class SettingsTest {
                 List.of("websocket.relay.buffer", "0", "WEBSOCKET_RELAY_BUFFER must be between 1 and"),
                 List.of("openai.assistant.name", "", "OPENAI_ASSISTANT_NAME must not be empty"),
                 List.of("log.level", "loud", "LOG_LEVEL must be one of"),
+                List.of("openai.answer.timeout.ms", "1000000", "OPENAI_ANSWER_TIMEOUT_MS and CHANNEL_LEASE_MS let a "
+                        + "delivery stay unacknowledged for up to 2060 s, not below RabbitMQ's consumer timeout"),
                 List.of("shutdown.grace.ms", "0", "SHUTDOWN_GRACE_MS must be between 1 and"),
                 List.of("openai.model", " ", "OPENAI_MODEL must not be empty"));
         for (List<String> c : cases) {

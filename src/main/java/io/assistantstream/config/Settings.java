@@ -129,6 +129,14 @@ public record Settings(OpenAi openAi,
                 in.integer("input.max.id.chars", 1, 65_536),
                 in.integer("input.max.message.bytes", 1, 64 * 1024 * 1024));
         Redis redis = redis(in);
+        Duration consumerTimeout = millis(in, "rabbitmq.consumer.timeout.ms");
+        Duration unacked = longestUnacknowledged(openAi.answerTimeout(), redis.channelLease());
+        if (unacked.compareTo(consumerTimeout) >= 0) {
+            throw new InvalidSettingException("OPENAI_ANSWER_TIMEOUT_MS and CHANNEL_LEASE_MS let a delivery stay "
+                    + "unacknowledged for up to " + unacked.toSeconds() + " s, not below RabbitMQ's consumer timeout "
+                    + "(RABBITMQ_CONSUMER_TIMEOUT_MS, " + consumerTimeout.toSeconds() + " s), which would close the "
+                    + "channel: shorten the answer timeout, or raise consumer_timeout on the broker and here");
+        }
         Stream stream = new Stream(in.integer("stream.batch.chars", 0, 1_000_000),
                 Duration.ofMillis(in.longInteger("stream.batch.ms", 0, 3_600_000)),
                 in.oneOf("websocket.mode", Set.of("embedded", "relay")),
@@ -142,6 +150,16 @@ public record Settings(OpenAi openAi,
                 millis(in, "tool.timeout.ms"));
         return new Settings(openAi, rabbit, redis, stream, weather, in.text("admin.token").strip(),
                 millis(in, "shutdown.grace.ms"), logLevel(in), in.integer("server.port", 0, 65_535), config.get("server"));
+    }
+
+    /**
+     * The longest a delivery can stay unacknowledged: waiting in its channel's line (at most one
+     * whole answer of another instance plus two lease times, then it is requeued), then its own
+     * answer. RabbitMQ closes a channel whose delivery stays unacknowledged past its
+     * {@code consumer_timeout}, so this must stay below it.
+     */
+    public static Duration longestUnacknowledged(Duration answerTimeout, Duration channelLease) {
+        return answerTimeout.multipliedBy(2).plus(channelLease.multipliedBy(2));
     }
 
     /** Only the Redis settings, for what needs nothing else (thread statistics and cleanup). */
