@@ -127,6 +127,12 @@ class UpstreamFailureTest {
     }
 
     @Test
+    void a_malformed_event_ends_in_an_error_frame_naming_it_and_is_not_retried() throws Exception {
+        assertError(answerTo("a b c d !malformed"), "OpenAI sent an event that is not JSON (response.output_text.delta)");
+        assertEquals(1, responseAttempts(), "text had reached clients: no retry");
+    }
+
+    @Test
     void a_done_marker_and_unknown_events_are_handled() throws Exception {
         assertCompleted(answerTo("x y !done"), "Echo: x y");
     }

@@ -38,7 +38,8 @@ import java.util.stream.Collectors;
  * in_progress; {@code !fail=STATUSxK} / {@code !fail=429msxK} the first K attempts answer STATUS;
  * {@code !quota} always 429 insufficient_quota; {@code !cut=N} close the socket once N deltas were sent, on the
  * first attempt that streams only (attempt K+1 with {@code !fail}); {@code !cutalways=N} on every attempt;
- * {@code !failed}, {@code !incomplete}, {@code !errorevent} end early (the latter two after half the deltas);
+ * {@code !failed}, {@code !incomplete}, {@code !errorevent}, {@code !malformed} end early (the last three after
+ * half the deltas; {@code !malformed} with an event whose data is cut-off JSON);
  * {@code !done} appends {@code data: [DONE]}; {@code !stamp} makes each text delta the time it is written
  * ({@code "<epoch microseconds> "}), so a client can measure relay latency; {@code !tool=CITY} /
  * {@code !tools=A,B} stream get_weather calls.

@@ -55,6 +55,12 @@ final class ResponseStream {
             finish("error", e -> e.put("code", "server_error").put("message", "Something went wrong").putNull("param"));
             return;
         }
+        if (script.has("malformed")) { // a data line cut in the middle, as a broken proxy might pass it on
+            http.chunk("event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"del\n\n");
+            release.run();
+            http.endStream();
+            return;
+        }
         String text = String.join("", written);
         emit("response.output_text.done", e -> textIds(e, id).put("text", text).putArray("logprobs"));
         emit("response.content_part.done", e -> textIds(e, id).set("part", part(text)));

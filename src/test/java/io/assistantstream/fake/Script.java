@@ -15,9 +15,9 @@ import java.util.stream.Stream;
 /**
  * What one fake response does, read from the user text: words starting with {@code !} are directives
  * ({@code !name} or {@code !name=value}), the other words joined by single spaces are the prompt.
- * Known directives: delay, words, stall, fail, quota, cut, cutalways, failed, incomplete, errorevent, done, stamp,
- * tool, tools, and for Assistants runs rounds, expired, cancelled (see {@link FakeOpenAi}); unknown ones are dropped
- * from the prompt and ignored.
+ * Known directives: delay, words, stall, fail, quota, cut, cutalways, failed, incomplete, errorevent, malformed,
+ * done, stamp, tool, tools, and for Assistants runs rounds, expired, cancelled (see {@link FakeOpenAi}); unknown
+ * ones are dropped from the prompt and ignored.
  *
  * @param prompt     the user text without directives
  * @param directives directive name to value ("" when it has none)
@@ -116,10 +116,10 @@ record Script(String prompt, Map<String, String> directives) {
         return List.of(reply.split("(?<=\\s)(?=\\S)"));
     }
 
-    /** The deltas a stream writes of a reply: all, or the first half (rounded up) for !incomplete / !errorevent. */
+    /** The deltas a stream writes of a reply: all, or the first half (rounded up) when it ends early. */
     List<String> textDeltas(String reply) {
         List<String> all = deltas(reply);
-        return has("incomplete") || has("errorevent") ? all.subList(0, (all.size() + 1) / 2) : all;
+        return has("incomplete") || has("errorevent") || has("malformed") ? all.subList(0, (all.size() + 1) / 2) : all;
     }
 
     /** The text delta to write for a planned one: with {@code !stamp} the current {@code "<epoch microseconds> "}. */
