@@ -100,7 +100,7 @@ public final class AssistantStream implements AutoCloseable {
             RelayConnection relay = stream.relay() ? opened(new RelayConnection(stream.websocketUrl(),
                     stream.relayBufferFrames(), stream.relayMaxBackoff())) : null;
             RedisFramePublisher publisher = opened(new RedisFramePublisher(redis.connect(ByteArrayCodec.INSTANCE),
-                    prefix, settings.redis().threadExpiry(), relay));
+                    prefix, settings.redis().threadExpiry(), settings.redis().dedupWindow(), relay));
             ChannelLease lease = opened(new ChannelLease(commands, prefix, settings.redis().channelLease(), LEASE_POLL));
 
             WebClient http = WebClient.builder()
@@ -129,7 +129,7 @@ public final class AssistantStream implements AutoCloseable {
             Duration leaseWait = settings.openAi().answerTimeout().plus(settings.redis().channelLease())
                     .plus(settings.redis().channelLease());
             intake = new Intake(settings.rabbit(), lease, responder, publisher,
-                    new AnsweredMessages(commands, prefix, settings.redis().dedupWindow()), leaseWait, REQUEUE_DELAY);
+                    new AnsweredMessages(commands, prefix), leaseWait, REQUEUE_DELAY);
             web.addFeature(ObserveFeature.builder()
                     .addObserver(HealthObserver.builder().details(true).useSystemServices(false)
                             .addCheck(DependencyChecks.redis(commands), HealthCheckType.READINESS, "redis")

@@ -1,11 +1,9 @@
 package io.assistantstream.answer;
 
-import io.assistantstream.frames.Frame;
-
 /**
- * How an answer ended: completed, or failed with the reason its error frame gave; that terminal
- * frame; the conversation it was given in (null if none was reached), and when its first text came
+ * How an answer ended: completed, or failed with the reason its error frame gave; the
+ * conversation it was given in (null if none was reached), and when its first text came
  * ({@link System#nanoTime()}, 0 if none did).
  */
-public record Outcome(boolean completed, String failure, Frame terminal, String threadId, long firstTextNanos) {
+public record Outcome(boolean completed, String failure, String threadId, long firstTextNanos) {
 }

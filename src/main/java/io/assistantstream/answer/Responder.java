@@ -64,13 +64,13 @@ public final class Responder {
                 backend.respond(conversation, request.message(), sink(frames, firstText), deadline);
             }
             frames.completed();
-            return new Outcome(true, null, frames.terminal(), conversationId, firstText.nanos);
+            return new Outcome(true, null, conversationId, firstText.nanos);
         } catch (AnswerFailedException e) {
             frames.error(e.summary(), e.getMessage());
-            return new Outcome(false, e.getMessage(), frames.terminal(), conversationId, firstText.nanos);
+            return new Outcome(false, e.getMessage(), conversationId, firstText.nanos);
         } catch (ConversationNotFoundException e) {
             frames.error("The assistant lost the conversation", e.getMessage() + ", even after it was replaced");
-            return new Outcome(false, e.getMessage(), frames.terminal(), conversationId, firstText.nanos);
+            return new Outcome(false, e.getMessage(), conversationId, firstText.nanos);
         }
     }
 

@@ -36,7 +36,6 @@ public final class AnswerFrames {
     private long lastSentAt = Long.MIN_VALUE;
     private boolean responding;
     private CompletionStage<Long> last = CompletableFuture.completedFuture(0L);
-    private Frame terminal;
     private volatile Throwable failed;
 
     public AnswerFrames(FramePublisher publisher, Clock clock, String channel, String messageId,
@@ -76,11 +75,6 @@ public final class AnswerFrames {
                 || now - lastSentAt >= batchMillis) {
             flush(now);
         }
-    }
-
-    /** The {@code completed} or {@code error} frame, once sent; else null. */
-    public Frame terminal() {
-        return terminal;
     }
 
     /** Whether any answer text has been streamed to clients: after that a retry would repeat it. */
@@ -143,11 +137,8 @@ public final class AnswerFrames {
         if (failed != null) {
             awaitSent(); // an earlier frame failed: stop streaming into the void
         }
-        Frame frame = new Frame(channel, messageId, threadId, status, message, delta, details, clock.millis());
-        if (status.terminal()) {
-            terminal = frame;
-        }
-        last = publisher.publish(frame);
+        last = publisher.publish(new Frame(channel, messageId, threadId, status, message, delta, details,
+                clock.millis()));
         last.whenComplete((seq, error) -> {
             if (error != null) {
                 failed = error;

@@ -17,6 +17,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 
 import io.assistantstream.observe.Meters;
 import io.assistantstream.redis.LuaScript;
+import io.assistantstream.store.AnsweredMessages;
 
 /**
  * Publishes frames through Redis pub/sub on {@code {prefix}frames:{channel}}; every instance's hub
@@ -47,10 +48,12 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
     static final int IN_FLIGHT = 4;
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
     /**
-     * KEYS: one seq key per frame; ARGV[1]: seq expiry; then per frame its topic (empty: number it
-     * only) and JSON after the seq. Returns each frame's seq, or 0 for a frame whose seq key could
-     * not be incremented (a key of the wrong type, say): Lua does not roll back, so one bad frame
-     * must not fail the others.
+     * KEYS: one seq key per frame; ARGV[1]: seq expiry; ARGV[2]: how long a message's outcome is
+     * kept; then per frame its topic (empty: number it only), its JSON after the seq, and, for a
+     * terminal frame, the key that records the message as answered (else empty). Recording it in
+     * the same call that publishes it means a message is never answered without being recorded.
+     * Returns each frame's seq, or 0 for a frame whose seq key could not be incremented (a key of
+     * the wrong type, say): Lua does not roll back, so one bad frame must not fail the others.
      */
     private static final String SCRIPT = """
             local seqs = {}
@@ -58,8 +61,12 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
               local seq = redis.pcall('INCR', KEYS[i])
               if type(seq) == 'number' then
                 redis.call('EXPIRE', KEYS[i], ARGV[1])
-                if ARGV[2 * i] ~= '' then
-                  redis.call('PUBLISH', ARGV[2 * i], '{"seq":' .. seq .. ARGV[2 * i + 1])
+                local topic, json, answered = ARGV[3 * i], ARGV[3 * i + 1], ARGV[3 * i + 2]
+                if topic ~= '' then
+                  redis.call('PUBLISH', topic, '{"seq":' .. seq .. json)
+                end
+                if answered ~= '' then
+                  redis.call('SET', answered, json, 'EX', ARGV[2])
                 end
                 seqs[i] = seq
               else
@@ -69,12 +76,14 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
             return seqs
             """;
 
-    private record Queued(String channel, byte[] seqKey, byte[] topic, byte[] json, CompletableFuture<Long> seq) {
+    private record Queued(String channel, byte[] seqKey, byte[] topic, byte[] json, byte[] answeredKey,
+                          CompletableFuture<Long> seq) {
     }
 
-    private static final byte[] NO_TOPIC = new byte[0];
+    private static final byte[] NONE = new byte[0];
 
     private final String prefix;
+    private final byte[] dedupSeconds;
     private final RelayConnection relay;
     private final byte[] expirySeconds;
     private final LuaScript<byte[], byte[]> script;
@@ -82,20 +91,17 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
     private final Thread sender;
     private volatile boolean closed;
 
-    /** @param connection a connection of the publisher's own, with a byte-array codec */
-    public RedisFramePublisher(StatefulRedisConnection<byte[], byte[]> connection, String prefix,
-                               Duration seqExpiry) {
-        this(connection, prefix, seqExpiry, null);
-    }
-
     /**
-     * @param connection a connection of the publisher's own, with a byte-array codec
-     * @param relay      where numbered frames go instead of Redis pub/sub; null for pub/sub
+     * @param connection  a connection of the publisher's own, with a byte-array codec
+     * @param dedupWindow how long a terminal frame records its message as answered (see
+     *                    {@link io.assistantstream.store.AnsweredMessages})
+     * @param relay       where numbered frames go instead of Redis pub/sub; null for pub/sub
      */
     public RedisFramePublisher(StatefulRedisConnection<byte[], byte[]> connection, String prefix,
-                               Duration seqExpiry, RelayConnection relay) {
+                               Duration seqExpiry, Duration dedupWindow, RelayConnection relay) {
         this.prefix = prefix;
         this.relay = relay;
+        this.dedupSeconds = bytes(Long.toString(dedupWindow.toSeconds()));
         this.expirySeconds = bytes(Long.toString(seqExpiry.toSeconds()));
         this.script = new LuaScript<>(connection, SCRIPT);
         this.sender = Thread.ofPlatform().name("frame-sender").daemon().start(this::sendLoop);
@@ -106,20 +112,23 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
         return prefix + "frames:" + channel;
     }
 
+    /** A terminal frame of a known message also records that message as answered, in the same call. */
     @Override
     public CompletionStage<Long> publish(Frame frame) {
-        return enqueue(frame.channel(), frame.jsonAfterSeq());
+        boolean answers = frame.status().terminal() && frame.messageId() != null;
+        return enqueue(frame.channel(), frame.jsonAfterSeq(),
+                answers ? bytes(AnsweredMessages.key(prefix, frame.channel(), frame.messageId())) : NONE);
     }
 
     @Override
     public CompletionStage<Long> publishAgain(String channel, String jsonAfterSeq) {
-        return enqueue(channel, jsonAfterSeq);
+        return enqueue(channel, jsonAfterSeq, NONE);
     }
 
-    private CompletionStage<Long> enqueue(String channel, String jsonAfterSeq) {
+    private CompletionStage<Long> enqueue(String channel, String jsonAfterSeq, byte[] answeredKey) {
         CompletableFuture<Long> seq = new CompletableFuture<>();
         queue.add(new Queued(channel, bytes(prefix + "seq:" + channel),
-                relay == null ? bytes(topic(prefix, channel)) : NO_TOPIC, bytes(jsonAfterSeq), seq));
+                relay == null ? bytes(topic(prefix, channel)) : NONE, bytes(jsonAfterSeq), answeredKey, seq));
         if (closed) {
             failQueued(); // the sender is gone or going: nothing would ever send it
         } else {
@@ -156,13 +165,15 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
 
     private CompletionStage<List<Long>> send(List<Queued> batch) {
         byte[][] keys = new byte[batch.size()][];
-        byte[][] args = new byte[1 + 2 * batch.size()][];
+        byte[][] args = new byte[2 + 3 * batch.size()][];
         args[0] = expirySeconds;
+        args[1] = dedupSeconds;
         for (int i = 0; i < batch.size(); i++) {
             Queued frame = batch.get(i);
             keys[i] = frame.seqKey();
-            args[1 + 2 * i] = frame.topic();
-            args[2 + 2 * i] = frame.json();
+            args[2 + 3 * i] = frame.topic();
+            args[3 + 3 * i] = frame.json();
+            args[4 + 3 * i] = frame.answeredKey();
         }
         CompletionStage<List<Long>> seqs;
         try {

@@ -16,6 +16,9 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
@@ -53,6 +56,8 @@ public final class Intake implements AutoCloseable {
     /** The header that says why a message was dead-lettered. */
     public static final String REASON_HEADER = "x-assistant-stream-reason";
     private static final Logger LOG = Logger.getLogger(Intake.class.getName());
+    /** Reads a recorded final frame back. */
+    private static final ObjectMapper FRAMES = new ObjectMapper();
 
     private final Settings.Rabbit rabbit;
     private final RequestParser parser;
@@ -192,9 +197,13 @@ public final class Intake implements AutoCloseable {
             Meters.QUEUE_WAIT.record(Duration.ofNanos(leased - arrived));
             Optional<String> earlier = answered.terminalFrame(request.channel(), request.messageId());
             if (earlier.isPresent()) {
-                repeat(request, earlier.get());
+                Optional<String> failure = repeat(request, earlier.get());
                 settled = true;
-                ack(tag);
+                if (failure.isEmpty()) {
+                    ack(tag);
+                } else {
+                    deadLetter(tag, properties, body, "answer failed: " + failure.get());
+                }
                 return;
             }
             Meters.ANSWERS_IN_FLIGHT.incrementAndGet();
@@ -205,7 +214,6 @@ public final class Intake implements AutoCloseable {
                 Meters.ANSWERS_IN_FLIGHT.decrementAndGet();
             }
             settled = true;
-            remember(request, outcome);
             if (outcome.completed()) {
                 ack(tag);
                 Meters.DELIVERIES_COMPLETED.increment();
@@ -242,10 +250,12 @@ public final class Intake implements AutoCloseable {
     }
 
     /**
-     * A redelivery of a message answered already (its acknowledgement was lost): no new answer, no
-     * call to the model; its terminal frame goes out again, for clients that missed it.
+     * A redelivery of a message answered already (its acknowledgement, or the dead-lettering of its
+     * failure, was lost): no new answer, no call to the model; its terminal frame goes out again,
+     * for clients that missed it. Returns the failure the frame reported, if it was an error frame,
+     * so the message is dead-lettered as the first time.
      */
-    private void repeat(ChatRequest request, String terminalFrame) {
+    private Optional<String> repeat(ChatRequest request, String terminalFrame) {
         try {
             publisher.publishAgain(request.channel(), terminalFrame).toCompletableFuture().join();
         } catch (CompletionException e) {
@@ -253,17 +263,16 @@ public final class Intake implements AutoCloseable {
         }
         Meters.DELIVERIES_REPEATED.increment();
         LOG.info(() -> "Message " + request.messageId() + " of channel " + request.channel() + " was answered "
-                + "already: acknowledged with its final frame sent again, and no new answer");
-    }
-
-    /** Records how the answer ended; failing to only costs the protection against a redelivery. */
-    private void remember(ChatRequest request, Outcome outcome) {
+                + "already: its final frame is sent again, and it gets no new answer");
+        JsonNode frame;
         try {
-            answered.record(request.channel(), request.messageId(), outcome.terminal().jsonAfterSeq());
-        } catch (RedisException e) {
-            LOG.warning("Could not record that message " + request.messageId() + " was answered; a redelivery "
-                    + "of it would be answered again: " + e.getMessage());
+            frame = FRAMES.readTree("{\"seq\":0" + terminalFrame);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("the recorded final frame of " + request.messageId() + " is not JSON", e);
         }
+        return frame.path("status").asText().equals("error")
+                ? Optional.of(frame.path("error_details").asText(frame.path("message").asText()))
+                : Optional.empty();
     }
 
     private static long millis(long nanos) {

@@ -59,6 +59,27 @@ class RedeliveryTest {
     }
 
     @Test
+    void a_redelivered_message_whose_answer_failed_is_dead_lettered_again_without_a_new_answer() throws Exception {
+        AssistantStream service = world.start();
+        try (WsClient client = WsClient.connect(service.port())) {
+            client.subscribe("failing");
+            world.rabbit().publish("failing", "m1", "!failed");
+            JsonNode first = client.answer("m1").getLast();
+            assertEquals("error", first.get("status").asText());
+            world.rabbit().awaitDeadLetter();
+
+            world.rabbit().publish("failing", "m1", "!failed");
+            List<JsonNode> repeated = client.answer("m1");
+            assertEquals(1, repeated.size(), "only the error frame: " + repeated);
+            assertEquals(first.get("error_details"), repeated.getFirst().get("error_details"));
+            String reason = world.rabbit().awaitDeadLetter().getProps().getHeaders().get("x-assistant-stream-reason")
+                    .toString();
+            assertTrue(reason.startsWith("answer failed: OpenAI response failed"), reason);
+            assertEquals(1, responsesRequested(), "the model was not called again");
+        }
+    }
+
+    @Test
     void a_message_in_flight_when_its_instance_is_killed_is_answered_again_from_the_start() throws Exception {
         try (ServiceProcess crashing = ServiceProcess.start(world); WsClient client = WsClient.connect(crashing.port())) {
             client.subscribe("crash");

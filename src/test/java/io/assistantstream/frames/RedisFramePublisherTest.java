@@ -41,7 +41,8 @@ class RedisFramePublisherTest {
     void startRedisAndPublisher() throws Exception {
         server = new PrivateRedis();
         redis = RedisClient.create(server.url());
-        publisher = new RedisFramePublisher(redis.connect(ByteArrayCodec.INSTANCE), "t:", Duration.ofHours(1));
+        publisher = new RedisFramePublisher(redis.connect(ByteArrayCodec.INSTANCE), "t:", Duration.ofHours(1),
+                Duration.ofHours(1), null);
     }
 
     @AfterEach

@@ -3,6 +3,10 @@ package io.assistantstream.testing;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -11,13 +15,25 @@ import java.util.concurrent.TimeUnit;
  */
 public final class PrivateRedis implements AutoCloseable {
     private final int port;
+    /** Where an append-only file keeps the data across restarts; null: a restart loses everything. */
+    private final Path dataDir;
     private Process process;
 
     public PrivateRedis() throws IOException, InterruptedException {
+        this(null);
+    }
+
+    private PrivateRedis(Path dataDir) throws IOException, InterruptedException {
         try (ServerSocket probe = new ServerSocket(0)) {
             this.port = probe.getLocalPort();
         }
+        this.dataDir = dataDir;
         start();
+    }
+
+    /** A server that keeps its data across a restart (append-only file, fsync on every write), as production Redis does. */
+    public static PrivateRedis persistent() throws IOException, InterruptedException {
+        return new PrivateRedis(Files.createTempDirectory("private-redis"));
     }
 
     public String url() {
@@ -25,8 +41,11 @@ public final class PrivateRedis implements AutoCloseable {
     }
 
     public void start() throws IOException, InterruptedException {
-        process = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no")
+        List<String> command = new ArrayList<>(List.of("redis-server", "--port", Integer.toString(port), "--bind",
+                "127.0.0.1", "--save", ""));
+        command.addAll(dataDir == null ? List.of("--appendonly", "no")
+                : List.of("--appendonly", "yes", "--appendfsync", "always", "--dir", dataDir.toString()));
+        process = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < until) {

@@ -42,13 +42,18 @@ public final class Rabbit implements AutoCloseable {
     public GetResponse awaitDeadLetter() throws IOException, InterruptedException {
         long until = System.nanoTime() + TestWorld.timeout().toNanos();
         while (System.nanoTime() < until) {
-            GetResponse response = channel.basicGet(world.deadLetterQueue(), true);
+            GetResponse response = nextDeadLetter();
             if (response != null) {
                 return response;
             }
             Thread.sleep(20);
         }
         throw new AssertionError("nothing reached " + world.deadLetterQueue());
+    }
+
+    /** Takes one message off the dead-letter queue, or null when it is empty. */
+    public GetResponse nextDeadLetter() throws IOException {
+        return channel.basicGet(world.deadLetterQueue(), true);
     }
 
     public long messageCount(String queue) throws IOException {
