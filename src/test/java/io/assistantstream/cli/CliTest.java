@@ -26,6 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The command line, run as {@code Main} runs it, against the world's real Redis and RabbitMQ. */
 class CliTest {
     private TestWorld world;
+    private int sent;
 
     @BeforeEach
     void createWorld() throws Exception {
@@ -58,9 +59,10 @@ class CliTest {
         AssistantStream service = world.start();
         try (WsClient client = WsClient.connect(service.port())) {
             for (String channel : channels) {
+                String messageId = "m" + (++sent) + "-" + channel;
                 client.subscribe(channel);
-                world.rabbit().publish(channel, "m-" + channel, "hello");
-                client.answer("m-" + channel);
+                world.rabbit().publish(channel, messageId, "hello");
+                client.answer(messageId);
             }
         }
         world.stop(service);
