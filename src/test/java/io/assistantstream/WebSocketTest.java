@@ -1,6 +1,8 @@
 package io.assistantstream;
 
 import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
@@ -95,6 +97,36 @@ class WebSocketTest {
             client.subscribe("a"); // subscribing again to a channel already held is fine
             rabbit.publish("a", "m", "still open");
             assertEquals("completed", client.answer("m").getLast().get("status").asText());
+        }
+    }
+
+    @Test
+    void a_subscribe_flood_gets_errors_past_the_limit_or_is_dropped_and_wedges_nothing() throws Exception {
+        try (WsClient flooder = WsClient.connect(service.port()); WsClient other = WsClient.connect(service.port())) {
+            int sent = 0;
+            try {
+                for (; sent < 2_000; sent++) {
+                    flooder.send("{\"action\":\"subscribe\",\"channel\":\"flood-" + sent + "\"}");
+                }
+            } catch (ExecutionException dropped) {
+                // the service closed the flooder while it was still sending
+            }
+            int subscribed = 0;
+            int refused = 0;
+            for (Optional<JsonNode> reply; (reply = flooder.poll(2_000)).isPresent(); ) {
+                if (reply.get().get("type").asText().equals("subscribed")) {
+                    subscribed++;
+                } else if (reply.get().get("message").asText().contains("too many subscriptions")) {
+                    refused++;
+                }
+            }
+            assertTrue(subscribed <= 3, "at most the limit: " + subscribed);
+            // replies come faster than a flooding client reads them: past its send queue it is dropped (1013)
+            assertTrue(sent == 2_000 && refused == 1_997 || flooder.awaitClose() == 1013,
+                    sent + " sent, " + subscribed + " subscribed, " + refused + " refused");
+            other.subscribe("calm");
+            rabbit.publish("calm", "m", "unbothered");
+            assertEquals("completed", other.answer("m").getLast().get("status").asText());
         }
     }
 
