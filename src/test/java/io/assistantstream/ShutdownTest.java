@@ -4,9 +4,8 @@ import java.time.Duration;
 import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.assistantstream.testing.ServiceProcess;
 import io.assistantstream.testing.TestWorld;
@@ -17,17 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** SIGTERM to a real service process in the middle of an answer: nothing is lost. */
 class ShutdownTest {
-    private TestWorld world;
+    @RegisterExtension
+    final TestWorld world = TestWorld.perTest();
 
-    @BeforeEach
-    void createWorld() throws Exception {
-        world = TestWorld.create();
-    }
-
-    @AfterEach
-    void closeWorld() throws Exception {
-        world.close();
-    }
 
     private static boolean streaming(JsonNode frame) {
         return frame.path("status").asText().equals("in_progress");

@@ -8,9 +8,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.assistantstream.AssistantStream;
 import io.assistantstream.Main;
@@ -25,18 +24,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The command line, run as {@code Main} runs it, against the world's real Redis and RabbitMQ. */
 class CliTest {
-    private TestWorld world;
+    @RegisterExtension
+    final TestWorld world = TestWorld.perTest();
     private int sent;
 
-    @BeforeEach
-    void createWorld() throws Exception {
-        world = TestWorld.create();
-    }
-
-    @AfterEach
-    void closeWorld() throws Exception {
-        world.close();
-    }
 
     /** What one run printed, and its exit code. */
     private record Run(int code, String out, String err) {

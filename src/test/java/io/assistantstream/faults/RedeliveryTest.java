@@ -3,9 +3,8 @@ package io.assistantstream.faults;
 import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.assistantstream.AssistantStream;
 import io.assistantstream.testing.ServiceProcess;
@@ -17,17 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** RabbitMQ delivers at least once: a message comes again after a crash or a lost acknowledgement. */
 class RedeliveryTest {
-    private TestWorld world;
+    @RegisterExtension
+    final TestWorld world = TestWorld.perTest();
 
-    @BeforeEach
-    void createWorld() throws Exception {
-        world = TestWorld.create();
-    }
-
-    @AfterEach
-    void closeWorld() throws Exception {
-        world.close();
-    }
 
     private long responsesRequested() {
         return world.openAi().requests().stream().filter(r -> r.path().equals("/v1/responses")).count();

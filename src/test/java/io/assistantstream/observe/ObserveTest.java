@@ -10,8 +10,8 @@ import java.util.function.Predicate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.assistantstream.AssistantStream;
 import io.assistantstream.testing.Json;
@@ -28,16 +28,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** {@code /observe/health}, {@code /observe/metrics} and the answer log, on a real service. */
 class ObserveTest {
     private final HttpClient http = HttpClient.newHttpClient();
-    private TestWorld world;
-
-    @BeforeEach
-    void createWorld() throws Exception {
-        world = TestWorld.create();
-    }
+    @RegisterExtension
+    final TestWorld world = TestWorld.perTest();
 
     @AfterEach
-    void closeWorld() throws Exception {
-        world.close();
+    void closeClient() {
         http.close();
     }
 

@@ -9,6 +9,8 @@ import java.util.Map;
 import java.util.UUID;
 
 import io.helidon.config.Config;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import io.helidon.config.ConfigSources;
 import io.lettuce.core.api.sync.RedisCommands;
 
@@ -21,7 +23,7 @@ import io.assistantstream.fake.FakeOpenAi;
  * and the machine's real Redis and RabbitMQ. Starts as many service instances on it as a test needs,
  * on random ports, and removes everything it made when closed.
  */
-public final class TestWorld implements AutoCloseable {
+public final class TestWorld implements AutoCloseable, AfterEachCallback {
     private final String id = UUID.randomUUID().toString().substring(0, 8);
     private final Map<String, String> values = new HashMap<>();
     private final List<AssistantStream> services = new ArrayList<>();
@@ -55,6 +57,23 @@ public final class TestWorld implements AutoCloseable {
 
     public static TestWorld create() throws Exception {
         return new TestWorld();
+    }
+
+    /**
+     * A world for each test of a class, closed after it:
+     * {@code @RegisterExtension final TestWorld world = TestWorld.perTest();}.
+     */
+    public static TestWorld perTest() {
+        try {
+            return create();
+        } catch (Exception e) {
+            throw new IllegalStateException("could not create a test world", e);
+        }
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) throws Exception {
+        close();
     }
 
     public FakeOpenAi openAi() {
