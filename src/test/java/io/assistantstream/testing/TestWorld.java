@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 
@@ -77,6 +78,13 @@ public final class TestWorld implements AutoCloseable {
 
     public String get(String key) {
         return values.get(key);
+    }
+
+    /** The world's settings as the environment variables a service process reads ({@code QUEUE_NAME} for queue.name). */
+    public Map<String, String> environment() {
+        Map<String, String> env = new HashMap<>();
+        values.forEach((key, value) -> env.put(key.toUpperCase(Locale.ROOT).replace('.', '_'), value));
+        return env;
     }
 
     public Config config() {
