@@ -13,8 +13,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** A JVM the benchmark started (the service or the fake), found ready by a line it prints. */
-final class Launched implements AutoCloseable {
+/**
+ * A JVM started as a process of its own (the service or the fake), found ready by a line it prints; used
+ * by the benchmark and by RuntimeImageTest.
+ */
+public final class Launched implements AutoCloseable {
+    /** The line the service prints once it consumes and serves {@code /ws}; its group is the port. */
+    public static final Pattern SERVICE_READY = Pattern.compile("assistant-stream ready on port (\\d+)");
+
     private final Process process;
     private final Deque<String> tail = new ArrayDeque<>();
     private final CompletableFuture<Integer> ready = new CompletableFuture<>();
@@ -23,7 +29,7 @@ final class Launched implements AutoCloseable {
     /**
      * @param readyLine a pattern whose first group is the port the process listens on
      */
-    Launched(List<String> command, Map<String, String> env, Pattern readyLine) throws IOException {
+    public Launched(List<String> command, Map<String, String> env, Pattern readyLine) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().putAll(env);
         process = builder.start();
@@ -50,7 +56,7 @@ final class Launched implements AutoCloseable {
     }
 
     /** Waits until ready; returns the port. */
-    int awaitReady(long seconds) throws Exception {
+    public int awaitReady(long seconds) throws Exception {
         try {
             return ready.get(seconds, TimeUnit.SECONDS);
         } catch (java.util.concurrent.TimeoutException e) {
@@ -58,11 +64,11 @@ final class Launched implements AutoCloseable {
         }
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
-    String tail() {
+    public String tail() {
         synchronized (tail) {
             return String.join("\n", tail);
         }

@@ -36,7 +36,6 @@ import io.lettuce.core.api.StatefulRedisConnection;
  */
 public final class LoadDriver {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    private static final Pattern SERVICE_READY = Pattern.compile("assistant-stream ready on port (\\d+)");
 
     private final boolean quick;
     private final String id = UUID.randomUUID().toString().substring(0, 8);
@@ -297,25 +296,96 @@ public final class LoadDriver {
         }
     }
 
-    /** Launch → ready (consuming, /ws served), median of 5 (1 in quick mode). */
+    /**
+     * Launch → ready (consuming, /ws served), median of 5 (1 in quick mode), on each runtime, interleaved
+     * so that a change in the machine's load touches them all alike: the full JDK with the jar, then, from
+     * the images bench/run.sh lays out with scripts/runtime-image.sh (each only where it exists), the full
+     * JDK with an AOT cache, the jlinked runtime, and the jlinked runtime with an AOT cache. A cache runs
+     * with -XX:AOTMode=on: one that does not load fails the run instead of timing a run without it.
+     */
     private Map<String, Object> startup() throws Exception {
         int runs = quick ? 1 : 5;
-        List<Long> millis = new ArrayList<>();
-        for (int i = 0; i < runs; i++) {
-            try (Launched service = startService(Map.of())) {
-                service.awaitReady(60);
-                millis.add((System.nanoTime() - service.startedNanos) / 1_000_000);
+        String options = serviceJavaOptions();
+        Path images = Path.of(System.getenv().getOrDefault("BENCH_IMAGES", "target/bench-images"));
+        List<StartupRuntime> runtimes = new ArrayList<>();
+        runtimes.add(new StartupRuntime("full JDK", Path.of(System.getProperty("java.home")), null,
+                javaCommand(java(), serviceJar()), Map.of()));
+        for (String name : List.of("jdk", "jlink")) {
+            Path image = images.resolve(name);
+            String label = name.equals("jdk") ? "full JDK" : "jlinked";
+            if (name.equals("jlink") && Files.isDirectory(image)) {
+                runtimes.add(new StartupRuntime(label, image.resolve("runtime"), null, javaCommand(
+                        image.resolve("runtime/bin/java").toString(), image.resolve("app/assistant-stream.jar").toString()),
+                        Map.of()));
+            }
+            Path cache = image.resolve("app/assistant-stream.aot");
+            if (Files.isRegularFile(cache)) {
+                runtimes.add(new StartupRuntime(label + " + AOT cache", image.resolve("runtime"), cache,
+                        List.of(image.resolve("bin/assistant-stream").toString()),
+                        Map.of("JAVA_OPTS", options + " -XX:AOTMode=on")));
             }
         }
-        List<Long> sorted = millis.stream().sorted().toList();
-        Map<String, Object> row = new LinkedHashMap<>();
-        row.put("runs_ms", millis);
-        row.put("median_ms", sorted.get(sorted.size() / 2));
-        System.out.println("   " + row);
-        return row;
+        Map<StartupRuntime, List<Long>> millis = new LinkedHashMap<>();
+        Map<StartupRuntime, List<Long>> rss = new LinkedHashMap<>();
+        for (int i = 0; i < runs; i++) {
+            for (StartupRuntime runtime : runtimes) {
+                try (Launched service = startService(runtime.env(), runtime.command())) {
+                    service.awaitReady(60);
+                    millis.computeIfAbsent(runtime, r -> new ArrayList<>())
+                            .add((System.nanoTime() - service.startedNanos) / 1_000_000);
+                    rss.computeIfAbsent(runtime, r -> new ArrayList<>())
+                            .add(ProcessStats.statusKb(service.pid(), "VmRSS") / 1024);
+                }
+            }
+        }
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (StartupRuntime runtime : runtimes) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("runtime", runtime.name());
+            row.put("median_ms", median(millis.get(runtime)));
+            row.put("runs_ms", millis.get(runtime));
+            row.put("rss_at_ready_mib", median(rss.get(runtime)));
+            row.put("runtime_mib", mib(runtime.home()));
+            row.put("aot_cache_mib", runtime.cache() == null ? 0.0 : mib(runtime.cache()));
+            System.out.println("   " + row);
+            rows.add(row);
+        }
+        return Map.of("runtimes", rows);
+    }
+
+    /** One way of starting the service that the start-up scenario compares. */
+    private record StartupRuntime(String name, Path home, Path cache, List<String> command, Map<String, String> env) {
+    }
+
+    private static long median(List<Long> values) {
+        return values.stream().sorted().toList().get(values.size() / 2);
+    }
+
+    /** The size of a file or of a directory tree (its links followed), in MiB with one decimal. */
+    private static double mib(Path path) throws IOException {
+        try (var files = Files.walk(path.toRealPath())) {
+            long bytes = files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+            return Math.round(bytes / 1024.0 / 1024.0 * 10) / 10.0;
+        }
+    }
+
+    /** {@code JAVA [BENCH_SERVICE_JAVA_OPTS] -jar JAR}. */
+    private static List<String> javaCommand(String java, String jar) {
+        List<String> command = new ArrayList<>(List.of(java));
+        command.addAll(List.of(serviceJavaOptions().split("\\s+")));
+        command.addAll(List.of("-jar", jar));
+        return command;
+    }
+
+    private static String serviceJavaOptions() {
+        return System.getenv().getOrDefault("BENCH_SERVICE_JAVA_OPTS", "-Xmx512m");
     }
 
     private Launched startService(Map<String, String> extra) throws IOException {
+        return startService(extra, javaCommand(java(), serviceJar()));
+    }
+
+    private Launched startService(Map<String, String> extra, List<String> command) throws IOException {
         purgeLeftovers();
         Map<String, String> env = new HashMap<>();
         env.put("OPENAI_API_KEY", "sk-test-fake");
@@ -332,11 +402,7 @@ public final class LoadDriver {
         env.put("WEBSOCKET_SEND_QUEUE", "100000");
         env.put("WEBSOCKET_MAX_SUBSCRIPTIONS", "100000");
         env.putAll(extra);
-        String javaOptions = System.getenv().getOrDefault("BENCH_SERVICE_JAVA_OPTS", "-Xmx512m");
-        List<String> command = new ArrayList<>(List.of(java()));
-        command.addAll(List.of(javaOptions.split("\\s+")));
-        command.addAll(List.of("-jar", serviceJar()));
-        return new Launched(command, env, SERVICE_READY);
+        return new Launched(command, env, Launched.SERVICE_READY);
     }
 
     /**
@@ -397,7 +463,7 @@ public final class LoadDriver {
                 .findFirst().orElse(0) / 1024.0 / 1024.0));
         c.put("load_average_at_start", Files.readString(Path.of("/proc/loadavg")).strip());
         c.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
-        c.put("service_java_options", System.getenv().getOrDefault("BENCH_SERVICE_JAVA_OPTS", "-Xmx512m"));
+        c.put("service_java_options", serviceJavaOptions());
         c.put("service_jar", serviceJar());
         c.put("note", "everything on one machine over loopback: service, fake OpenAI, Redis, RabbitMQ and this driver "
                 + "share the cores; compare figures only within one run");

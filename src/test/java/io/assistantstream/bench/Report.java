@@ -66,8 +66,17 @@ final class Report {
                     "completed", "errors"));
         }
         if (results.get("startup") instanceof Map<?, ?> startup && !startup.containsKey("failed")) {
-            md.append("\n## Start-up (launch → ready)\n\nmedian ").append(startup.get("median_ms"))
-                    .append(" ms, runs ").append(startup.get("runs_ms")).append('\n');
+            md.append("\n## Start-up (launch → ready, runtimes interleaved)\n\n");
+            List<String> columns = List.of("runtime", "median_ms", "runs_ms", "rss_at_ready_mib", "runtime_mib",
+                    "aot_cache_mib");
+            md.append('|');
+            columns.forEach(c -> md.append(' ').append(c).append(" |"));
+            md.append("\n|").append(" --- |".repeat(columns.size())).append('\n');
+            for (Map<String, Object> row : (List<Map<String, Object>>) startup.get("runtimes")) {
+                md.append('|');
+                columns.forEach(c -> md.append(' ').append(row.get(c)).append(" |"));
+                md.append('\n');
+            }
         }
         Files.writeString(dir.resolve("latest.md"), md.toString());
         Files.writeString(dir.resolve("relay-latency.svg"), chart(latencyRows));
