@@ -99,13 +99,6 @@ public final class TestWorld implements AutoCloseable, AfterEachCallback {
         return values.get(key);
     }
 
-    /** The world's settings as the environment variables a service process reads ({@code QUEUE_NAME} for queue.name). */
-    public Map<String, String> environment() {
-        Map<String, String> env = new HashMap<>();
-        values.forEach((key, value) -> env.put(key.toUpperCase(Locale.ROOT).replace('.', '_'), value));
-        return env;
-    }
-
     public Config config() {
         return Config.builder()
                 .disableEnvironmentVariablesSource()
