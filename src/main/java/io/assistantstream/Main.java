@@ -5,6 +5,7 @@ import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -67,8 +68,12 @@ public final class Main {
      * as a failure.
      */
     private static void stopGracefullyOn(AssistantStream service, Duration grace, String... signals) {
+        AtomicBoolean stopping = new AtomicBoolean();
         for (String name : signals) {
             Signal.handle(new Signal(name), signal -> {
+                if (!stopping.compareAndSet(false, true)) {
+                    return; // a second signal while stopping: the first one's stop goes on
+                }
                 Logger.getLogger(Main.class.getName()).info("SIG" + name + ": stopping; answers in flight have "
                         + grace.toMillis() + " ms to finish");
                 service.stop(grace);

@@ -73,7 +73,7 @@ class SettingsTest {
     @Test
     void the_log_level_takes_the_usual_names_and_the_shutdown_grace_is_in_milliseconds() {
         assertEquals(Level.INFO, read(Map.of("openai.api.key", "sk-x")).logLevel());
-        assertEquals(Duration.ofSeconds(30), read(Map.of("openai.api.key", "sk-x")).shutdownGrace());
+        assertEquals(Duration.ofSeconds(20), read(Map.of("openai.api.key", "sk-x")).shutdownGrace());
         assertEquals(Level.FINE, read(Map.of("openai.api.key", "sk-x", "log.level", "DEBUG")).logLevel());
         assertEquals(Level.WARNING, read(Map.of("openai.api.key", "sk-x", "log.level", "warn")).logLevel());
         assertEquals(Level.SEVERE, read(Map.of("openai.api.key", "sk-x", "log.level", "error")).logLevel());
@@ -117,7 +117,7 @@ class SettingsTest {
                 List.of("openai.assistant.name", "", "OPENAI_ASSISTANT_NAME must not be empty"),
                 List.of("log.level", "loud", "LOG_LEVEL must be one of"),
                 List.of("openai.answer.timeout.ms", "1000000", "OPENAI_ANSWER_TIMEOUT_MS and CHANNEL_LEASE_MS let a "
-                        + "delivery stay unacknowledged for up to 2060 s, not below RabbitMQ's consumer timeout"),
+                        + "delivery stay unacknowledged for up to 2120 s, not below RabbitMQ's consumer timeout"),
                 List.of("shutdown.grace.ms", "0", "SHUTDOWN_GRACE_MS must be between 1 and"),
                 List.of("openai.model", " ", "OPENAI_MODEL must not be empty"));
         for (List<String> c : cases) {

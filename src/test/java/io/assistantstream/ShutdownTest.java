@@ -53,7 +53,7 @@ class ShutdownTest {
 
             service.terminate();
             assertEquals(0, service.awaitExit(Duration.ofSeconds(20)), service.output());
-            assertTrue(service.output().contains("they go back to the queue"), service.output());
+            assertTrue(service.output().contains("go back to the queue"), service.output());
         }
         long until = System.nanoTime() + TestWorld.timeout().toNanos();
         while (world.rabbit().messageCount(world.queue()) != 1 && System.nanoTime() < until) {

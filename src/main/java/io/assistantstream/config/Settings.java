@@ -155,11 +155,12 @@ public record Settings(OpenAi openAi,
     /**
      * The longest a delivery can stay unacknowledged: waiting in its channel's line (at most one
      * whole answer of another instance plus two lease times, then it is requeued), then its own
-     * answer. RabbitMQ closes a channel whose delivery stays unacknowledged past its
+     * answer, plus a minute for what follows it (a requeue pause, Redis and dead-letter waits).
+     * RabbitMQ closes a channel whose delivery stays unacknowledged past its
      * {@code consumer_timeout}, so this must stay below it.
      */
     public static Duration longestUnacknowledged(Duration answerTimeout, Duration channelLease) {
-        return answerTimeout.multipliedBy(2).plus(channelLease.multipliedBy(2));
+        return answerTimeout.multipliedBy(2).plus(channelLease.multipliedBy(2)).plus(Duration.ofMinutes(1));
     }
 
     /** Only the Redis settings, for what needs nothing else (thread statistics and cleanup). */

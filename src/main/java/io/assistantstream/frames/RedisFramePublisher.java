@@ -50,8 +50,8 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
     /**
      * KEYS: one seq key per frame; ARGV[1]: seq expiry; ARGV[2]: how long a message's outcome is
      * kept; then per frame its topic (empty: number it only), its JSON after the seq, and, for a
-     * terminal frame, the key that records the message as answered (else empty). Recording it in
-     * the same call that publishes it means a message is never answered without being recorded.
+     * {@code completed} frame, the key that records the message as answered (else empty). Recording
+     * it in the same call that publishes it means no message completes without being recorded.
      * Returns each frame's seq, or 0 for a frame whose seq key could not be incremented (a key of
      * the wrong type, say): Lua does not roll back, so one bad frame must not fail the others.
      */
@@ -112,10 +112,10 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
         return prefix + "frames:" + channel;
     }
 
-    /** A terminal frame of a known message also records that message as answered, in the same call. */
+    /** A {@code completed} frame also records its message as answered, in the same call. */
     @Override
     public CompletionStage<Long> publish(Frame frame) {
-        boolean answers = frame.status().terminal() && frame.messageId() != null;
+        boolean answers = frame.status() == Status.COMPLETED && frame.messageId() != null;
         return enqueue(frame.channel(), frame.jsonAfterSeq(),
                 answers ? bytes(AnsweredMessages.key(prefix, frame.channel(), frame.messageId())) : NONE);
     }

@@ -47,10 +47,21 @@ final class ClientWriter {
         return false;
     }
 
-    /** Closes the session with 1001 (going away): the service is stopping. Returns once closed. */
+    /**
+     * Sends what is queued (the last frames of the answers that finished), then closes the session
+     * with 1001 (going away): the service is stopping. Returns once closed.
+     */
     void goAway() {
         open = false;
-        queue.clear();
+        if (!queue.offer(POISON)) { // full: this client was not reading anyway
+            queue.clear();
+            queue.offer(POISON);
+        }
+        try {
+            drainer.join(CLOSE_GRACE);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         closeQuietly(WsCloseCodes.GOING_AWAY, "the service is stopping");
     }
 

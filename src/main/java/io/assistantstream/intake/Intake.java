@@ -5,7 +5,9 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Phaser;
@@ -16,9 +18,6 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
@@ -56,8 +55,6 @@ public final class Intake implements AutoCloseable {
     /** The header that says why a message was dead-lettered. */
     public static final String REASON_HEADER = "x-assistant-stream-reason";
     private static final Logger LOG = Logger.getLogger(Intake.class.getName());
-    /** Reads a recorded final frame back. */
-    private static final ObjectMapper FRAMES = new ObjectMapper();
 
     private final Settings.Rabbit rabbit;
     private final RequestParser parser;
@@ -68,6 +65,9 @@ public final class Intake implements AutoCloseable {
     private final Duration leaseWait;
     private final Duration requeueDelay;
     private final Phaser inFlight = new Phaser(1);
+    /** The threads answering now, to interrupt those still running when the grace of a stop ends. */
+    private final Set<Thread> answering = ConcurrentHashMap.newKeySet();
+    private volatile boolean stopping;
     private final AtomicLong deliveries = new AtomicLong();
     private final ReentrantLock deadLetterLock = new ReentrantLock();
     private final ExecutorService dispatch = Executors.newVirtualThreadPerTaskExecutor();
@@ -191,19 +191,19 @@ public final class Intake implements AutoCloseable {
     private void answer(long tag, AMQP.BasicProperties properties, byte[] body, ChatRequest request,
                         ChannelLease.Ticket ticket, long arrived) {
         boolean settled = false;
+        answering.add(Thread.currentThread());
         try (ticket) {
             ticket.acquire(leaseWait);
+            if (stopping) { // its turn came after the stop began: the next instance answers it
+                return;
+            }
             long leased = System.nanoTime();
             Meters.QUEUE_WAIT.record(Duration.ofNanos(leased - arrived));
-            Optional<String> earlier = answered.terminalFrame(request.channel(), request.messageId());
+            Optional<String> earlier = answered.completedFrame(request.channel(), request.messageId());
             if (earlier.isPresent()) {
-                Optional<String> failure = repeat(request, earlier.get());
+                repeat(request, earlier.get());
                 settled = true;
-                if (failure.isEmpty()) {
-                    ack(tag);
-                } else {
-                    deadLetter(tag, properties, body, "answer failed: " + failure.get());
-                }
+                ack(tag);
                 return;
             }
             Meters.ANSWERS_IN_FLIGHT.incrementAndGet();
@@ -241,6 +241,7 @@ public final class Intake implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            answering.remove(Thread.currentThread());
             if (!settled) {
                 Meters.deliveriesFailed("requeued").increment();
                 nack(tag);
@@ -250,29 +251,18 @@ public final class Intake implements AutoCloseable {
     }
 
     /**
-     * A redelivery of a message answered already (its acknowledgement, or the dead-lettering of its
-     * failure, was lost): no new answer, no call to the model; its terminal frame goes out again,
-     * for clients that missed it. Returns the failure the frame reported, if it was an error frame,
-     * so the message is dead-lettered as the first time.
+     * A redelivery of a message answered already (its acknowledgement was lost): no new answer, no
+     * call to the model; its {@code completed} frame goes out again, for clients that missed it.
      */
-    private Optional<String> repeat(ChatRequest request, String terminalFrame) {
+    private void repeat(ChatRequest request, String completedFrame) {
         try {
-            publisher.publishAgain(request.channel(), terminalFrame).toCompletableFuture().join();
+            publisher.publishAgain(request.channel(), completedFrame).toCompletableFuture().join();
         } catch (CompletionException e) {
             throw e.getCause() instanceof RuntimeException cause ? cause : e;
         }
         Meters.DELIVERIES_REPEATED.increment();
         LOG.info(() -> "Message " + request.messageId() + " of channel " + request.channel() + " was answered "
-                + "already: its final frame is sent again, and it gets no new answer");
-        JsonNode frame;
-        try {
-            frame = FRAMES.readTree("{\"seq\":0" + terminalFrame);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("the recorded final frame of " + request.messageId() + " is not JSON", e);
-        }
-        return frame.path("status").asText().equals("error")
-                ? Optional.of(frame.path("error_details").asText(frame.path("message").asText()))
-                : Optional.empty();
+                + "already: acknowledged with its final frame sent again, and no new answer");
     }
 
     private static long millis(long nanos) {
@@ -383,15 +373,20 @@ public final class Intake implements AutoCloseable {
      * connection; whatever is still unacknowledged goes back to the queue.
      */
     public void stop(Duration grace) {
+        stopping = true;
         try {
             if (consumerTag != null && consuming.isOpen()) {
                 consuming.basicCancel(consumerTag);
             }
-            inFlight.awaitAdvanceInterruptibly(inFlight.arrive(), grace.toMillis(), TimeUnit.MILLISECONDS);
         } catch (IOException | RuntimeException e) {
             LOG.warning("Could not cancel the consumer cleanly: " + rootMessage(e));
+        }
+        try {
+            inFlight.awaitAdvanceInterruptibly(inFlight.arrive(), grace.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            LOG.warning("Answers still in flight after " + grace + "; they go back to the queue");
+            LOG.warning(answering.size() + " answers still in flight after " + grace + "; they are stopped and go "
+                    + "back to the queue");
+            answering.forEach(Thread::interrupt); // their leases are released as they end
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {

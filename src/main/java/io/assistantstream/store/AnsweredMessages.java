@@ -5,12 +5,13 @@ import java.util.Optional;
 import io.lettuce.core.api.StatefulRedisConnection;
 
 /**
- * The messages answered lately, each with its terminal frame ({@code completed} or {@code error},
- * as the JSON after its seq), at {@code {prefix}answered:{length of channel}:{channel}:{message_id}}
- * for the dedup window. RabbitMQ delivers at least once: a message whose answer ended but whose
+ * The messages answered lately, each with its {@code completed} frame (as the JSON after its seq,
+ * so the whole answer), at {@code {prefix}answered:{length of channel}:{channel}:{message_id}} for
+ * the dedup window. RabbitMQ delivers at least once: a message whose answer completed but whose
  * acknowledgement was lost (an instance died in between, a connection broke) comes again, and must
  * not be answered, nor its model called, twice. The record is written by the frame publisher, in the
- * same Redis call that publishes the terminal frame.
+ * same Redis call that publishes the {@code completed} frame. A failed answer is not recorded: the
+ * same message sent again (a dead letter replayed once the cause is fixed) is answered afresh.
  */
 public final class AnsweredMessages {
     private final StatefulRedisConnection<String, String> redis;
@@ -21,8 +22,8 @@ public final class AnsweredMessages {
         this.prefix = prefix;
     }
 
-    /** The terminal frame of the message's answer, if it was answered within the window. */
-    public Optional<String> terminalFrame(String channel, String messageId) {
+    /** The {@code completed} frame of the message's answer, if it was answered within the window. */
+    public Optional<String> completedFrame(String channel, String messageId) {
         return Optional.ofNullable(redis.sync().get(key(prefix, channel, messageId)));
     }
 

@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -21,6 +20,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import org.junit.jupiter.api.Test;
 
 import io.assistantstream.AssistantStream;
+import io.assistantstream.intake.Intake;
 import io.assistantstream.observe.Meters;
 import io.assistantstream.store.AnsweredMessages;
 import io.assistantstream.testing.Json;
@@ -173,7 +173,7 @@ class SoakTest {
         RedisClient client = RedisClient.create(redis.url());
         try (StatefulRedisConnection<String, String> connection = client.connect()) {
             AnsweredMessages answered = new AnsweredMessages(connection, world.prefix());
-            Set<String> deadLettered = new HashSet<>();
+            Map<String, String> deadLettered = new HashMap<>(); // message id → the reason header
             long until = System.nanoTime() + SETTLE.toNanos();
             Map<String, Expected> actual = new HashMap<>();
             while (true) {
@@ -182,18 +182,17 @@ class SoakTest {
                             .add(frame.get().path("status").asText());
                 }
                 for (var dead = world.rabbit().nextDeadLetter(); dead != null; dead = world.rabbit().nextDeadLetter()) {
-                    deadLettered.add(Json.parse(new String(dead.getBody(), StandardCharsets.UTF_8)).path("message_id")
-                            .asText());
+                    deadLettered.put(Json.parse(new String(dead.getBody(), StandardCharsets.UTF_8)).path("message_id")
+                            .asText(), String.valueOf(dead.getProps().getHeaders().get(Intake.REASON_HEADER)));
                 }
                 actual.clear();
                 for (Map.Entry<String, Sent> sent : published.entrySet()) {
                     String id = sent.getKey();
-                    Optional<String> terminal = answered.terminalFrame(sent.getValue().channel(), id);
-                    if (terminal.isPresent() && terminal.get().contains("\"status\":\"completed\"")) {
+                    if (answered.completedFrame(sent.getValue().channel(), id).isPresent()) {
                         actual.put(id, Expected.COMPLETED);
-                    } else if (deadLettered.contains(id)) { // a failed answer has its error frame recorded
-                        actual.put(id, terminal.isPresent() && !terminal.get().contains("\"Invalid request\"")
-                                ? Expected.ERROR : Expected.DEAD_LETTERED);
+                    } else if (deadLettered.containsKey(id)) {
+                        actual.put(id, deadLettered.get(id).startsWith("answer failed") ? Expected.ERROR
+                                : Expected.DEAD_LETTERED);
                     }
                 }
                 if (actual.size() == published.size() || System.nanoTime() > until) {

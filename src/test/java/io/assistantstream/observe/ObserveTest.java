@@ -149,7 +149,15 @@ class ObserveTest {
             assertTrue(during.value("assistant_stream_websocket_sessions") >= 1, "a session is open");
             assertTrue(during.value("assistant_stream_websocket_subscriptions") >= 1, "a subscription is open");
         }
+        // completed and dead-lettered are counted once the broker has the ack or the dead letter,
+        // which can come just after the frames a client sees
         Metrics after = metrics(service);
+        for (long until = System.nanoTime() + TestWorld.timeout().toNanos();
+             (after.delta(before, "assistant_stream_deliveries_completed_total") < 1
+                     || after.delta(before, "assistant_stream_deliveries_dead_lettered_total") < 1)
+                     && System.nanoTime() < until; after = metrics(service)) {
+            Thread.sleep(50);
+        }
 
         assertEquals(2, after.delta(before, "assistant_stream_deliveries_received_total"));
         assertEquals(1, after.delta(before, "assistant_stream_deliveries_completed_total"));

@@ -37,7 +37,12 @@ public final class ServiceProcess implements AutoCloseable {
                 System.getProperty("java.class.path"), Main.class.getName()).redirectErrorStream(true);
         builder.environment().putAll(world.environment());
         ServiceProcess service = new ServiceProcess(builder.start());
-        service.port();
+        try {
+            service.port();
+        } catch (Exception | Error e) {
+            service.close(); // never left behind consuming the world's queue
+            throw e;
+        }
         return service;
     }
 
