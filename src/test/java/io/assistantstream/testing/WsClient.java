@@ -120,6 +120,11 @@ public final class WsClient implements AutoCloseable {
         return framesUntil(f -> messageId.equals(f.path("message_id").asText()) && f.path("final_message").asBoolean());
     }
 
+    /** Whether the connection has closed (the server dropped it, or it failed). */
+    public boolean isClosed() {
+        return closed.isDone();
+    }
+
     /** The close code the server sent, waiting up to the test timeout. */
     public int awaitClose() throws Exception {
         return closed.get(TestWorld.timeout().toMillis(), TimeUnit.MILLISECONDS);
