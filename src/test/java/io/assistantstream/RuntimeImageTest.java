@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import io.assistantstream.bench.Launched;
+import io.assistantstream.testing.Launched;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
 

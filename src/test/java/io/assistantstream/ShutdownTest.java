@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import io.assistantstream.testing.ServiceProcess;
+import io.assistantstream.testing.Launched;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
 
@@ -26,7 +26,7 @@ class ShutdownTest {
 
     @Test
     void sigterm_lets_the_answer_in_flight_finish_closes_websockets_with_1001_and_exits_0() throws Exception {
-        try (ServiceProcess service = ServiceProcess.start(world); WsClient client = WsClient.connect(service.port())) {
+        try (Launched service = Launched.service(world); WsClient client = WsClient.connect(service.port())) {
             client.subscribe("stopping");
             world.rabbit().publish("stopping", "m", "!words=30 !delay=50");
             client.framesUntil(ShutdownTest::streaming);
@@ -36,8 +36,8 @@ class ShutdownTest {
             assertEquals("completed", rest.getLast().get("status").asText());
             assertTrue(rest.getLast().get("message").asText().endsWith("w29 w30"), rest.getLast().toString());
             assertEquals(1001, client.awaitClose());
-            assertEquals(0, service.awaitExit(Duration.ofSeconds(30)), service.output());
-            assertTrue(service.output().contains("SIGTERM: stopping"), service.output());
+            assertEquals(0, service.awaitExit(Duration.ofSeconds(30)), service.tail());
+            assertTrue(service.tail().contains("SIGTERM: stopping"), service.tail());
         }
         assertEquals(0, world.rabbit().messageCount(world.queue()), "acknowledged, not requeued");
         assertEquals(0, world.rabbit().messageCount(world.deadLetterQueue()));
@@ -46,14 +46,14 @@ class ShutdownTest {
     @Test
     void an_answer_that_outlasts_the_grace_goes_back_to_the_queue_and_the_next_instance_answers_it() throws Exception {
         world.set("shutdown.grace.ms", "300");
-        try (ServiceProcess service = ServiceProcess.start(world); WsClient client = WsClient.connect(service.port())) {
+        try (Launched service = Launched.service(world); WsClient client = WsClient.connect(service.port())) {
             client.subscribe("slow");
             world.rabbit().publish("slow", "m", "!words=100 !delay=100");
             client.framesUntil(ShutdownTest::streaming);
 
             service.terminate();
-            assertEquals(0, service.awaitExit(Duration.ofSeconds(20)), service.output());
-            assertTrue(service.output().contains("go back to the queue"), service.output());
+            assertEquals(0, service.awaitExit(Duration.ofSeconds(20)), service.tail());
+            assertTrue(service.tail().contains("go back to the queue"), service.tail());
         }
         long until = System.nanoTime() + TestWorld.timeout().toNanos();
         while (world.rabbit().messageCount(world.queue()) != 1 && System.nanoTime() < until) {

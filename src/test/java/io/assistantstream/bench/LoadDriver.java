@@ -27,6 +27,8 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScanIterator;
 import io.lettuce.core.api.StatefulRedisConnection;
 
+import io.assistantstream.testing.Launched;
+
 /**
  * The benchmark: starts the built service and a fake OpenAI as processes of their own, drives them
  * through RabbitMQ and WebSocket subscribers on loopback, and reports relay latency, capacity,
@@ -332,7 +334,7 @@ public final class LoadDriver {
                 try (Launched service = startService(runtime.env(), runtime.command())) {
                     service.awaitReady(60);
                     millis.computeIfAbsent(runtime, r -> new ArrayList<>())
-                            .add((System.nanoTime() - service.startedNanos) / 1_000_000);
+                            .add((System.nanoTime() - service.startedNanos()) / 1_000_000);
                     rss.computeIfAbsent(runtime, r -> new ArrayList<>())
                             .add(ProcessStats.statusKb(service.pid(), "VmRSS") / 1024);
                 }

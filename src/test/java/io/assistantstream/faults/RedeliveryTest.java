@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.assistantstream.AssistantStream;
-import io.assistantstream.testing.ServiceProcess;
+import io.assistantstream.testing.Launched;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
 
@@ -69,7 +69,7 @@ class RedeliveryTest {
 
     @Test
     void a_message_in_flight_when_its_instance_is_killed_is_answered_again_from_the_start() throws Exception {
-        try (ServiceProcess crashing = ServiceProcess.start(world); WsClient client = WsClient.connect(crashing.port())) {
+        try (Launched crashing = Launched.service(world); WsClient client = WsClient.connect(crashing.port())) {
             client.subscribe("crash");
             world.rabbit().publish("crash", "m", "!words=60 !delay=50");
             client.framesUntil(frame -> frame.path("status").asText().equals("in_progress"));

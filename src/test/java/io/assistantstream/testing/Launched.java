@@ -1,9 +1,10 @@
-package io.assistantstream.bench;
+package io.assistantstream.testing;
 
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -13,9 +14,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.assistantstream.Main;
+
 /**
  * A JVM started as a process of its own (the service or the fake), found ready by a line it prints; used
- * by the benchmark and by RuntimeImageTest.
+ * by the benchmark, by RuntimeImageTest, and by the tests that need a real process (signals, a crash).
  */
 public final class Launched implements AutoCloseable {
     /** The line the service prints once it consumes and serves {@code /ws}; its group is the port. */
@@ -24,7 +27,8 @@ public final class Launched implements AutoCloseable {
     private final Process process;
     private final Deque<String> tail = new ArrayDeque<>();
     private final CompletableFuture<Integer> ready = new CompletableFuture<>();
-    final long startedNanos = System.nanoTime();
+    private final long startedNanos = System.nanoTime();
+    private final Thread reader;
 
     /**
      * @param readyLine a pattern whose first group is the port the process listens on
@@ -33,7 +37,7 @@ public final class Launched implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().putAll(env);
         process = builder.start();
-        Thread.ofVirtual().start(() -> {
+        reader = Thread.ofVirtual().start(() -> {
             try (BufferedReader out = new BufferedReader(
                     new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line; (line = out.readLine()) != null; ) {
@@ -55,6 +59,19 @@ public final class Launched implements AutoCloseable {
         });
     }
 
+    /** The service ({@code Main} on the test classpath) with the world's settings, once ready. */
+    public static Launched service(TestWorld world) throws Exception {
+        Launched service = new Launched(List.of(System.getProperty("java.home") + "/bin/java", "-cp",
+                System.getProperty("java.class.path"), Main.class.getName()), world.environment(), SERVICE_READY);
+        try {
+            service.awaitReady(60);
+        } catch (Exception | Error e) {
+            service.close(); // never left behind consuming the world's queue
+            throw e;
+        }
+        return service;
+    }
+
     /** Waits until ready; returns the port. */
     public int awaitReady(long seconds) throws Exception {
         try {
@@ -64,10 +81,43 @@ public final class Launched implements AutoCloseable {
         }
     }
 
+    /** The port it listens on; call once it is ready (as {@link #service} returns it). */
+    public int port() {
+        return ready.join();
+    }
+
     public long pid() {
         return process.pid();
     }
 
+    /** When it was launched ({@link System#nanoTime()}). */
+    public long startedNanos() {
+        return startedNanos;
+    }
+
+    /**
+     * Sends SIGTERM, as an orchestrator stopping it would. Through its handle: {@link Process#destroy()}
+     * would also close the pipes, and what it prints while stopping would be lost.
+     */
+    public void terminate() {
+        process.toHandle().destroy();
+    }
+
+    /** Sends SIGKILL: a crash. */
+    public void kill() {
+        process.toHandle().destroyForcibly();
+    }
+
+    /** Waits for the process to end (and its output to be read) and returns its exit code. */
+    public int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("the process did not exit within " + timeout + ":\n" + tail());
+        }
+        reader.join(Duration.ofSeconds(5));
+        return process.exitValue();
+    }
+
+    /** The last 40 lines it printed. */
     public String tail() {
         synchronized (tail) {
             return String.join("\n", tail);
