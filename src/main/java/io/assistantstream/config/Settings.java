@@ -159,7 +159,7 @@ public record Settings(OpenAi openAi,
      * RabbitMQ closes a channel whose delivery stays unacknowledged past its
      * {@code consumer_timeout}, so this must stay below it.
      */
-    public static Duration longestUnacknowledged(Duration answerTimeout, Duration channelLease) {
+    private static Duration longestUnacknowledged(Duration answerTimeout, Duration channelLease) {
         return answerTimeout.multipliedBy(2).plus(channelLease.multipliedBy(2)).plus(Duration.ofMinutes(1));
     }
 

@@ -93,7 +93,7 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
 
     /**
      * @param connection  a connection of the publisher's own, with a byte-array codec
-     * @param dedupWindow how long a terminal frame records its message as answered (see
+     * @param dedupWindow how long a {@code completed} frame records its message as answered (see
      *                    {@link io.assistantstream.store.AnsweredMessages})
      * @param relay       where numbered frames go instead of Redis pub/sub; null for pub/sub
      */

@@ -23,10 +23,10 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.Recoverable;
 import com.rabbitmq.client.RecoveryListener;
 import com.rabbitmq.client.ShutdownSignalException;
-import com.rabbitmq.client.Envelope;
 import io.lettuce.core.RedisException;
 
 import io.assistantstream.answer.Outcome;
@@ -81,12 +81,12 @@ public final class Intake implements AutoCloseable {
 
     public Intake(Settings.Rabbit rabbit, ChannelLease lease, Responder responder, FramePublisher publisher,
                   AnsweredMessages answered, Duration leaseWait, Duration requeueDelay) {
-        this.answered = answered;
         this.rabbit = rabbit;
         this.parser = new RequestParser(rabbit.maxIdChars(), rabbit.maxMessageBytes());
         this.lease = lease;
         this.responder = responder;
         this.publisher = publisher;
+        this.answered = answered;
         this.leaseWait = leaseWait;
         this.requeueDelay = requeueDelay;
     }
