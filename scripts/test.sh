@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: JDK 25 + Redis/RabbitMQ up, then `mvn -B verify` (extra args go to mvn).
+# The test command: JDK 25 + Redis/RabbitMQ up + Chromium for the browser tests, then `mvn -B verify`
+# (extra args go to mvn).
 #   scripts/test.sh                 full build + tests
 #   scripts/test.sh -Dtest=FooTest  pass-through to Maven
 set -euo pipefail
@@ -10,6 +11,7 @@ cd "$ROOT"
 # shellcheck source=scripts/env.sh
 . "$ROOT/scripts/env.sh"
 bash "$ROOT/scripts/services.sh"
+bash "$ROOT/scripts/browser.sh"
 
 command -v mvn >/dev/null 2>&1 || { echo "test.sh: ERROR: mvn (Maven) not found on PATH" >&2; exit 1; }
 echo "test.sh: mvn -B verify $*" >&2

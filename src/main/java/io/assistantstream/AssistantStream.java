@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
@@ -14,6 +15,7 @@ import io.helidon.webclient.api.WebClient;
 import io.helidon.webserver.WebServer;
 import io.helidon.health.HealthCheckType;
 import io.helidon.webserver.WebServerConfig;
+import io.helidon.webserver.http1.Http1Config;
 import io.helidon.webserver.observe.ObserveFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.helidon.webserver.observe.metrics.MetricsObserver;
@@ -45,6 +47,7 @@ import io.assistantstream.config.Settings;
 import io.assistantstream.frames.RedisFramePublisher;
 import io.assistantstream.frames.RelayConnection;
 import io.assistantstream.hub.HubEndpoint;
+import io.assistantstream.hub.OriginCheckingUpgrader;
 import io.assistantstream.hub.SubscriberHub;
 import io.assistantstream.intake.Intake;
 import io.assistantstream.intake.QueueProducer;
@@ -74,6 +77,8 @@ public final class AssistantStream implements AutoCloseable {
     private final Deque<AutoCloseable> opened = new ArrayDeque<>();
     private final WebServer server;
     private final Intake intake;
+    /** This instance's WebSocket clients; null in relay mode. */
+    private final SubscriberHub hub;
 
     private AssistantStream(Settings settings) throws Exception {
         try {
@@ -96,9 +101,10 @@ public final class AssistantStream implements AutoCloseable {
                     .timeoutOptions(TimeoutOptions.enabled(REDIS_TIMEOUT))
                     .build());
             StatefulRedisConnection<String, String> commands = redis.connect();
-            SubscriberHub hub = stream.relay() ? null : opened(new SubscriberHub(redis.connectPubSub(), prefix));
+            hub = stream.relay() ? null
+                    : opened(new SubscriberHub(redis.connectPubSub(), prefix, stream.pingInterval()));
             RelayConnection relay = stream.relay() ? opened(new RelayConnection(stream.websocketUrl(),
-                    stream.relayBufferFrames(), stream.relayMaxBackoff())) : null;
+                    stream.relayBufferFrames(), stream.relayMaxBackoff(), stream.pingInterval())) : null;
             RedisFramePublisher publisher = opened(new RedisFramePublisher(redis.connect(ByteArrayCodec.INSTANCE),
                     prefix, settings.redis().threadExpiry(), settings.redis().dedupWindow(), relay));
             ChannelLease lease = opened(new ChannelLease(commands, prefix, settings.redis().channelLease(), LEASE_POLL));
@@ -119,6 +125,13 @@ public final class AssistantStream implements AutoCloseable {
             if (hub != null) {
                 web.addRouting(WsRouting.builder().endpoint("/ws", () -> new HubEndpoint(hub,
                         stream.sendQueueFrames(), maxIdChars, stream.maxSubscriptions())));
+                // The handshake decides on the Origin itself: Helidon's own check knows only exact lists.
+                web.addConnectionSelector(OriginCheckingUpgrader.selector(stream.allowedOrigins(),
+                        Http1Config.create(settings.server().get("protocols").get("http_1_1"))));
+                if (stream.allowedOrigins().any()) {
+                    LOG.warning("WEBSOCKET_ALLOWED_ORIGINS is empty: pages on any site can open /ws (set it to the"
+                            + " origins of your app's pages, e.g. https://app.example.com)");
+                }
             }
             QueueProducer producer = settings.adminToken().isEmpty() ? null : opened(new QueueProducer(settings.rabbit()));
             AdminService admin = new AdminService(new ThreadAdmin(commands, prefix, Clock.systemUTC()), producer,
@@ -226,6 +239,11 @@ public final class AssistantStream implements AutoCloseable {
     /** The port the web server listens on ({@code /ws} in embedded mode). */
     public int port() {
         return server.port();
+    }
+
+    /** This instance's {@code /ws} clients and subscriptions; empty in relay mode. */
+    public Optional<SubscriberHub> hub() {
+        return Optional.ofNullable(hub);
     }
 
     /** Stops taking deliveries, lets answers in flight finish (up to the answer timeout), then closes all. */

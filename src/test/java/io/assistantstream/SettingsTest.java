@@ -55,6 +55,8 @@ class SettingsTest {
         assertEquals(Duration.ofSeconds(1), settings.stream().batchInterval());
         assertEquals(8080, settings.serverPort());
         assertEquals("", settings.weather().apiKey());
+        assertEquals(Duration.ofSeconds(25), settings.stream().pingInterval());
+        assertTrue(settings.stream().allowedOrigins().any(), "any origin, as the seed");
     }
 
     @Test
@@ -119,7 +121,16 @@ class SettingsTest {
                 List.of("openai.answer.timeout.ms", "1000000", "OPENAI_ANSWER_TIMEOUT_MS and CHANNEL_LEASE_MS let a "
                         + "delivery stay unacknowledged for up to 2120 s, not below RabbitMQ's consumer timeout"),
                 List.of("shutdown.grace.ms", "0", "SHUTDOWN_GRACE_MS must be between 1 and"),
-                List.of("openai.model", " ", "OPENAI_MODEL must not be empty"));
+                List.of("openai.model", " ", "OPENAI_MODEL must not be empty"),
+                List.of("websocket.ping.seconds", "0", "WEBSOCKET_PING_SECONDS must be between 1 and"),
+                List.of("websocket.ping.seconds", "300", "WEBSOCKET_PING_SECONDS (300 s) must be below the server's "
+                        + "idle-connection timeout (SERVER_IDLE_dash_CONNECTION_dash_TIMEOUT, 300 s)"),
+                List.of("server.idle-connection-timeout", "soon",
+                        "SERVER_IDLE_dash_CONNECTION_dash_TIMEOUT must be a duration such as PT5M"),
+                List.of("websocket.allowed.origins", "https://app.example.com/chat",
+                        "WEBSOCKET_ALLOWED_ORIGINS: 'https://app.example.com/chat' is not an origin"),
+                List.of("websocket.allowed.origins", "https://ok.example, app.example.com",
+                        "WEBSOCKET_ALLOWED_ORIGINS: 'app.example.com' is not an origin"));
         for (List<String> c : cases) {
             InvalidSettingException e = assertThrows(InvalidSettingException.class,
                     () -> read(Map.of("openai.api.key", "sk-x", c.get(0), c.get(1))), c.get(0));

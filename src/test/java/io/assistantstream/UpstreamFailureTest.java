@@ -4,13 +4,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
+import io.assistantstream.testing.MisbehavingServer;
+import io.assistantstream.backend.OpenAiClient;
 import io.assistantstream.fake.FakeOpenAi;
+import io.assistantstream.testing.LogWatch;
 import io.assistantstream.testing.OpenAiDirect;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What the service does when OpenAI fails: retries where that is safe, else one clear error frame. */
@@ -168,5 +174,79 @@ class UpstreamFailureTest {
         JsonNode last = answerTo("hello");
         assertError(last, "could not be reached");
         assertEquals("The assistant could not be reached", last.get("message").asText());
+    }
+
+    /**
+     * An error frame for an OpenAI that could not be reached, with exactly these details, in words
+     * (no Java class name), and its message dead-lettered as a failed answer, not an internal error.
+     */
+    private void assertUnreachable(JsonNode last, String details) throws Exception {
+        assertEquals("error", last.get("status").asText(), last.toString());
+        assertEquals("The assistant could not be reached", last.get("message").asText(), last.toString());
+        assertEquals(details, last.get("error_details").asText());
+        assertNoClassName(last.toString());
+        String reason = world.rabbit().awaitDeadLetter().getProps().getHeaders().get("x-assistant-stream-reason")
+                .toString();
+        assertTrue(reason.startsWith("answer failed: " + details), reason);
+    }
+
+    private static void assertNoClassName(String text) {
+        assertFalse(text.matches("(?s).*(Exception|java\\.|javax\\.|helidon).*"), text);
+    }
+
+    @Test
+    void an_openai_host_name_that_does_not_resolve_is_retried_and_ends_in_an_error_naming_the_host_and_the_cause()
+            throws Exception {
+        restartWith("openai.base.url", "http://api.openai.invalid/v1", "openai.max.retries", "1");
+        try (LogWatch log = LogWatch.of(OpenAiClient.class.getName())) {
+            assertUnreachable(answerTo("hello"),
+                    "OpenAI could not be reached at api.openai.invalid: the name does not resolve (gave up after 2 attempts)");
+            assertEquals(1, log.count("; retrying in "), () -> String.join("\n", log.lines()));
+        }
+    }
+
+    @ParameterizedTest(name = "{0} over {1}")
+    @CsvSource(delimiter = '|', value = {
+            "RESET    | http  | the connection was reset",
+            "NOT_TLS  | https | the TLS handshake failed: the server does not speak TLS",
+            "SILENT   | http  | no answer came in time"})
+    void openai_that_cannot_be_reached_is_retried_and_named_in_words(MisbehavingServer.Way way, String scheme,
+            String cause) throws Exception {
+        try (MisbehavingServer server = MisbehavingServer.start(way)) {
+            restartWith("openai.base.url", server.url(scheme) + "v1", "openai.max.retries", "1");
+            assertUnreachable(answerTo("hello"), "OpenAI could not be reached at 127.0.0.1:" + server.port()
+                    + ": " + cause + " (gave up after 2 attempts)");
+            assertEquals(2, server.connections());
+        }
+    }
+
+    @Test
+    void openai_hanging_up_on_a_stream_request_is_retried_and_named_in_words() throws Exception {
+        assertCompleted(answerTo("first"), "Echo: first"); // the conversation exists: the next answer only streams
+        try (MisbehavingServer server = MisbehavingServer.start(MisbehavingServer.Way.CLOSE)) {
+            restartWith("openai.base.url", server.url("http") + "v1", "openai.max.retries", "1");
+            world.rabbit().publish("c", "second", "second");
+            assertUnreachable(client.answer("second").getLast(),
+                    "OpenAI could not be reached at 127.0.0.1:" + server.port() + ": the connection was closed");
+            assertEquals(2, server.connections());
+        }
+    }
+
+    @Test
+    void a_stream_cut_after_text_names_the_cause_in_words() throws Exception {
+        JsonNode last = answerTo("one two three !cut=2");
+        assertEquals("The connection to the assistant broke", last.get("message").asText(), last.toString());
+        assertEquals("OpenAI stream broke: the connection was closed", last.get("error_details").asText());
+    }
+
+    @Test
+    void an_openweather_host_name_that_does_not_resolve_gives_the_model_an_error_naming_the_host_and_the_cause()
+            throws Exception {
+        restartWith("openweather.base.url", "http://api.openweathermap.invalid");
+        String error = "Error: OpenWeather could not be reached at api.openweathermap.invalid: the name does not resolve";
+        assertCompleted(answerTo("!tool=Zocca"), "Tool said: " + error);
+        JsonNode output = PipelineTest.all(openAi, "/v1/responses").get(1).json().path("input").path(0);
+        assertEquals("function_call_output", output.path("type").asText(), output.toString());
+        assertEquals(error, output.path("output").asText());
     }
 }

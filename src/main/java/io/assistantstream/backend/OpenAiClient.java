@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import com.fasterxml.jackson.core.JsonFactory;
@@ -34,6 +35,7 @@ import io.helidon.webclient.api.WebClient;
 import io.lettuce.core.RedisException;
 
 import io.assistantstream.config.Settings;
+import io.assistantstream.network.NetworkFailure;
 import io.assistantstream.observe.Meters;
 
 /**
@@ -128,8 +130,10 @@ public final class OpenAiClient {
                     return JSON.readTree(response.as(String.class));
                 }
                 retry = attempts.failure(response, attempt);
-            } catch (IOException | UncheckedIOException | IllegalStateException
-                     | DataReader.InsufficientDataAvailableException e) {
+            } catch (IOException | RuntimeException e) {
+                if (e instanceof RuntimeException other && !transportFailure(other)) {
+                    throw other;
+                }
                 retry = attempts.transportFailure(e, attempt);
             }
             attempts.pause(retry, deadline);
@@ -149,8 +153,10 @@ public final class OpenAiClient {
         for (int attempt = 0; ; attempt++) {
             Retry retry;
             StreamWatchdog.Watch watch = watchdog.watch(settings.firstEventTimeout(), settings.idleTimeout(), deadline);
+            boolean answered = false;
             try (watch; HttpClientResponse response = send(Method.POST, path, body,
                     settings.firstEventTimeout().plus(settings.idleTimeout()), true)) {
+                answered = true;
                 if (response.status().code() / 100 != 2) {
                     retry = attempts.failure(response, attempt);
                 } else {
@@ -164,22 +170,39 @@ public final class OpenAiClient {
                     }
                     throw new IOException("the stream ended before the answer was complete");
                 }
-            } catch (IOException | UncheckedIOException | IllegalStateException
-                     | DataReader.InsufficientDataAvailableException | RedisException e) {
+            } catch (IOException | RuntimeException e) {
                 String timedOut = watch.expired();
                 if (timedOut == null && e instanceof RedisException outage) {
                     throw outage; // an outage while handling an event, not a broken stream
                 }
+                if (e instanceof RuntimeException other && !(other instanceof RedisException)
+                        && !transportFailure(other)) {
+                    throw other;
+                }
+                LOG.log(Level.FINE, "OpenAI stream failed", e);
+                Optional<String> network = NetworkFailure.describe(e);
+                boolean unreachable = timedOut == null && !answered && network.isPresent();
                 String reason = timedOut != null ? "OpenAI stream timed out: " + timedOut
-                        : "OpenAI stream broke: " + describe(e);
+                        : unreachable ? NetworkFailure.unreachable("OpenAI", settings.baseUrl(), network.get())
+                        : "OpenAI stream broke: " + network.orElseGet(() -> describe(e));
                 if (!safeToRetry.getAsBoolean() || attempt >= settings.maxRetries()) {
                     throw attempts.failed(new AnswerFailedException(timedOut != null
-                            ? "The assistant took too long to answer" : "The connection to the assistant broke", reason));
+                            ? "The assistant took too long to answer" : unreachable ? "The assistant could not be reached"
+                            : "The connection to the assistant broke", reason));
                 }
                 retry = new Retry(backoff(attempt), reason);
             }
             attempts.pause(retry, deadline);
         }
+    }
+
+    /**
+     * Whether an unchecked exception from a request is the connection failing (a network failure, a
+     * connection Helidon found closed, an answer that is not HTTP), as opposed to a bug.
+     */
+    private static boolean transportFailure(RuntimeException e) {
+        return e instanceof UncheckedIOException || e instanceof IllegalStateException
+                || e instanceof DataReader.InsufficientDataAvailableException || NetworkFailure.is(e);
     }
 
     /**
@@ -255,7 +278,10 @@ public final class OpenAiClient {
         }
 
         private Retry transportFailure(Exception e, int attempt) throws AnswerFailedException {
-            String details = "OpenAI could not be reached at " + baseUrl + ": " + describe(e);
+            LOG.log(Level.FINE, "OpenAI request failed", e);
+            String details = NetworkFailure.describe(e)
+                    .map(cause -> NetworkFailure.unreachable("OpenAI", settings.baseUrl(), cause))
+                    .orElseGet(() -> "OpenAI could not be reached at " + baseUrl + ": " + describe(e));
             if (attempt >= settings.maxRetries()) {
                 throw failed(new AnswerFailedException("The assistant could not be reached",
                         details + " (gave up after " + (attempt + 1) + " attempts)"));
@@ -275,7 +301,8 @@ public final class OpenAiClient {
         }
 
         AnswerFailedException failed(AnswerFailedException last) {
-            earlier.remove(last.getMessage());
+            // the last reason, perhaps with "(gave up after …)", is not repeated among the earlier ones
+            earlier.removeIf(reason -> last.getMessage().startsWith(reason));
             if (earlier.isEmpty()) {
                 return last;
             }
@@ -331,10 +358,14 @@ public final class OpenAiClient {
         return (long) (seconds * 1000 * (1 - 0.25 * ThreadLocalRandom.current().nextDouble()));
     }
 
+    /**
+     * A failure that is not a {@linkplain NetworkFailure network failure} (an answer that is not HTTP
+     * or not JSON, a stream that ended early): its message, and only when it has none its class.
+     */
     private static String describe(Throwable e) {
         Throwable cause = e instanceof UncheckedIOException && e.getCause() != null ? e.getCause() : e;
         String message = cause.getMessage();
-        return cause.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+        return message == null || message.isBlank() ? cause.getClass().getSimpleName() : message;
     }
 
     /**

@@ -1,10 +1,13 @@
 package io.assistantstream.config;
 
 import java.net.URI;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Set;
 
 import io.helidon.config.Config;
+
+import io.assistantstream.hub.AllowedOrigins;
 
 /**
  * Reads one typed value at a time from Helidon config and fails naming the environment variable
@@ -19,7 +22,7 @@ final class SettingReader {
 
     /** The environment variable that sets {@code key}, e.g. {@code redis.url} → {@code REDIS_URL}. */
     static String variable(String key) {
-        return key.replace('.', '_').replace("-", "_dash_").toUpperCase(Locale.ROOT);
+        return key.replace('.', '_').toUpperCase(Locale.ROOT).replace("-", "_dash_");
     }
 
     String text(String key) {
@@ -68,6 +71,30 @@ final class SettingReader {
         } catch (java.net.URISyntaxException e) {
             throw new InvalidSettingException(variable(key) + " is not a valid URL: " + e.getReason());
         }
+    }
+
+    /** The web pages that may open {@code /ws}: a comma-separated list of origins (empty: any). */
+    AllowedOrigins origins(String key) {
+        try {
+            return AllowedOrigins.parse(text(key));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidSettingException(variable(key) + ": " + e.getMessage());
+        }
+    }
+
+    /** A duration in Helidon's form (ISO-8601, e.g. {@code PT5M}), {@code fallback} when unset. */
+    Duration duration(String key, Duration fallback) {
+        Duration value;
+        try {
+            value = config.get(key).as(Duration.class).orElse(fallback);
+        } catch (io.helidon.config.ConfigException e) {
+            throw new InvalidSettingException(variable(key) + " must be a duration such as PT5M, got '"
+                    + config.get(key).asString().orElse("") + "'");
+        }
+        if (value.isNegative() || value.isZero()) {
+            throw new InvalidSettingException(variable(key) + " must be positive, got " + value);
+        }
+        return value;
     }
 
     String oneOf(String key, Set<String> allowed) {

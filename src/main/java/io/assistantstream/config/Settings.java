@@ -8,6 +8,8 @@ import java.util.logging.Level;
 
 import io.helidon.config.Config;
 
+import io.assistantstream.hub.AllowedOrigins;
+
 /**
  * Every setting of the service, validated once at start. Grouped by the part of the service that
  * uses it, so each component takes only its own group. {@code adminToken} ({@code ADMIN_TOKEN}, empty:
@@ -65,11 +67,13 @@ public record Settings(OpenAi openAi,
     /**
      * Frame batching and WebSocket delivery (design §3): served on {@code /ws} ({@code embedded}) or
      * sent to an external relay at {@code websocketUrl} ({@code relay}), with up to
-     * {@code relayBufferFrames} frames waiting while the relay is away.
+     * {@code relayBufferFrames} frames waiting while the relay is away. Every WebSocket connection,
+     * the relay's included, is pinged every {@code pingInterval}; {@code allowedOrigins} are the
+     * web pages that may open {@code /ws}.
      */
     public record Stream(int batchChars, Duration batchInterval, String websocketMode, URI websocketUrl,
                          int sendQueueFrames, int maxSubscriptions, int relayBufferFrames,
-                         Duration relayMaxBackoff) {
+                         Duration relayMaxBackoff, Duration pingInterval, AllowedOrigins allowedOrigins) {
         public boolean relay() {
             return "relay".equals(websocketMode);
         }
@@ -77,7 +81,8 @@ public record Settings(OpenAi openAi,
         @Override
         public String toString() {
             return "Stream[mode=" + websocketMode + (relay() ? ", relay=" + SettingReader.redacted(websocketUrl) : "")
-                    + ", batch=" + batchChars + " chars/" + batchInterval.toMillis() + " ms]";
+                    + ", batch=" + batchChars + " chars/" + batchInterval.toMillis() + " ms, ping "
+                    + pingInterval.toSeconds() + " s" + (relay() ? "" : ", origins " + allowedOrigins) + "]";
         }
     }
 
@@ -144,7 +149,16 @@ public record Settings(OpenAi openAi,
                 in.integer("websocket.send.queue", 1, 1_000_000),
                 in.integer("websocket.max.subscriptions", 1, 1_000_000),
                 in.integer("websocket.relay.buffer", 1, 10_000_000),
-                millis(in, "websocket.relay.max.backoff.ms"));
+                millis(in, "websocket.relay.max.backoff.ms"),
+                Duration.ofSeconds(in.integer("websocket.ping.seconds", 1, 3600)),
+                in.origins("websocket.allowed.origins"));
+        Duration idleTimeout = in.duration("server.idle-connection-timeout", Duration.ofMinutes(5));
+        if (stream.pingInterval().compareTo(idleTimeout) >= 0) {
+            throw new InvalidSettingException("WEBSOCKET_PING_SECONDS (" + stream.pingInterval().toSeconds()
+                    + " s) must be below the server's idle-connection timeout ("
+                    + SettingReader.variable("server.idle-connection-timeout") + ", " + idleTimeout.toSeconds()
+                    + " s): the pongs of a client that only listens are what keep its connection open");
+        }
         Weather weather = new Weather(in.text("openweather.api.key").strip(),
                 in.uri("openweather.base.url", Set.of("http", "https")),
                 millis(in, "tool.timeout.ms"));
@@ -183,7 +197,7 @@ public record Settings(OpenAi openAi,
     public Settings inProcess() {
         Stream embedded = new Stream(stream.batchChars(), stream.batchInterval(), "embedded", stream.websocketUrl(),
                 stream.sendQueueFrames(), stream.maxSubscriptions(), stream.relayBufferFrames(),
-                stream.relayMaxBackoff());
+                stream.relayMaxBackoff(), stream.pingInterval(), stream.allowedOrigins());
         return new Settings(openAi, rabbit, redis, embedded, weather, adminToken, shutdownGrace, logLevel, 0, server);
     }
 

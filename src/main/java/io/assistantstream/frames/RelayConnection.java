@@ -49,6 +49,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * again after reconnecting: at-least-once and never reordered; a duplicate carries the same
  * {@code seq}, so clients can drop it. A frame offered while the buffer is full fails at once.
  *
+ * <p>The connection is kept alive and watched: the sender pings the relay every ping interval
+ * ({@code WEBSOCKET_PING_SECONDS}), so a quiet relay's idle timeout does not close it, and a relay
+ * not heard from (a pong, or any message) for two intervals is taken for gone, and the sender
+ * reconnects as after any break.
+ *
  * <p>Built on the JDK's WebSocket client, so the runtime image needs the {@code java.net.http}
  * module: Helidon's {@code helidon-webclient-websocket} is published only up to 4.2.0, and the
  * 4.2 client on the 4.5 stack would be a mixed set whose session has no send lock.
@@ -79,6 +84,7 @@ public final class RelayConnection implements AutoCloseable {
     private final int bufferFrames;
     private final long maxBackoffMillis;
     private final Duration ackTimeout;
+    private final Duration pingInterval;
     private final HttpClient http;
     private final Queue<Outgoing> buffer = new ConcurrentLinkedQueue<>();
     /** Free places in the buffer; a frame holds its place until it is written or failed. */
@@ -86,12 +92,15 @@ public final class RelayConnection implements AutoCloseable {
     private final Thread sender;
     private volatile boolean closed;
 
-    /** Starts connecting in the background; a relay that is down only makes frames wait. */
-    public RelayConnection(URI url, int bufferFrames, Duration maxBackoff) {
-        this(url, bufferFrames, maxBackoff, ACK_TIMEOUT);
+    /**
+     * Starts connecting in the background; a relay that is down only makes frames wait. The relay is
+     * pinged every {@code pingInterval}.
+     */
+    public RelayConnection(URI url, int bufferFrames, Duration maxBackoff, Duration pingInterval) {
+        this(url, bufferFrames, maxBackoff, ACK_TIMEOUT, pingInterval);
     }
 
-    RelayConnection(URI url, int bufferFrames, Duration maxBackoff, Duration ackTimeout) {
+    RelayConnection(URI url, int bufferFrames, Duration maxBackoff, Duration ackTimeout, Duration pingInterval) {
         if (!"ws".equalsIgnoreCase(url.getScheme()) && !"wss".equalsIgnoreCase(url.getScheme())) {
             throw new IllegalArgumentException("the relay URL must be ws:// or wss://");
         }
@@ -104,6 +113,7 @@ public final class RelayConnection implements AutoCloseable {
         this.bufferFrames = bufferFrames;
         this.maxBackoffMillis = Math.max(FIRST_BACKOFF.toMillis(), maxBackoff.toMillis());
         this.ackTimeout = ackTimeout;
+        this.pingInterval = pingInterval;
         this.room = new Semaphore(bufferFrames);
         this.http = HttpClient.newHttpClient();
         this.sender = Thread.ofVirtual().name("relay-sender").start(this::run);
@@ -239,6 +249,10 @@ public final class RelayConnection implements AutoCloseable {
         private final StringBuilder partial = new StringBuilder();
         private boolean oversized;
         private WebSocket socket;
+        /** When the relay last sent anything, a pong included ({@link System#nanoTime}). */
+        private volatile long heardAt = System.nanoTime();
+        /** When the sender last pinged the relay; only the sender uses it. */
+        private long pingedAt = System.nanoTime();
 
         void open() throws IOException, InterruptedException {
             try {
@@ -254,9 +268,10 @@ public final class RelayConnection implements AutoCloseable {
                 if (ended.isDone()) {
                     throw broken("the connection", ended.exceptionNow());
                 }
+                keepAlive();
                 Outgoing next = buffer.peek();
                 if (next == null) {
-                    LockSupport.park(this);
+                    LockSupport.parkNanos(this, pingInterval.toNanos() / 4);
                     continue;
                 }
                 try {
@@ -271,6 +286,22 @@ public final class RelayConnection implements AutoCloseable {
                     throw e;
                 }
                 finish(next, null);
+            }
+        }
+
+        /**
+         * Pings the relay once an interval has passed since the last ping; a relay not heard from
+         * for two intervals is gone.
+         */
+        private void keepAlive() throws IOException, InterruptedException {
+            long now = System.nanoTime();
+            long interval = pingInterval.toNanos();
+            if (now - heardAt > 2 * interval) {
+                throw new IOException("the relay answered no ping for " + 2 * pingInterval.toMillis() + " ms");
+            }
+            if (now - pingedAt >= interval) {
+                pingedAt = now;
+                await(socket.sendPing(ByteBuffer.allocate(0)), WRITE_TIMEOUT, "write of a ping");
             }
         }
 
@@ -326,7 +357,22 @@ public final class RelayConnection implements AutoCloseable {
         }
 
         @Override
+        public CompletionStage<?> onPong(WebSocket webSocket, ByteBuffer message) {
+            heardAt = System.nanoTime();
+            webSocket.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onPing(WebSocket webSocket, ByteBuffer message) {
+            heardAt = System.nanoTime(); // the JDK client answers it with a pong by itself
+            webSocket.request(1);
+            return null;
+        }
+
+        @Override
         public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+            heardAt = System.nanoTime();
             oversized |= partial.length() + data.length() > MAX_ACK_CHARS;
             if (!oversized) {
                 partial.append(data);
@@ -342,6 +388,7 @@ public final class RelayConnection implements AutoCloseable {
 
         @Override
         public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+            heardAt = System.nanoTime();
             if (last) {
                 LOG.fine("Ignoring a binary message from the relay");
             }

@@ -3,8 +3,10 @@ package io.assistantstream.hub;
 import java.time.Duration;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
+import io.helidon.common.buffers.BufferData;
 import io.helidon.websocket.WsCloseCodes;
 import io.helidon.websocket.WsSession;
 
@@ -14,6 +16,11 @@ import io.assistantstream.observe.Meters;
  * The only sender on one WebSocket session: a bounded queue drained by one virtual thread. Offering
  * never blocks, so a slow client cannot hold up an answer or anyone else; a client whose queue is
  * full is closed with 1013 (try again later) and its queue dropped.
+ *
+ * <p>It also keeps the connection alive: {@link KeepAlive} asks it to ping the client every ping
+ * interval, and a client not heard from (a pong, or any message) for two intervals is taken for
+ * dead. Pongs are frames the client sends, so they also keep the embedded server's idle-connection
+ * check, which counts only what the client sends, from closing a client that only listens.
  */
 final class ClientWriter {
     private static final Logger LOG = Logger.getLogger(ClientWriter.class.getName());
@@ -23,10 +30,16 @@ final class ClientWriter {
     private final WsSession session;
     private final BlockingQueue<String> queue;
     private final Thread drainer;
+    /** Takes the client out of the hub (its subscriptions and its count). */
+    private final Runnable leave;
+    private final AtomicBoolean pinging = new AtomicBoolean();
     private volatile boolean open = true;
+    private volatile long heardAt = System.nanoTime();
+    private volatile long pingedAt = System.nanoTime();
 
-    ClientWriter(WsSession session, int capacity) {
+    ClientWriter(WsSession session, int capacity, Runnable leave) {
         this.session = session;
+        this.leave = leave;
         this.queue = new ArrayBlockingQueue<>(capacity + 1);
         this.drainer = Thread.ofVirtual().name("ws-writer").start(this::drain);
     }
@@ -45,6 +58,55 @@ final class ClientWriter {
         queue.clear();
         Thread.ofVirtual().start(() -> closeQuietly(WsCloseCodes.TRY_AGAIN_LATER, "too slow: frames were not read"));
         return false;
+    }
+
+    /** The client sent something (a message, a ping or a pong): it is alive. */
+    void heard() {
+        heardAt = System.nanoTime();
+    }
+
+    /**
+     * One keep-alive check at {@code now} ({@link System#nanoTime}): pings the client when the last
+     * ping is an interval old. Returns false when the client has not been heard from for two
+     * intervals: it is gone, and the caller drops it. A client already being closed needs nothing.
+     */
+    boolean keepAlive(long now, Duration interval) {
+        if (!open) {
+            return true;
+        }
+        long nanos = interval.toNanos();
+        if (now - heardAt > 2 * nanos) {
+            return false;
+        }
+        if (now - pingedAt >= nanos && pinging.compareAndSet(false, true)) {
+            pingedAt = now;
+            // On its own thread: a ping waits for the send lock, which a write to a full socket holds.
+            Thread.ofVirtual().name("ws-ping").start(() -> {
+                try {
+                    session.ping(BufferData.empty());
+                } catch (RuntimeException e) {
+                    // the socket is gone: the listener's onClose/onError cleans up
+                } finally {
+                    pinging.set(false);
+                }
+            });
+        }
+        return true;
+    }
+
+    /**
+     * The client stopped answering pings: it leaves the hub at once (no subscription outlives it),
+     * and is sent a close frame with 1001 (going away). The socket itself goes with the embedded
+     * server's idle-connection timeout: a vanished peer sends nothing, not even its close reply.
+     */
+    void drop(String reason) {
+        open = false;
+        // On its own thread: leaving unsubscribes in Redis, which must not hold up the other clients' pings.
+        Thread.ofVirtual().name("ws-drop").start(() -> {
+            leave.run();
+            stop();
+            closeQuietly(WsCloseCodes.GOING_AWAY, reason);
+        });
     }
 
     /**
@@ -85,9 +147,11 @@ final class ClientWriter {
     }
 
     /**
-     * Tries a clean close first: a slow client that reads again gets the close frame once its
-     * backlog is through. A client that does not read at all never would, so after
-     * {@link #CLOSE_GRACE} the socket is cut.
+     * Sends a close frame from a thread of its own, which a client that reads no more would block
+     * once its socket buffer is full: after {@link #CLOSE_GRACE} that thread is given up on. A
+     * client that reads again gets the close frame once its backlog is through, and one that never
+     * answers is closed by the embedded server's idle-connection timeout. ({@code WsSession.terminate}
+     * cannot help: it only works on the session's own thread.)
      */
     private void closeQuietly(int code, String reason) {
         Thread closer = Thread.ofVirtual().start(() -> {
@@ -101,11 +165,6 @@ final class ClientWriter {
             closer.join(CLOSE_GRACE);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-        try {
-            session.terminate();
-        } catch (RuntimeException e) {
-            // already closed
         }
         drainer.interrupt();
         closer.interrupt();

@@ -46,12 +46,13 @@ public final class HubEndpoint implements WsListener {
 
     @Override
     public void onOpen(WsSession session) {
-        writer = new ClientWriter(session, sendQueue);
+        writer = new ClientWriter(session, sendQueue, this::leave);
         hub.join(writer);
     }
 
     @Override
     public void onMessage(WsSession session, String text, boolean last) {
+        writer.heard();
         if (partial.length() + text.length() > MAX_CLIENT_MESSAGE_CHARS) {
             partial.setLength(0);
             reply(error("message too large: at most " + MAX_CLIENT_MESSAGE_CHARS + " characters"));
@@ -67,8 +68,25 @@ public final class HubEndpoint implements WsListener {
 
     @Override
     public void onMessage(WsSession session, BufferData buffer, boolean last) {
+        writer.heard();
         if (last) {
             reply(error("binary messages are not supported; send JSON text"));
+        }
+    }
+
+    @Override
+    public void onPong(WsSession session, BufferData buffer) {
+        writer.heard();
+    }
+
+    /** Answers a client's ping, as RFC 6455 asks (Helidon leaves it to the listener). */
+    @Override
+    public void onPing(WsSession session, BufferData buffer) {
+        writer.heard();
+        try {
+            session.pong(buffer);
+        } catch (RuntimeException e) {
+            LOG.fine(() -> "Could not answer a ping: " + e);
         }
     }
 
@@ -129,6 +147,10 @@ public final class HubEndpoint implements WsListener {
                 hub.subscribe(channel, writer, subscribed);
                 channels.add(channel);
                 Meters.WEBSOCKET_SUBSCRIPTIONS.incrementAndGet();
+                if (left.get() && channels.remove(channel)) { // dropped meanwhile (keep-alive): undo
+                    Meters.WEBSOCKET_SUBSCRIPTIONS.decrementAndGet();
+                    hub.unsubscribe(channel, writer);
+                }
             } catch (RuntimeException e) {
                 reply(error("could not subscribe right now, try again: " + e.getMessage()));
             }

@@ -1,5 +1,6 @@
 package io.assistantstream.hub;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,9 +29,12 @@ public final class SubscriberHub implements AutoCloseable {
     private final Map<String, Set<ClientWriter>> subscribers = new ConcurrentHashMap<>();
     private final Set<ClientWriter> clients = ConcurrentHashMap.newKeySet();
     private final ReentrantLock[] locks = new ReentrantLock[STRIPES];
+    private final KeepAlive keepAlive;
 
-    public SubscriberHub(StatefulRedisPubSubConnection<String, String> pubSub, String prefix) {
+    /** A hub whose clients are pinged every {@code pingInterval}. */
+    public SubscriberHub(StatefulRedisPubSubConnection<String, String> pubSub, String prefix, Duration pingInterval) {
         this.pubSub = pubSub;
+        this.keepAlive = new KeepAlive(clients, pingInterval);
         this.prefix = prefix;
         for (int i = 0; i < STRIPES; i++) {
             locks[i] = new ReentrantLock();
@@ -113,8 +117,19 @@ public final class SubscriberHub implements AutoCloseable {
         }
     }
 
+    /** Clients connected to this instance now. */
+    public int clients() {
+        return clients.size();
+    }
+
+    /** Channels with at least one subscriber on this instance now (each one a Redis subscription). */
+    public int channels() {
+        return subscribers.size();
+    }
+
     @Override
     public void close() {
+        keepAlive.close();
         pubSub.close();
     }
 

@@ -38,6 +38,8 @@ public final class Meters {
     public static final Counter FRAMES_SENT = counter("frames.sent", "Frames handed to the fan-out (Redis or relay)");
     public static final Counter WEBSOCKET_SLOW_CLIENT_DROPS = counter("websocket.slow.client.drops",
             "WebSocket clients closed (1013) because they fell too far behind");
+    public static final Counter WEBSOCKET_PING_TIMEOUTS = counter("websocket.ping.timeouts",
+            "WebSocket clients closed (1001) because they answered no ping for two intervals");
     public static final Counter OPENAI_RETRIES = counter("openai.retries", "OpenAI requests sent again");
     public static final Counter REDIS_RECONNECTS = counter("redis.reconnects", "Redis connections re-established");
     public static final Counter RABBITMQ_RECONNECTS = counter("rabbitmq.reconnects",

@@ -4,6 +4,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,9 +13,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.webclient.api.HttpClientResponse;
 import io.helidon.webclient.api.WebClient;
 
+import io.assistantstream.network.NetworkFailure;
+
 /**
  * {@code get_weather}: OpenWeather geocoding ({@code /geo/1.0/direct}), then the current weather at
- * the first place found ({@code /data/2.5/weather}). Answers the model with a small JSON summary.
+ * the first place found ({@code /data/2.5/weather}). Answers the model with a small JSON summary. When
+ * OpenWeather cannot be reached the model is told where and why, in words ("OpenWeather could not be
+ * reached at api.openweathermap.org: the name does not resolve").
  */
 public final class WeatherTool implements Tool {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -107,8 +112,16 @@ public final class WeatherTool implements Tool {
             return JSON.readTree(body);
         } catch (JsonProcessingException e) {
             throw new ToolFailedException("OpenWeather sent a body that is not JSON");
-        } catch (UncheckedIOException e) {
-            throw new ToolFailedException("OpenWeather could not be reached: " + e.getCause().getMessage());
+        } catch (RuntimeException e) {
+            Optional<String> network = NetworkFailure.describe(e);
+            if (network.isPresent()) {
+                throw new ToolFailedException(NetworkFailure.unreachable("OpenWeather", baseUrl, network.get()));
+            }
+            if (e instanceof UncheckedIOException io) {
+                throw new ToolFailedException(NetworkFailure.unreachable("OpenWeather", baseUrl,
+                        String.valueOf(io.getCause().getMessage())));
+            }
+            throw e;
         }
     }
 

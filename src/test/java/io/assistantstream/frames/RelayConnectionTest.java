@@ -32,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RelayConnectionTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final Duration MAX_BACKOFF = Duration.ofMillis(200);
+    private static final Duration PING = Duration.ofSeconds(25);
 
     private final List<RelayConnection> opened = new ArrayList<>();
     private FakeRelay relay;
@@ -272,7 +273,7 @@ class RelayConnectionTest {
     }
 
     private RelayConnection connect(int bufferFrames, Duration ackTimeout) {
-        RelayConnection connection = new RelayConnection(relay.url(), bufferFrames, MAX_BACKOFF, ackTimeout);
+        RelayConnection connection = new RelayConnection(relay.url(), bufferFrames, MAX_BACKOFF, ackTimeout, PING);
         opened.add(connection);
         return connection;
     }

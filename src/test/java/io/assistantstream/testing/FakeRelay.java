@@ -7,9 +7,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.helidon.common.buffers.BufferData;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.websocket.WsRouting;
 import io.helidon.websocket.WsCloseCodes;
@@ -39,17 +41,33 @@ public final class FakeRelay implements AutoCloseable {
     private final AtomicBoolean hangUpMidMessage = new AtomicBoolean();
     private final int port;
     private volatile Function<String, String> acknowledgement = FakeRelay::subscribed;
+    private final AtomicInteger pings = new AtomicInteger();
+    private final Duration idleTimeout;
     private volatile boolean stopping;
     private WebServer server;
 
-    private FakeRelay() {
+    private FakeRelay(Duration idleTimeout) {
+        this.idleTimeout = idleTimeout;
         server = listen(0);
         port = server.port();
     }
 
     /** Listens on a free port of 127.0.0.1. */
     public static FakeRelay start() {
-        return new FakeRelay();
+        return new FakeRelay(Duration.ofMinutes(5));
+    }
+
+    /**
+     * Listens on a free port of 127.0.0.1 and, as a relay behind a proxy or a server with a short
+     * idle timeout would, closes a connection on which the client sent nothing for {@code idleTimeout}.
+     */
+    public static FakeRelay start(Duration idleTimeout) {
+        return new FakeRelay(idleTimeout);
+    }
+
+    /** Pings received so far, on all connections (each answered with a pong, as every relay does). */
+    public int pings() {
+        return pings.get();
     }
 
     public URI url() {
@@ -170,6 +188,8 @@ public final class FakeRelay implements AutoCloseable {
         return WebServer.builder()
                 .host("127.0.0.1")
                 .port(port)
+                .idleConnectionTimeout(idleTimeout)
+                .idleConnectionPeriod(idleTimeout.dividedBy(4))
                 .addRouting(WsRouting.builder().endpoint("/relay", Connection::new))
                 .build()
                 .start();
@@ -224,6 +244,12 @@ public final class FakeRelay implements AutoCloseable {
                     session.send(answer, true);
                 }
             }
+        }
+
+        @Override
+        public synchronized void onPing(WsSession session, BufferData buffer) {
+            pings.incrementAndGet();
+            session.pong(buffer);
         }
 
         @Override

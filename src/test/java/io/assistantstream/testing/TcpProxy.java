@@ -14,6 +14,7 @@ public final class TcpProxy implements AutoCloseable {
     private final ServerSocket server;
     private final int targetPort;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private final Set<Socket> stalled = ConcurrentHashMap.newKeySet();
     private volatile boolean refusing;
 
     public TcpProxy(int targetPort) throws IOException {
@@ -34,10 +35,19 @@ public final class TcpProxy implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops forwarding on every connection now open, in both directions, without closing it: the
+     * peers see a network that went silent (a cable pulled, a NAT entry gone). New connections pass.
+     */
+    public void stallAll() {
+        stalled.addAll(open);
+    }
+
     /** Closes every connection now open; new ones are accepted as before. */
     public void cutAll() {
         open.forEach(TcpProxy::closeQuietly);
         open.clear();
+        stalled.clear();
     }
 
     private void acceptLoop() {
@@ -61,7 +71,16 @@ public final class TcpProxy implements AutoCloseable {
 
     private void pipe(Socket from, Socket to) {
         try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-            in.transferTo(out);
+            byte[] buffer = new byte[8192];
+            for (int read; (read = in.read(buffer)) >= 0; ) {
+                while (stalled.contains(from)) {
+                    Thread.sleep(10); // holds what was read: nothing more passes, and nothing is lost
+                }
+                out.write(buffer, 0, read);
+                out.flush();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (IOException e) {
             // one side went away
         } finally {

@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 public final class WsClient implements AutoCloseable {
     private final LinkedBlockingQueue<JsonNode> inbox = new LinkedBlockingQueue<>();
     private final CompletableFuture<Integer> closed = new CompletableFuture<>();
+    private final LinkedBlockingQueue<String> pongs = new LinkedBlockingQueue<>();
     private final WebSocket socket;
     private final boolean reading;
 
@@ -40,6 +41,13 @@ public final class WsClient implements AutoCloseable {
                             inbox.add(Json.parse(partial.toString()));
                             partial.setLength(0);
                         }
+                        webSocket.request(1);
+                        return null;
+                    }
+
+                    @Override
+                    public CompletionStage<?> onPong(WebSocket webSocket, java.nio.ByteBuffer message) {
+                        pongs.add(java.nio.charset.StandardCharsets.UTF_8.decode(message).toString());
                         webSocket.request(1);
                         return null;
                     }
@@ -79,6 +87,13 @@ public final class WsClient implements AutoCloseable {
 
     public void sendBinary(byte[] data) throws Exception {
         socket.sendBinary(java.nio.ByteBuffer.wrap(data), true).get(5, TimeUnit.SECONDS);
+    }
+
+    /** Pings the server with {@code payload}; returns the payload of the pong, or null if none came in time. */
+    public String ping(String payload) throws Exception {
+        socket.sendPing(java.nio.ByteBuffer.wrap(payload.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .get(5, TimeUnit.SECONDS);
+        return pongs.poll(5, TimeUnit.SECONDS);
     }
 
     /** Subscribes with the seed's form and waits for the acknowledgement. */

@@ -1,0 +1,55 @@
+package io.assistantstream.hub;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.logging.Logger;
+
+import io.assistantstream.observe.Meters;
+
+/**
+ * Pings every client of this instance once per ping interval ({@code WEBSOCKET_PING_SECONDS}) and
+ * drops, with 1001, a client not heard from for two intervals: a peer that vanished without a close
+ * (a laptop lid shut, a network gone) no longer holds a writer, a queue and subscriptions until TCP
+ * notices. Checks four times an interval, so a dead peer goes within two and a quarter intervals.
+ */
+final class KeepAlive implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(KeepAlive.class.getName());
+
+    private final Collection<ClientWriter> clients;
+    private final Duration interval;
+    private final Thread ticker;
+
+    KeepAlive(Collection<ClientWriter> clients, Duration interval) {
+        this.clients = clients;
+        this.interval = interval;
+        this.ticker = Thread.ofVirtual().name("ws-keep-alive").start(this::run);
+    }
+
+    private void run() {
+        Duration tick = interval.dividedBy(4);
+        try {
+            while (!Thread.currentThread().isInterrupted()) {
+                Thread.sleep(tick);
+                check(System.nanoTime());
+            }
+        } catch (InterruptedException e) {
+            // closed
+        }
+    }
+
+    /** One round over the clients at {@code now} ({@link System#nanoTime}). */
+    void check(long now) {
+        for (ClientWriter client : clients) {
+            if (!client.keepAlive(now, interval)) {
+                LOG.fine("Dropping a WebSocket client that answered no ping for two intervals");
+                Meters.WEBSOCKET_PING_TIMEOUTS.increment();
+                client.drop("no pong for two ping intervals");
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        ticker.interrupt();
+    }
+}

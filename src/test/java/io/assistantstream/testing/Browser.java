@@ -1,0 +1,91 @@
+package io.assistantstream.testing;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+
+/**
+ * A real, headless Chromium driven through its chromedriver: Debian's {@code chromium} and
+ * {@code chromium-driver} packages by default ({@code CHROMIUM_BINARY} and {@code CHROMEDRIVER}
+ * point elsewhere). Nothing is downloaded; a missing browser fails the test loudly, since a browser
+ * test that quietly skips proves nothing. Each browser has a fresh profile, removed when closed.
+ */
+public final class Browser implements AutoCloseable {
+    private final Path profile;
+    private final WebDriver driver;
+
+    private Browser() throws IOException {
+        Path binary = Path.of(System.getenv().getOrDefault("CHROMIUM_BINARY", "/usr/bin/chromium"));
+        Path chromedriver = Path.of(System.getenv().getOrDefault("CHROMEDRIVER", "/usr/bin/chromedriver"));
+        for (Path needed : new Path[] {binary, chromedriver}) {
+            if (!Files.isExecutable(needed)) {
+                throw new IllegalStateException(needed + " is missing: install Debian's chromium and chromium-driver"
+                        + " (scripts/services.sh does), or set CHROMIUM_BINARY and CHROMEDRIVER");
+            }
+        }
+        profile = Files.createTempDirectory("chromium-profile");
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(binary.toFile());
+        // As root in a container: no sandbox; and no background traffic to Google's hosts, which this
+        // network refuses.
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--user-data-dir=" + profile);
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(chromedriver.toFile())
+                .usingAnyFreePort()
+                .build();
+        driver = new ChromeDriver(service, options);
+    }
+
+    public static Browser start() throws IOException {
+        return new Browser();
+    }
+
+    /** Opens {@code url} in the browser's one tab. */
+    public void open(String url) {
+        driver.get(url);
+    }
+
+    /** The text of the element with this id, now. */
+    public String text(String id) {
+        return driver.findElement(By.id(id)).getText();
+    }
+
+    /** Waits until the element with this id shows exactly {@code expected}; fails with what it showed. */
+    public void awaitText(String id, String expected, Duration timeout) {
+        long until = System.nanoTime() + timeout.toNanos();
+        while (!expected.equals(text(id))) {
+            if (System.nanoTime() > until) {
+                throw new AssertionError("#" + id + " showed '" + text(id) + "', not '" + expected + "', after "
+                        + timeout);
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted while waiting for #" + id);
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            driver.quit();
+        } finally {
+            try (Stream<Path> files = Files.walk(profile)) {
+                files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            }
+        }
+    }
+}
