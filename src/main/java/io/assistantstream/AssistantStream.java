@@ -246,7 +246,7 @@ public final class AssistantStream implements AutoCloseable {
         return Optional.ofNullable(hub);
     }
 
-    /** Stops taking deliveries, lets answers in flight finish (up to the answer timeout), then closes all. */
+    /** Stops taking deliveries, lets answers in flight finish (up to {@code grace}), then closes all. */
     public void stop(Duration grace) {
         intake.stop(grace);
         close();

@@ -3,7 +3,7 @@ package io.assistantstream.backend;
 import io.assistantstream.store.ChannelConversation;
 
 /**
- * One OpenAI wire protocol (design §5). A backend creates conversations and streams one answer
+ * One OpenAI wire protocol. A backend creates conversations and streams one answer
  * into an {@link AnswerSink}; retries, timeouts and the tool rounds are shared (see
  * {@link OpenAiClient}, {@link ToolRounds}).
  */

@@ -26,7 +26,7 @@ public record Settings(OpenAi openAi,
                        int serverPort,
                        Config server) {
 
-    /** OpenAI access, retries and timeouts (design §5). {@code apiKey} is a secret: never log it. */
+    /** OpenAI access, retries and timeouts. {@code apiKey} is a secret: never log it. */
     public record OpenAi(String apiKey, String model, URI baseUrl, String api, String instructions,
                          String assistantName, int maxRetries, Duration connectTimeout, Duration firstEventTimeout,
                          Duration idleTimeout, Duration answerTimeout) {
@@ -36,7 +36,7 @@ public record Settings(OpenAi openAi,
         }
     }
 
-    /** RabbitMQ topology and intake limits (design §2). */
+    /** RabbitMQ topology and intake limits. */
     public record Rabbit(URI url, String exchange, String queue, String routingKey, int maxPriority,
                          long messageTtlMs, int concurrency, int maxIdChars, int maxMessageBytes) {
         public String deadLetterExchange() {
@@ -54,7 +54,7 @@ public record Settings(OpenAi openAi,
     }
 
     /**
-     * Redis location, key prefix, expiry and the channel lease (design §4, §2); how long a
+     * Redis location, key prefix, expiry and the channel lease (the keys: docs/ARCHITECTURE.md); how long a
      * message's outcome is remembered so that a redelivery of it is not answered twice.
      */
     public record Redis(URI url, String prefix, Duration threadExpiry, Duration channelLease, Duration dedupWindow) {
@@ -65,7 +65,7 @@ public record Settings(OpenAi openAi,
     }
 
     /**
-     * Frame batching and WebSocket delivery (design §3): served on {@code /ws} ({@code embedded}) or
+     * Frame batching and WebSocket delivery: served on {@code /ws} ({@code embedded}) or
      * sent to an external relay at {@code websocketUrl} ({@code relay}), with up to
      * {@code relayBufferFrames} frames waiting while the relay is away. Every WebSocket connection,
      * the relay's included, is pinged every {@code pingInterval}; {@code allowedOrigins} are the
@@ -86,7 +86,7 @@ public record Settings(OpenAi openAi,
         }
     }
 
-    /** The get_weather tool (design §6). {@code apiKey} is a secret: never log it. */
+    /** The get_weather tool. {@code apiKey} is a secret: never log it. */
     public record Weather(String apiKey, URI baseUrl, Duration toolTimeout) {
         @Override
         public String toString() {

@@ -10,7 +10,7 @@ import java.util.concurrent.CompletionStage;
 import io.lettuce.core.RedisException;
 
 /**
- * The frames of one answer, in the order design §3 fixes: {@code started}, {@code processing}
+ * The frames of one answer, in this order (see docs/ARCHITECTURE.md): {@code started}, {@code processing}
  * while tools run, {@code responding} on the first text, batched {@code in_progress} frames, then
  * {@code completed} or {@code error}. Text is batched the seed's way: an {@code in_progress} frame
  * goes out once {@code batchChars} new characters or {@code batchInterval} have accumulated; the

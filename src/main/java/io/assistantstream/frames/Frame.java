@@ -8,7 +8,7 @@ public record Frame(String channel, String messageId, String threadId, Status st
                     String delta, String errorDetails, long timestampMillis) {
 
     /**
-     * The frame's JSON without its opening {@code {"seq":N}: everything after the seq number, starting
+     * The frame's JSON without its opening <code>{"seq":N</code>: everything after the seq number, starting
      * with a comma. The publisher places the seq in front once Redis has assigned it, so a frame is
      * encoded once and numbered in the same round trip that publishes it. Written by hand: it runs
      * for every frame, and the shape is fixed.

@@ -27,7 +27,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * The service's one persistent WebSocket connection to an external relay (relay mode, design §3),
+ * The service's one persistent WebSocket connection to an external relay (relay mode),
  * speaking the Python predecessor's relay protocol, which users depend on: before the first frame
  * of a channel, {@code {"type":"subscribe","payload":{"channel":C}}} and a wait for the relay's
  * {@code {"type":"subscribed",…}}; then each frame of the channel as one text message

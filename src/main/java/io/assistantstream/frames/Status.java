@@ -1,6 +1,6 @@
 package io.assistantstream.frames;
 
-/** A frame's {@code status}, with the {@code type} and {@code final_message} that go with it (design §3). */
+/** A frame's {@code status}, with the {@code type} and {@code final_message} that go with it. */
 public enum Status {
     STARTED("started", "status", false),
     PROCESSING("processing", "status", false),

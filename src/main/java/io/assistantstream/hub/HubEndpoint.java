@@ -17,7 +17,7 @@ import io.assistantstream.intake.Identifiers;
 import io.assistantstream.observe.Meters;
 
 /**
- * One WebSocket client of {@code /ws}. Accepts both subscribe forms of design §3
+ * One WebSocket client of {@code /ws}. Accepts both subscribe forms
  * ({@code {"action":"subscribe","channel":C}} and {@code {"type":"subscribe","payload":{"channel":C}}})
  * and the matching unsubscribes; answers {@code subscribed}/{@code unsubscribed}, or an
  * {@code error} reply for anything malformed, and keeps the connection open.

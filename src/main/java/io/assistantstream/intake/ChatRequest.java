@@ -1,5 +1,5 @@
 package io.assistantstream.intake;
 
-/** A valid delivery: the three fields of design §2. */
+/** A valid delivery: its three required fields. */
 public record ChatRequest(String channel, String messageId, String message) {
 }

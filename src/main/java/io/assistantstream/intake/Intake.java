@@ -2,31 +2,15 @@ package io.assistantstream.intake;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Phaser;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-import com.rabbitmq.client.AMQP;
-import com.rabbitmq.client.Channel;
-import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
-import com.rabbitmq.client.DefaultConsumer;
-import com.rabbitmq.client.Envelope;
-import com.rabbitmq.client.Recoverable;
-import com.rabbitmq.client.RecoveryListener;
-import com.rabbitmq.client.ShutdownSignalException;
 import io.lettuce.core.RedisException;
 
 import io.assistantstream.answer.Outcome;
@@ -43,20 +27,19 @@ import io.assistantstream.observe.Meters;
 import io.assistantstream.store.AnsweredMessages;
 
 /**
- * Takes deliveries from RabbitMQ and sees each to its end: validated in arrival order, answered on
- * its own virtual thread once its channel's lease is held, then acknowledged only after its terminal
- * frame is out. Invalid input and failed answers go to the dead-letter queue with the reason in the
- * {@value #REASON_HEADER} header; a delivery that meets an infrastructure failure (Redis down, the
- * relay's buffer full) goes back to the queue after a pause, so nothing is lost. Prefetch equals the
- * configured concurrency.
- * Connection and topology recovery are amqp-client's own.
+ * Decides what happens to each message the {@link QueueConsumer} delivers, and sees it to its end:
+ * validated in arrival order, answered on its own virtual thread once its channel's lease is held,
+ * then acknowledged only after its terminal frame is out. Invalid input and failed answers go to the
+ * dead-letter queue with the reason in the {@value #REASON_HEADER} header; a delivery that meets an
+ * infrastructure failure (Redis down, the relay's buffer full) goes back to the queue after a pause,
+ * so nothing is lost.
  */
 public final class Intake implements AutoCloseable {
     /** The header that says why a message was dead-lettered. */
     public static final String REASON_HEADER = "x-assistant-stream-reason";
     private static final Logger LOG = Logger.getLogger(Intake.class.getName());
 
-    private final Settings.Rabbit rabbit;
+    private final QueueConsumer queue;
     private final RequestParser parser;
     private final ChannelLease lease;
     private final Responder responder;
@@ -64,24 +47,14 @@ public final class Intake implements AutoCloseable {
     private final AnsweredMessages answered;
     private final Duration leaseWait;
     private final Duration requeueDelay;
-    private final Phaser inFlight = new Phaser(1);
     /** The threads answering now, to interrupt those still running when the grace of a stop ends. */
     private final Set<Thread> answering = ConcurrentHashMap.newKeySet();
-    private volatile boolean stopping;
     private final AtomicLong deliveries = new AtomicLong();
-    private final ReentrantLock deadLetterLock = new ReentrantLock();
-    private final ExecutorService dispatch = Executors.newVirtualThreadPerTaskExecutor();
-    private Connection connection;
-    private Channel consuming;
-    private volatile Channel deadLetters;
-    private volatile Channel probe;
-    private volatile String consumerTag;
-    /** Whether the broker delivers to the consumer now: false before start, while recovering, after a cancel. */
-    private volatile boolean consumerActive;
+    private volatile boolean stopping;
 
     public Intake(Settings.Rabbit rabbit, ChannelLease lease, Responder responder, FramePublisher publisher,
                   AnsweredMessages answered, Duration leaseWait, Duration requeueDelay) {
-        this.rabbit = rabbit;
+        this.queue = new QueueConsumer(rabbit);
         this.parser = new RequestParser(rabbit.maxIdChars(), rabbit.maxMessageBytes());
         this.lease = lease;
         this.responder = responder;
@@ -93,104 +66,40 @@ public final class Intake implements AutoCloseable {
 
     /** Connects, declares the topology and starts consuming. */
     public void start() throws IOException, TimeoutException {
-        ConnectionFactory factory = Topology.connectionFactory(rabbit);
-        factory.setSharedExecutor(dispatch);
-        connection = factory.newConnection("assistant-stream");
-        ((Recoverable) connection).addRecoveryListener(new RecoveryListener() {
-            @Override
-            public void handleRecovery(Recoverable recovered) {
-                Meters.RABBITMQ_RECONNECTS.increment();
-                LOG.info("RabbitMQ connection recovered");
-            }
-
-            @Override
-            public void handleRecoveryStarted(Recoverable recovering) {
-                LOG.warning("RabbitMQ connection lost; recovering");
-            }
-        });
-        consuming = connection.createChannel();
-        try {
-            Topology.declare(consuming, rabbit);
-        } catch (IOException e) {
-            throw new IOException("Could not declare the RabbitMQ topology (an existing queue with other "
-                    + "arguments? see QUEUE_MAX_PRIORITY and QUEUE_MESSAGE_TTL_MS): " + rootMessage(e), e);
-        }
-        deadLetters = connection.createChannel();
-        deadLetters.confirmSelect();
-        consuming.basicQos(rabbit.concurrency());
-        consumerTag = consuming.basicConsume(rabbit.queue(), false, new DefaultConsumer(consuming) {
-            @Override
-            public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body) {
-                accept(envelope.getDeliveryTag(), properties, body);
-            }
-
-            @Override
-            public void handleConsumeOk(String tag) {
-                consumerActive = true;
-            }
-
-            @Override
-            public void handleRecoverOk(String tag) {
-                consumerActive = true;
-            }
-
-            @Override
-            public void handleCancel(String tag) {
-                consumerActive = false;
-                LOG.warning("The broker cancelled the consumer of " + rabbit.queue() + " (queue deleted?)");
-            }
-
-            @Override
-            public void handleCancelOk(String tag) {
-                consumerActive = false;
-            }
-
-            @Override
-            public void handleShutdownSignal(String tag, ShutdownSignalException signal) {
-                consumerActive = false;
-            }
-        });
-        LOG.info("Consuming " + rabbit.queue() + " with prefetch " + rabbit.concurrency());
+        queue.start(this::accept);
     }
 
     /**
-     * Called for each delivery in arrival order, on amqp-client's dispatch: validates and takes the
-     * channel's place in line here, so per-channel order is the queue's order; the answer itself
-     * runs on a new virtual thread.
+     * Called for each delivery in arrival order, on the consumer's dispatch: validates and takes the
+     * channel's place in line here, so per-channel order is the queue's order; the rest runs on a
+     * new virtual thread.
      */
-    private void accept(long tag, AMQP.BasicProperties properties, byte[] body) {
-        long arrived = System.nanoTime();
+    private void accept(Delivery delivery) {
         Meters.DELIVERIES_RECEIVED.increment();
-        inFlight.register();
-        String name = "delivery-" + deliveries.incrementAndGet();
+        Thread.Builder thread = Thread.ofVirtual().name("delivery-" + deliveries.incrementAndGet());
         ChatRequest request;
         try {
-            request = parser.parse(body, properties.getContentType());
+            request = parser.parse(delivery.body(), delivery.contentType());
         } catch (RejectedRequestException rejected) {
-            Thread.ofVirtual().name(name).start(() -> reject(tag, properties, body, rejected));
+            thread.start(() -> reject(delivery, rejected));
             return;
         }
+        ChannelLease.Ticket ticket;
         try {
-            ChannelLease.Ticket ticket = lease.enqueue(request.channel());
-            Thread.ofVirtual().name(name).start(() -> answer(tag, properties, body, request, ticket, arrived));
+            ticket = lease.enqueue(request.channel());
         } catch (RuntimeException redisDown) {
-            Thread.ofVirtual().name(name).start(() -> {
-                try {
-                    requeue(tag, request, redisDown);
-                } finally {
-                    inFlight.arriveAndDeregister();
-                }
-            });
+            thread.start(() -> requeueLater(delivery, request, redisDown));
+            return;
         }
+        thread.start(() -> handle(delivery, request, ticket));
     }
 
     /**
-     * Answers one delivery and settles it exactly once: ack, dead-letter or requeue. A delivery
-     * whose thread is interrupted (shutdown) is requeued, so none is left unacknowledged.
+     * What happens to one message in its channel's line: its turn, then either its earlier answer
+     * again (a redelivery) or a new answer, and the delivery settled by how that ended. A delivery
+     * whose thread is interrupted (a stop) goes back to the queue, so none is left unsettled.
      */
-    private void answer(long tag, AMQP.BasicProperties properties, byte[] body, ChatRequest request,
-                        ChannelLease.Ticket ticket, long arrived) {
-        boolean settled = false;
+    private void handle(Delivery delivery, ChatRequest request, ChannelLease.Ticket ticket) {
         answering.add(Thread.currentThread());
         try (ticket) {
             ticket.acquire(leaseWait);
@@ -198,56 +107,58 @@ public final class Intake implements AutoCloseable {
                 return;
             }
             long leased = System.nanoTime();
-            Meters.QUEUE_WAIT.record(Duration.ofNanos(leased - arrived));
+            Meters.QUEUE_WAIT.record(Duration.ofNanos(leased - delivery.arrivedNanos()));
             Optional<String> earlier = answered.completedFrame(request.channel(), request.messageId());
             if (earlier.isPresent()) {
                 repeat(request, earlier.get());
-                settled = true;
-                ack(tag);
+                delivery.ack();
                 return;
             }
-            Meters.ANSWERS_IN_FLIGHT.incrementAndGet();
-            Outcome outcome;
-            try {
-                outcome = responder.answer(request, arrived);
-            } finally {
-                Meters.ANSWERS_IN_FLIGHT.decrementAndGet();
-            }
-            settled = true;
+            Outcome outcome = answer(request, delivery.arrivedNanos());
             if (outcome.completed()) {
-                ack(tag);
+                delivery.ack();
                 Meters.DELIVERIES_COMPLETED.increment();
             } else {
                 Meters.deliveriesFailed("answer_failed").increment();
-                deadLetter(tag, properties, body, "answer failed: " + outcome.failure());
+                delivery.deadLetter("answer failed: " + outcome.failure());
             }
-            long done = System.nanoTime();
-            Meters.ANSWER_DURATION.record(Duration.ofNanos(done - arrived));
-            LOG.info(() -> "Answered message " + request.messageId() + " of channel " + request.channel() + ": "
-                    + (outcome.completed() ? "completed" : "error (" + outcome.failure() + ")")
-                    + " in thread " + outcome.threadId() + "; waited " + millis(leased - arrived) + " ms, first text "
-                    + (outcome.firstTextNanos() == 0 ? "none" : millis(outcome.firstTextNanos() - arrived) + " ms")
-                    + ", total " + millis(done - arrived) + " ms");
+            logAnswer(request, outcome, delivery.arrivedNanos(), leased);
         } catch (LeaseUnavailableException | RedisException | RelayUnavailableException e) {
-            settled = true;
-            requeue(tag, request, e);
+            requeueLater(delivery, request, e);
         } catch (RuntimeException bug) {
             // not an outage: requeueing would repeat it forever, so the message is set aside with the reason
-            settled = true;
             Meters.deliveriesFailed("internal_error").increment();
             LOG.log(Level.SEVERE, "Unexpected failure answering message " + request.messageId(), bug);
             sendError(request.channel(), request.messageId(), "Internal error", bug.toString());
-            deadLetter(tag, properties, body, "internal error: " + bug);
+            delivery.deadLetter("internal error: " + bug);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
             answering.remove(Thread.currentThread());
-            if (!settled) {
+            if (delivery.requeue()) {
                 Meters.deliveriesFailed("requeued").increment();
-                nack(tag);
             }
-            inFlight.arriveAndDeregister();
         }
+    }
+
+    private Outcome answer(ChatRequest request, long arrived) throws InterruptedException {
+        Meters.ANSWERS_IN_FLIGHT.incrementAndGet();
+        try {
+            return responder.answer(request, arrived);
+        } finally {
+            Meters.ANSWERS_IN_FLIGHT.decrementAndGet();
+        }
+    }
+
+    /** One line per answer: its ids, how it ended, and where the time went. */
+    private static void logAnswer(ChatRequest request, Outcome outcome, long arrived, long leased) {
+        long done = System.nanoTime();
+        Meters.ANSWER_DURATION.record(Duration.ofNanos(done - arrived));
+        LOG.info(() -> "Answered message " + request.messageId() + " of channel " + request.channel() + ": "
+                + (outcome.completed() ? "completed" : "error (" + outcome.failure() + ")")
+                + " in thread " + outcome.threadId() + "; waited " + millis(leased - arrived) + " ms, first text "
+                + (outcome.firstTextNanos() == 0 ? "none" : millis(outcome.firstTextNanos() - arrived) + " ms")
+                + ", total " + millis(done - arrived) + " ms");
     }
 
     /**
@@ -269,34 +180,13 @@ public final class Intake implements AutoCloseable {
         return nanos / 1_000_000;
     }
 
-    /** Acks; if the channel is gone the broker redelivers, which is all that can be done. */
-    private void ack(long tag) {
-        try {
-            consuming.basicAck(tag, false);
-        } catch (IOException | RuntimeException e) {
-            LOG.warning("Could not ack; the broker will redeliver: " + rootMessage(e));
-        }
-    }
-
-    private void nack(long tag) {
-        try {
-            consuming.basicNack(tag, false, true);
-        } catch (IOException | RuntimeException e) {
-            LOG.warning("Could not requeue; the broker will redeliver: " + rootMessage(e));
-        }
-    }
-
-    private void reject(long tag, AMQP.BasicProperties properties, byte[] body, RejectedRequestException rejected) {
+    private void reject(Delivery delivery, RejectedRequestException rejected) {
         Meters.deliveriesFailed("invalid_input").increment();
-        try {
-            LOG.warning("Rejected delivery (channel " + rejected.channel() + "): " + rejected.getMessage());
-            if (rejected.channel() != null) {
-                sendError(rejected.channel(), rejected.messageId(), "Invalid request", rejected.getMessage());
-            }
-            deadLetter(tag, properties, body, "invalid input: " + rejected.getMessage());
-        } finally {
-            inFlight.arriveAndDeregister();
+        LOG.warning("Rejected delivery (channel " + rejected.channel() + "): " + rejected.getMessage());
+        if (rejected.channel() != null) {
+            sendError(rejected.channel(), rejected.messageId(), "Invalid request", rejected.getMessage());
         }
+        delivery.deadLetter("invalid input: " + rejected.getMessage());
     }
 
     /** An error frame for a delivery that the responder did not end; best effort, the dead-letter follows anyway. */
@@ -309,63 +199,27 @@ public final class Intake implements AutoCloseable {
         }
     }
 
-    /**
-     * Publishes the message to the dead-letter exchange with the reason (waiting for the broker's
-     * confirm), then acks it. If that fails, rejects it, and the queue's own dead-lettering moves it.
-     */
-    private void deadLetter(long tag, AMQP.BasicProperties properties, byte[] body, String reason) {
-        Map<String, Object> headers = new HashMap<>(properties.getHeaders() == null ? Map.of() : properties.getHeaders());
-        headers.put(REASON_HEADER, reason.length() > 1_000 ? reason.substring(0, 1_000) + "…" : reason);
-        AMQP.BasicProperties marked = properties.builder().headers(headers).build();
-        deadLetterLock.lock();
-        try {
-            if (!deadLetters.isOpen()) {
-                deadLetters = connection.createChannel();
-                deadLetters.confirmSelect();
-            }
-            deadLetters.basicPublish(rabbit.deadLetterExchange(), rabbit.routingKey(), marked, body);
-            if (!deadLetters.waitForConfirms(5_000)) {
-                throw new IOException("the broker refused the dead-letter copy");
-            }
-            ack(tag);
-            Meters.DELIVERIES_DEAD_LETTERED.increment();
-        } catch (IOException | TimeoutException | InterruptedException | RuntimeException e) {
-            LOG.log(Level.WARNING, "Could not dead-letter with a reason; rejecting instead: " + rootMessage(e));
-            try {
-                consuming.basicReject(tag, false);
-            } catch (IOException | RuntimeException again) {
-                LOG.warning("Could not reject either; the broker will redeliver: " + rootMessage(again));
-            }
-        } finally {
-            deadLetterLock.unlock();
-        }
-    }
-
-    private void requeue(long tag, ChatRequest request, Exception cause) {
+    /** An outage: the delivery goes back to the queue after a pause, so it does not spin while the outage lasts. */
+    private void requeueLater(Delivery delivery, ChatRequest request, Exception cause) {
         Meters.deliveriesFailed("requeued").increment();
         LOG.warning("Requeueing message " + request.messageId() + " of channel " + request.channel()
-                + " after " + requeueDelay.toMillis() + " ms: " + rootMessage(cause));
+                + " after " + requeueDelay.toMillis() + " ms: " + QueueConsumer.rootMessage(cause));
         try {
             Thread.sleep(requeueDelay);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        nack(tag);
+        delivery.requeue();
     }
 
     /** Whether deliveries can arrive: the connection open and the consumer registered with the broker. */
     public boolean consuming() {
-        return consumerActive && connection != null && connection.isOpen() && consuming.isOpen();
+        return queue.consuming();
     }
 
     /** A round trip to the broker: the messages ready in the queue. */
     public long messagesReady() throws IOException {
-        Channel current = probe;
-        if (current == null || !current.isOpen()) {
-            current = connection.createChannel();
-            probe = current;
-        }
-        return current.messageCount(rabbit.queue());
+        return queue.messagesReady();
     }
 
     /**
@@ -374,19 +228,13 @@ public final class Intake implements AutoCloseable {
      */
     public void stop(Duration grace) {
         stopping = true;
+        queue.cancel();
         try {
-            if (consumerTag != null && consuming.isOpen()) {
-                consuming.basicCancel(consumerTag);
+            if (!queue.awaitSettled(grace)) {
+                LOG.warning(answering.size() + " answers still in flight after " + grace + "; they are stopped and "
+                        + "go back to the queue");
+                answering.forEach(Thread::interrupt); // their leases are released as they end
             }
-        } catch (IOException | RuntimeException e) {
-            LOG.warning("Could not cancel the consumer cleanly: " + rootMessage(e));
-        }
-        try {
-            inFlight.awaitAdvanceInterruptibly(inFlight.arrive(), grace.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            LOG.warning(answering.size() + " answers still in flight after " + grace + "; they are stopped and go "
-                    + "back to the queue");
-            answering.forEach(Thread::interrupt); // their leases are released as they end
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
@@ -394,23 +242,9 @@ public final class Intake implements AutoCloseable {
         }
     }
 
-    /**
-     * Closes the connection; unacknowledged deliveries go back to the queue. The dispatch executor
-     * is left open: it holds no threads when idle, and amqp-client still hands it the shutdown
-     * notifications after the connection is gone.
-     */
+    /** Closes the connection; unacknowledged deliveries go back to the queue. */
     @Override
     public void close() {
-        if (connection != null) {
-            connection.abort(2_000);
-        }
-    }
-
-    private static String rootMessage(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (" + root + ")";
+        queue.close();
     }
 }

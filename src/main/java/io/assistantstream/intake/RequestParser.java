@@ -14,7 +14,7 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 
 /**
- * Validates a delivery's body against design §2: UTF-8 JSON, one object, the three required string
+ * Validates a delivery's body: UTF-8 JSON, one object, the three required string
  * fields within their limits, no duplicate keys (a body with two {@code channel}s is ambiguous),
  * nothing after the object. Unknown extra fields are ignored. Streams the body with Jackson's
  * parser rather than building a tree, so a huge body costs one pass.

@@ -8,7 +8,7 @@ import io.assistantstream.redis.LuaScript;
 
 /**
  * The id of the assistant the {@code assistants} backend runs, in Redis at {@code {prefix}assistant_id}
- * with no expiry, shared by every instance (design §4).
+ * with no expiry, shared by every instance (every Redis key: docs/ARCHITECTURE.md).
  */
 public final class AssistantIdStore {
     /**

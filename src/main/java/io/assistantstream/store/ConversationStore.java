@@ -3,7 +3,8 @@ package io.assistantstream.store;
 import java.util.Optional;
 
 /**
- * Channel → conversation mapping with metadata and an index for stats and cleanup (design §4).
+ * Channel → conversation mapping with metadata and an index for stats and cleanup (the keys:
+ * docs/ARCHITECTURE.md).
  * Every access slides the mapping's expiry.
  */
 public interface ConversationStore {

@@ -1,0 +1,21 @@
+package io.assistantstream.intake;
+
+import com.rabbitmq.client.AMQP;
+
+/**
+ * The broker's side of settling a delivery: what {@link Delivery} calls, once, to end it. The
+ * {@link QueueConsumer} does it on RabbitMQ; tests use an in-memory one.
+ */
+interface Settlement {
+    /** The message is done with: the broker forgets it. */
+    void ack(long tag);
+
+    /** The message goes back to the queue, to be delivered again. */
+    void requeue(long tag);
+
+    /**
+     * The message is set aside: a copy with {@code reason} in the {@value Intake#REASON_HEADER}
+     * header goes to the dead-letter queue, then the original is acknowledged.
+     */
+    void deadLetter(long tag, AMQP.BasicProperties properties, byte[] body, String reason);
+}

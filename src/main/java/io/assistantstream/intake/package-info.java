@@ -1,0 +1,18 @@
+/**
+ * RabbitMQ and the life of each delivery: the topology (input exchange and queue, dead-letter
+ * exchange and queue), consuming with prefetch, validating bodies into a
+ * {@link io.assistantstream.intake.ChatRequest}, and settling every delivery exactly once: ack after
+ * its terminal frame, requeue after an infrastructure failure, dead letter (with the reason) for bad
+ * input and failed answers. It also owns stopping (cancel, grace, requeue the rest) and
+ * {@link io.assistantstream.intake.QueueProducer}, which publishes messages the way an app backend
+ * does, under the same validation.
+ *
+ * <p>It is the only package that talks to RabbitMQ. It is also, as the code stands, the conductor of
+ * a delivery: it joins the channel's lease line, checks the dedup record
+ * ({@link io.assistantstream.store.AnsweredMessages}), calls the
+ * {@link io.assistantstream.answer.Responder}, and itself publishes the error frame of a rejected or
+ * crashed delivery. It classifies lettuce's {@code RedisException} to decide on a requeue, but opens
+ * no Redis connection, and it never speaks HTTP to OpenAI. The {@code answer} package imports its
+ * {@code ChatRequest} while it imports {@code answer}: the two depend on each other.
+ */
+package io.assistantstream.intake;
