@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Every bad input of design §2 ends in the dead-letter queue with its reason; nothing is lost. */
+/** Every bad input ends in the dead-letter queue with its reason; nothing is lost. */
 class IntakeTest {
     private static final AMQP.BasicProperties JSON = new AMQP.BasicProperties.Builder()
             .contentType("application/json").build();

@@ -7,10 +7,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import io.assistantstream.testing.MisbehavingServer;
 import io.assistantstream.backend.OpenAiClient;
 import io.assistantstream.fake.FakeOpenAi;
 import io.assistantstream.testing.LogWatch;
+import io.assistantstream.testing.MisbehavingServer;
 import io.assistantstream.testing.OpenAiDirect;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;

@@ -11,7 +11,7 @@ import io.assistantstream.backend.Deadline;
 import io.assistantstream.config.Settings;
 import io.assistantstream.frames.AnswerFrames;
 import io.assistantstream.frames.FramePublisher;
-import io.assistantstream.intake.ChatRequest;
+import io.assistantstream.message.ChatRequest;
 import io.assistantstream.observe.Meters;
 import io.assistantstream.store.ChannelConversation;
 import io.assistantstream.store.ConversationStore;
@@ -99,14 +99,14 @@ public final class Responder {
     private static AnswerSink sink(AnswerFrames frames, FirstText firstText) {
         return new AnswerSink() {
             @Override
-            public void toolsRunning() {
-                frames.processing();
+            public boolean toolsRunning() {
+                return frames.processing();
             }
 
             @Override
-            public void text(String delta) {
+            public boolean text(String delta) {
                 firstText.seen();
-                frames.text(delta);
+                return frames.text(delta);
             }
 
             @Override

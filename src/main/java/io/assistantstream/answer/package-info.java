@@ -8,8 +8,8 @@
  *
  * <p>It works only through those interfaces: it imports no Redis, RabbitMQ or HTTP client, and it
  * never settles a delivery (ack, requeue, dead letter are the intake's decision, made from the
- * outcome; an infrastructure failure simply propagates). It is not independent of the intake,
- * though: it takes the intake's {@link io.assistantstream.intake.ChatRequest}, while the intake calls
- * it, so the two packages import each other.
+ * outcome; an infrastructure failure simply propagates). It takes a
+ * {@link io.assistantstream.message.ChatRequest} and knows nothing of where it came from: the intake
+ * calls it, never the other way round.
  */
 package io.assistantstream.answer;

@@ -1,12 +1,17 @@
 package io.assistantstream.backend;
 
-/** Where a backend puts an answer as it streams. */
+/**
+ * Where a backend puts an answer as it streams. Both calls say whether the answer's frames still
+ * reach clients: false means they cannot (Redis or the relay failed), so the backend stops reading
+ * and returns; the answer then ends and its delivery goes back to the queue. A failed publish
+ * travels as this value, never as an exception through the stream reader.
+ */
 public interface AnswerSink {
-    /** The model asked for tools; they are about to run. */
-    void toolsRunning();
+    /** The model asked for tools; they are about to run. False: do not run them, the answer is over. */
+    boolean toolsRunning();
 
-    /** More answer text. */
-    void text(String delta);
+    /** More answer text. False: stop reading, the answer is over. */
+    boolean text(String delta);
 
     /** Whether text has reached clients: from then on an attempt must not be repeated. */
     boolean textSent();

@@ -32,7 +32,6 @@ import io.helidon.http.Method;
 import io.helidon.webclient.api.HttpClientRequest;
 import io.helidon.webclient.api.HttpClientResponse;
 import io.helidon.webclient.api.WebClient;
-import io.lettuce.core.RedisException;
 
 import io.assistantstream.config.Settings;
 import io.assistantstream.network.NetworkFailure;
@@ -172,12 +171,8 @@ public final class OpenAiClient {
                 }
             } catch (IOException | RuntimeException e) {
                 String timedOut = watch.expired();
-                if (timedOut == null && e instanceof RedisException outage) {
-                    throw outage; // an outage while handling an event, not a broken stream
-                }
-                if (e instanceof RuntimeException other && !(other instanceof RedisException)
-                        && !transportFailure(other)) {
-                    throw other;
+                if (e instanceof RuntimeException other && !transportFailure(other)) {
+                    throw other; // not the connection: a bug in handling an event
                 }
                 LOG.log(Level.FINE, "OpenAI stream failed", e);
                 Optional<String> network = NetworkFailure.describe(e);

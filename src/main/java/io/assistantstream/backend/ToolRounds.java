@@ -27,29 +27,31 @@ public final class ToolRounds {
         this.tools = tools;
     }
 
-    /** One streamed round of the model's answer: its text goes to the sink, its tool calls are returned. */
-    @FunctionalInterface
-    public interface Round {
-        List<ToolCall> stream() throws AnswerFailedException, ConversationNotFoundException, InterruptedException;
+    /**
+     * The rounds of one answer in a backend's wire protocol. Each streams its text to the answer's
+     * sink and returns the tool calls the model made in it (none: the answer is complete).
+     */
+    public interface Rounds {
+        /** The round that answers the user's message. */
+        List<ToolCall> first() throws AnswerFailedException, ConversationNotFoundException, InterruptedException;
+
+        /** The round that hands the model the results of the previous round's calls. */
+        List<ToolCall> next(List<ToolResult> results)
+                throws AnswerFailedException, ConversationNotFoundException, InterruptedException;
     }
 
-    /** The round that hands the model the results of its calls. */
-    @FunctionalInterface
-    public interface Followup {
-        Round with(List<ToolResult> results);
-    }
-
-    /** Streams {@code first}, then follow-ups while the model asks for tools. */
-    public void converse(Round first, Followup followup, AnswerSink sink)
+    /**
+     * Streams the first round, then the next ones while the model asks for tools. Stops, without
+     * running tools, once the sink says its frames no longer reach clients: the answer is over.
+     */
+    public void converse(Rounds rounds, AnswerSink sink)
             throws AnswerFailedException, ConversationNotFoundException, InterruptedException {
-        Round round = first;
+        List<ToolCall> calls = rounds.first();
         for (int i = 0; i <= MAX_TOOL_ROUNDS; i++) {
-            List<ToolCall> calls = round.stream();
-            if (calls.isEmpty()) {
+            if (calls.isEmpty() || !sink.toolsRunning()) {
                 return;
             }
-            sink.toolsRunning();
-            round = followup.with(tools.run(calls));
+            calls = rounds.next(tools.run(calls));
         }
         throw new AnswerFailedException("The assistant kept asking for tools",
                 "the model asked for tools in more than " + MAX_TOOL_ROUNDS + " consecutive rounds");

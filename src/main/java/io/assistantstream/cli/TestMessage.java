@@ -21,7 +21,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.assistantstream.AssistantStream;
 import io.assistantstream.config.Settings;
-import io.assistantstream.intake.ChatRequest;
+import io.assistantstream.message.ChatRequest;
 import io.assistantstream.intake.QueueProducer;
 import io.assistantstream.intake.RejectedRequestException;
 

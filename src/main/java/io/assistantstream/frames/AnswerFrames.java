@@ -56,14 +56,20 @@ public final class AnswerFrames {
         send(Status.STARTED, STARTED, null, null);
     }
 
-    public void processing() {
+    /** Sends {@code processing}; false once a frame of the answer failed (see {@link #text}). */
+    public boolean processing() {
         send(Status.PROCESSING, PROCESSING, null, null);
+        return failed == null;
     }
 
-    /** Adds streamed text; sends {@code responding} first, then an {@code in_progress} frame when a batch is full. */
-    public void text(String delta) {
+    /**
+     * Adds streamed text; sends {@code responding} first, then an {@code in_progress} frame when a
+     * batch is full. Returns false once a frame of this answer could not be published: the rest
+     * would reach no one, so nothing more is sent, and {@link #completed} or {@link #error} throws.
+     */
+    public boolean text(String delta) {
         if (delta.isEmpty()) {
-            return;
+            return failed == null;
         }
         if (!responding) {
             responding = true;
@@ -75,6 +81,7 @@ public final class AnswerFrames {
                 || now - lastSentAt >= batchMillis) {
             flush(now);
         }
+        return failed == null;
     }
 
     /** Whether any answer text has been streamed to clients: after that a retry would repeat it. */
@@ -135,7 +142,7 @@ public final class AnswerFrames {
 
     private void send(Status status, JsonText message, String delta, String details) {
         if (failed != null) {
-            awaitSent(); // an earlier frame failed: stop streaming into the void
+            return; // an earlier frame failed: nothing more goes into the void, the terminal frame throws
         }
         last = publisher.publish(new Frame(channel, messageId, threadId, status, message, delta, details,
                 clock.millis()));

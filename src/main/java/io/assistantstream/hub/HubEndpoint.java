@@ -13,7 +13,7 @@ import io.helidon.common.buffers.BufferData;
 import io.helidon.websocket.WsListener;
 import io.helidon.websocket.WsSession;
 
-import io.assistantstream.intake.Identifiers;
+import io.assistantstream.message.Identifiers;
 import io.assistantstream.observe.Meters;
 
 /**

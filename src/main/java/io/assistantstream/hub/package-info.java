@@ -9,8 +9,7 @@
  * <p>It gets frames only from Redis pub/sub, never from the publisher in-process, so a client sees
  * every instance's answers alike. It writes no Redis key (it only subscribes), knows nothing of
  * RabbitMQ, answers or the model, and never lets one client slow the fan-out or another client. It
- * borrows two rules from other packages: the channel-name rule
- * ({@link io.assistantstream.intake.Identifiers}) and the topic name
+ * uses the channel-name rule of {@link io.assistantstream.message.Identifiers} and the topic name
  * ({@link io.assistantstream.frames.RedisFramePublisher#topic}).
  */
 package io.assistantstream.hub;

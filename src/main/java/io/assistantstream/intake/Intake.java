@@ -13,6 +13,7 @@ import java.util.logging.Logger;
 
 import io.lettuce.core.RedisException;
 
+import io.assistantstream.message.ChatRequest;
 import io.assistantstream.answer.Outcome;
 import io.assistantstream.answer.Responder;
 import io.assistantstream.config.Settings;

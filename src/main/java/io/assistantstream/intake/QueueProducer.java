@@ -10,6 +10,7 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 
+import io.assistantstream.message.ChatRequest;
 import io.assistantstream.config.Settings;
 
 /**

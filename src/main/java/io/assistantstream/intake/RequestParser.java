@@ -13,6 +13,9 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 
+import io.assistantstream.message.ChatRequest;
+import io.assistantstream.message.Identifiers;
+
 /**
  * Validates a delivery's body: UTF-8 JSON, one object, the three required string
  * fields within their limits, no duplicate keys (a body with two {@code channel}s is ambiguous),

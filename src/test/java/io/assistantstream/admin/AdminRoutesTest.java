@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 import io.assistantstream.AssistantStream;
 import io.assistantstream.testing.Json;
 import io.assistantstream.testing.LogWatch;
-import io.assistantstream.testing.Mappings;
 import io.assistantstream.testing.Mappings.Mapping;
+import io.assistantstream.testing.Mappings;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
 

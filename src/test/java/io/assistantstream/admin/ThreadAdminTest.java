@@ -26,8 +26,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.assistantstream.admin.ThreadStats.AgeBucket;
-import io.assistantstream.testing.Mappings;
 import io.assistantstream.testing.Mappings.Mapping;
+import io.assistantstream.testing.Mappings;
 import io.assistantstream.testing.PrivateRedis;
 import io.assistantstream.testing.RedisKeys;
 

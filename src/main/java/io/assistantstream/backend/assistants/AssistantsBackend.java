@@ -166,7 +166,7 @@ public final class AssistantsBackend implements AssistantBackend {
         Thread.ofVirtual().name("thread-metadata").start(metadata);
         Run run = new Run(thread, sink, deadline);
         try {
-            rounds.converse(run::start, results -> () -> run.submit(results), sink);
+            rounds.converse(run, sink);
         } catch (AnswerFailedException | ConversationNotFoundException e) {
             metadata.cancel(true);
             run.abandon();
@@ -203,7 +203,7 @@ public final class AssistantsBackend implements AssistantBackend {
     }
 
     /** One run, from its creation through every round of tool outputs. */
-    private final class Run {
+    private final class Run implements ToolRounds.Rounds {
         private final String thread;
         private final AnswerSink sink;
         private final Deadline deadline;
@@ -216,7 +216,9 @@ public final class AssistantsBackend implements AssistantBackend {
             this.deadline = deadline;
         }
 
-        List<ToolCall> start() throws AnswerFailedException, ConversationNotFoundException, InterruptedException {
+        @Override
+        public List<ToolCall> first() throws AnswerFailedException, ConversationNotFoundException,
+                InterruptedException {
             try {
                 return clearingActiveRuns(thread, deadline, () -> stream("/runs", request(), () -> !sink.textSent()));
             } catch (ConversationNotFoundException e) {
@@ -233,8 +235,9 @@ public final class AssistantsBackend implements AssistantBackend {
          * Submits the outputs and streams the rest of the run. Never sent twice: once OpenAI has
          * the outputs it refuses them again, so a broken stream here ends the answer.
          */
-        List<ToolCall> submit(List<ToolResult> results) throws AnswerFailedException, ConversationNotFoundException,
-                InterruptedException {
+        @Override
+        public List<ToolCall> next(List<ToolResult> results) throws AnswerFailedException,
+                ConversationNotFoundException, InterruptedException {
             ObjectNode body = JSON.createObjectNode();
             ArrayNode outputs = body.putArray("tool_outputs");
             results.forEach(result -> outputs.addObject().put("tool_call_id", result.callId())

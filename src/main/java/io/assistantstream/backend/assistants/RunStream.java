@@ -54,7 +54,11 @@ final class RunStream {
         }
         switch (type) {
             case "thread.run.created" -> calls.clear(); // a retried attempt starts afresh
-            case "thread.message.delta" -> text(data.path("delta").path("content"));
+            case "thread.message.delta" -> {
+                if (!text(data.path("delta").path("content"))) {
+                    return false; // the frames reach no one: the answer is over
+                }
+            }
             case "thread.run.requires_action" -> {
                 for (JsonNode call : data.path("required_action").path("submit_tool_outputs").path("tool_calls")) {
                     calls.add(new ToolCall(call.path("id").asText(), call.path("function").path("name").asText(),
@@ -84,13 +88,15 @@ final class RunStream {
         return true;
     }
 
-    private void text(JsonNode content) {
+    /** Streams the text parts; false once the frames reach no one. */
+    private boolean text(JsonNode content) {
         for (JsonNode part : content) {
             String value = part.path("text").path("value").asText("");
-            if ("text".equals(part.path("type").asText()) && !value.isEmpty()) {
-                sink.text(value);
+            if ("text".equals(part.path("type").asText()) && !value.isEmpty() && !sink.text(value)) {
+                return false;
             }
         }
+        return true;
     }
 
     /** The event type of a stream without {@code event:} lines, from the object the data is. */

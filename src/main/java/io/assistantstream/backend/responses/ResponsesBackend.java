@@ -59,8 +59,19 @@ public final class ResponsesBackend implements AssistantBackend {
     @Override
     public void respond(ChannelConversation conversation, String message, AnswerSink sink, Deadline deadline)
             throws AnswerFailedException, ConversationNotFoundException, InterruptedException {
-        rounds.converse(() -> round(conversation.id(), JSON.getNodeFactory().textNode(message), sink, deadline),
-                results -> () -> round(conversation.id(), outputs(results), sink, deadline), sink);
+        rounds.converse(new ToolRounds.Rounds() {
+            @Override
+            public List<ToolCall> first() throws AnswerFailedException, ConversationNotFoundException,
+                    InterruptedException {
+                return round(conversation.id(), JSON.getNodeFactory().textNode(message), sink, deadline);
+            }
+
+            @Override
+            public List<ToolCall> next(List<ToolResult> results) throws AnswerFailedException,
+                    ConversationNotFoundException, InterruptedException {
+                return round(conversation.id(), outputs(results), sink, deadline);
+            }
+        }, sink);
     }
 
     /** Streams one response; returns the function calls it made. */
@@ -123,8 +134,12 @@ public final class ResponsesBackend implements AssistantBackend {
             String type = data == null ? event.event() : data.path("type").asText("");
             switch (type) {
                 case "response.created" -> calls.clear(); // a retried attempt starts afresh
-                case "response.output_text.delta" -> sink.text(data == null ? OpenAiClient.stringField(event, "delta")
-                        : data.path("delta").asText(""));
+                case "response.output_text.delta" -> {
+                    if (!sink.text(data == null ? OpenAiClient.stringField(event, "delta")
+                            : data.path("delta").asText(""))) {
+                        return false; // the frames reach no one: the answer is over
+                    }
+                }
                 case "response.output_item.done" -> collectCall(parsed(event, data).path("item"));
                 case "response.completed" -> {
                     return false;

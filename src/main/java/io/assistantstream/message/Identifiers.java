@@ -1,4 +1,4 @@
-package io.assistantstream.intake;
+package io.assistantstream.message;
 
 /** The rule for channel names and message ids, shared by the intake and the WebSocket hub. */
 public final class Identifiers {

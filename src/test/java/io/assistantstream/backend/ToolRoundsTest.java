@@ -1,0 +1,129 @@
+package io.assistantstream.backend;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import org.junit.jupiter.api.Test;
+
+import io.assistantstream.tools.Tool;
+import io.assistantstream.tools.ToolCall;
+import io.assistantstream.tools.ToolRegistry;
+import io.assistantstream.tools.ToolResult;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ToolRoundsTest {
+    private final AtomicInteger toolCalls = new AtomicInteger();
+    private final ToolRounds rounds = new ToolRounds(new ToolRegistry(List.of(new Tool() {
+        @Override
+        public String name() {
+            return "echo";
+        }
+
+        @Override
+        public String description() {
+            return "says its arguments back";
+        }
+
+        @Override
+        public JsonNode parameters() {
+            return JsonNodeFactory.instance.objectNode();
+        }
+
+        @Override
+        public String call(JsonNode arguments) {
+            toolCalls.incrementAndGet();
+            return "echo " + arguments;
+        }
+    }), Duration.ofSeconds(5)));
+
+    /** A sink that reaches clients while {@code reachable} says so, and counts the processing frames. */
+    private static final class Sink implements AnswerSink {
+        private boolean reachable = true;
+        private int toolsRunning;
+
+        @Override
+        public boolean toolsRunning() {
+            toolsRunning++;
+            return reachable;
+        }
+
+        @Override
+        public boolean text(String delta) {
+            return reachable;
+        }
+
+        @Override
+        public boolean textSent() {
+            return false;
+        }
+    }
+
+    /** Rounds that make {@code callsPerRound} calls in each of the first {@code roundsWithCalls} rounds. */
+    private static final class Scripted implements ToolRounds.Rounds {
+        private final int roundsWithCalls;
+        private final int callsPerRound;
+        private final List<List<ToolResult>> received = new ArrayList<>();
+
+        Scripted(int roundsWithCalls, int callsPerRound) {
+            this.roundsWithCalls = roundsWithCalls;
+            this.callsPerRound = callsPerRound;
+        }
+
+        @Override
+        public List<ToolCall> first() {
+            return calls(0);
+        }
+
+        @Override
+        public List<ToolCall> next(List<ToolResult> results) {
+            received.add(results);
+            return calls(received.size());
+        }
+
+        private List<ToolCall> calls(int round) {
+            List<ToolCall> calls = new ArrayList<>();
+            for (int i = 0; round < roundsWithCalls && i < callsPerRound; i++) {
+                calls.add(new ToolCall("call-" + round + "-" + i, "echo", "{\"n\":" + i + "}"));
+            }
+            return calls;
+        }
+    }
+
+    @Test
+    void every_call_of_a_round_runs_and_the_next_round_gets_all_their_results() throws Exception {
+        Scripted script = new Scripted(2, 3);
+        Sink sink = new Sink();
+        rounds.converse(script, sink);
+        assertEquals(2, script.received.size());
+        assertEquals(List.of("call-0-0", "call-0-1", "call-0-2"),
+                script.received.getFirst().stream().map(ToolResult::callId).toList());
+        assertEquals("echo {\"n\":2}", script.received.getFirst().get(2).output());
+        assertEquals(6, toolCalls.get());
+        assertEquals(2, sink.toolsRunning, "clients hear of each round of tools");
+    }
+
+    @Test
+    void an_answer_whose_frames_reach_no_one_runs_no_tools() throws Exception {
+        Scripted script = new Scripted(1, 2);
+        Sink sink = new Sink();
+        sink.reachable = false;
+        rounds.converse(script, sink);
+        assertEquals(0, toolCalls.get());
+        assertTrue(script.received.isEmpty());
+    }
+
+    @Test
+    void a_model_that_keeps_asking_for_tools_ends_the_answer() {
+        AnswerFailedException e = assertThrows(AnswerFailedException.class,
+                () -> rounds.converse(new Scripted(Integer.MAX_VALUE, 1), new Sink()));
+        assertEquals("The assistant kept asking for tools", e.summary());
+        assertEquals(ToolRounds.MAX_TOOL_ROUNDS + 1, toolCalls.get());
+    }
+}

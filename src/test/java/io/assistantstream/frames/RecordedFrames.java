@@ -1,0 +1,47 @@
+package io.assistantstream.frames;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.lettuce.core.RedisException;
+
+/**
+ * An in-memory {@link FramePublisher}: numbers and keeps every frame, in order. From
+ * {@link #failFrom} on, every publish fails as Redis being away would.
+ */
+public final class RecordedFrames implements FramePublisher {
+    private final List<Frame> frames = new CopyOnWriteArrayList<>();
+    private final AtomicLong seq = new AtomicLong();
+    private volatile int failFrom = Integer.MAX_VALUE;
+
+    @Override
+    public CompletionStage<Long> publish(Frame frame) {
+        if (frames.size() >= failFrom) {
+            return CompletableFuture.failedFuture(new RedisException("Redis is away"));
+        }
+        frames.add(frame);
+        return CompletableFuture.completedFuture(seq.incrementAndGet());
+    }
+
+    @Override
+    public CompletionStage<Long> publishAgain(String channel, String jsonAfterSeq) {
+        return CompletableFuture.completedFuture(seq.incrementAndGet());
+    }
+
+    /** Every publish after the first {@code published} frames fails. */
+    public void failFrom(int published) {
+        failFrom = published;
+    }
+
+    public List<Frame> frames() {
+        return List.copyOf(frames);
+    }
+
+    /** The statuses of the frames, in order, as on the wire. */
+    public List<String> statuses() {
+        return frames.stream().map(frame -> frame.status().wire()).toList();
+    }
+}
