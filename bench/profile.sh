@@ -9,5 +9,5 @@ cd "$ROOT"
 # shellcheck source=scripts/env.sh
 . scripts/env.sh
 [ -f "${1:-}" ] || { echo "usage: bench/profile.sh RECORDING.jfr" >&2; exit 2; }
-[ -d target/test-classes/io/assistantstream/bench ] || mvn -B -q test-compile
-exec "$JAVA_HOME/bin/java" -cp "target/test-classes" io.assistantstream.bench.JfrSummary "$1"
+[ -d target/bench-classes/io/assistantstream/bench ] || mvn -B -q test-compile -Pbench
+exec "$JAVA_HOME/bin/java" -cp "target/bench-classes" io.assistantstream.bench.JfrSummary "$1"

@@ -8,14 +8,16 @@
 # (default -Xmx512m). For startup it first lays out the images it compares with scripts/runtime-image.sh
 # under target/bench-images/: jlink/ (jlinked runtime with an AOT cache) and jdk/ (full JDK with one);
 # --quick: jlink/ only, without a cache.
+# The driver's sources are bench/src/main/java, built with -Pbench into target/bench-classes; it runs
+# against the test classes for the fake OpenAI and testing/Launched (see the bench profile in pom.xml).
 set -euo pipefail
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 # shellcheck source=scripts/env.sh
 . scripts/env.sh
 bash scripts/services.sh
-echo "bench: building (mvn -B -q package -DskipTests)" >&2
-mvn -B -q package -DskipTests
+echo "bench: building (mvn -B -q package -DskipTests -Pbench)" >&2
+mvn -B -q package -DskipTests -Pbench
 
 # Does LoadDriver run startup (named, or no scenario named at all)?
 quick=0 all=1 startup=0
@@ -41,5 +43,5 @@ if [[ $all -eq 1 || $startup -eq 1 ]]; then
     unset JAVA_OPTS
     export BENCH_IMAGES=$images
 fi
-exec "$JAVA_HOME/bin/java" -cp "target/test-classes:target/classes:target/libs/*" \
+exec "$JAVA_HOME/bin/java" -cp "target/bench-classes:target/test-classes:target/classes:target/libs/*" \
     io.assistantstream.bench.LoadDriver "$@"
