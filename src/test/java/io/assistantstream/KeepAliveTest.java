@@ -54,8 +54,10 @@ class KeepAliveTest {
         long timeoutsBefore = Meters.WEBSOCKET_PING_TIMEOUTS.count();
         try (RawWebSocket deaf = RawWebSocket.handshake(service.port(), null)) {
             assertEquals(101, deaf.status());
-            deaf.sendText("{\"action\":\"subscribe\",\"channel\":\"deaf\"}"); // and never reads again
-            awaitCounts(hub, 1, 1, Duration.ofSeconds(5));
+            deaf.sendText("{\"action\":\"subscribe\",\"channel\":\"deaf\"}");
+            assertEquals("{\"type\":\"subscribed\",\"channel\":\"deaf\"}", deaf.readText()); // then never reads again
+            assertEquals(1, hub.clients());
+            assertEquals(1, hub.channels());
             assertEquals(1L, world.redis().pubsubNumsub(topic).get(topic));
             long subscribedAt = System.nanoTime();
 
@@ -66,6 +68,33 @@ class KeepAliveTest {
             // the close frame at once; the socket with the idle timeout, as the peer sends nothing
             assertEquals(1001, deaf.closeCode(IDLE_TIMEOUT.multipliedBy(3)), "the server's close frame says why");
             assertEquals(timeoutsBefore + 1, Meters.WEBSOCKET_PING_TIMEOUTS.count(), "the drop is counted");
+        }
+    }
+
+    @Test
+    void a_client_gone_without_a_close_frame_leaves_no_subscription_behind() throws Exception {
+        world.set("websocket.ping.seconds", "60").set("server.idle-connection-timeout", "PT5M"); // no keep-alive help
+        AssistantStream service = world.start();
+        SubscriberHub hub = service.hub().orElseThrow();
+        try (RawWebSocket vanishing = RawWebSocket.handshake(service.port(), null)) {
+            vanishing.sendText("{\"action\":\"subscribe\",\"channel\":\"vanishing\"}");
+            vanishing.readText();
+        } // the socket is closed without a close frame, as a peer that vanished
+        world.rabbit().publish("vanishing", "m1", "anyone?"); // the first frame for it finds the socket gone
+        awaitCounts(hub, 0, 0, Duration.ofSeconds(10));
+    }
+
+    @Test
+    void a_client_dropped_for_falling_behind_leaves_no_subscription_behind() throws Exception {
+        world.set("websocket.send.queue", "2").set("websocket.ping.seconds", "60")
+                .set("server.idle-connection-timeout", "PT5M");
+        AssistantStream service = world.start();
+        SubscriberHub hub = service.hub().orElseThrow();
+        try (WsClient slow = WsClient.connectNotReading(service.port())) {
+            slow.send("{\"action\":\"subscribe\",\"channel\":\"slow\"}");
+            awaitCounts(hub, 1, 1, Duration.ofSeconds(5));
+            world.rabbit().publish("slow", "m1", "!words=3000"); // each frame holds the answer so far: buffers fill
+            awaitCounts(hub, 0, 0, Duration.ofSeconds(10)); // dropped with 1013, and gone from the hub at once
         }
     }
 

@@ -123,8 +123,8 @@ class SettingsTest {
                 List.of("shutdown.grace.ms", "0", "SHUTDOWN_GRACE_MS must be between 1 and"),
                 List.of("openai.model", " ", "OPENAI_MODEL must not be empty"),
                 List.of("websocket.ping.seconds", "0", "WEBSOCKET_PING_SECONDS must be between 1 and"),
-                List.of("websocket.ping.seconds", "300", "WEBSOCKET_PING_SECONDS (300 s) must be below the server's "
-                        + "idle-connection timeout (SERVER_IDLE_dash_CONNECTION_dash_TIMEOUT, 300 s)"),
+                List.of("websocket.ping.seconds", "151", "WEBSOCKET_PING_SECONDS (151 s) must be at most half the "
+                        + "server's idle-connection timeout (SERVER_IDLE_dash_CONNECTION_dash_TIMEOUT, 300 s)"),
                 List.of("server.idle-connection-timeout", "soon",
                         "SERVER_IDLE_dash_CONNECTION_dash_TIMEOUT must be a duration such as PT5M"),
                 List.of("websocket.allowed.origins", "https://app.example.com/chat",

@@ -355,12 +355,12 @@ public final class OpenAiClient {
 
     /**
      * A failure that is not a {@linkplain NetworkFailure network failure} (an answer that is not HTTP
-     * or not JSON, a stream that ended early): its message, and only when it has none its class.
+     * or not JSON, a stream that ended early): its message, never its class.
      */
     private static String describe(Throwable e) {
         Throwable cause = e instanceof UncheckedIOException && e.getCause() != null ? e.getCause() : e;
         String message = cause.getMessage();
-        return message == null || message.isBlank() ? cause.getClass().getSimpleName() : message;
+        return message == null || message.isBlank() ? "no reason given" : message;
     }
 
     /**

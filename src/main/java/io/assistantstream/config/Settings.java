@@ -153,11 +153,12 @@ public record Settings(OpenAi openAi,
                 Duration.ofSeconds(in.integer("websocket.ping.seconds", 1, 3600)),
                 in.origins("websocket.allowed.origins"));
         Duration idleTimeout = in.duration("server.idle-connection-timeout", Duration.ofMinutes(5));
-        if (stream.pingInterval().compareTo(idleTimeout) >= 0) {
+        if (stream.pingInterval().multipliedBy(2).compareTo(idleTimeout) > 0) {
             throw new InvalidSettingException("WEBSOCKET_PING_SECONDS (" + stream.pingInterval().toSeconds()
-                    + " s) must be below the server's idle-connection timeout ("
+                    + " s) must be at most half the server's idle-connection timeout ("
                     + SettingReader.variable("server.idle-connection-timeout") + ", " + idleTimeout.toSeconds()
-                    + " s): the pongs of a client that only listens are what keep its connection open");
+                    + " s): the pongs of a client that only listens are what keep its connection open"
+                    + ", and one may come late");
         }
         Weather weather = new Weather(in.text("openweather.api.key").strip(),
                 in.uri("openweather.base.url", Set.of("http", "https")),

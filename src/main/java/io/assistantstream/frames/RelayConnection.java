@@ -249,14 +249,18 @@ public final class RelayConnection implements AutoCloseable {
         private final StringBuilder partial = new StringBuilder();
         private boolean oversized;
         private WebSocket socket;
-        /** When the relay last sent anything, a pong included ({@link System#nanoTime}). */
-        private volatile long heardAt = System.nanoTime();
+        /** When the relay last sent anything, a pong included ({@link System#nanoTime}); set once open. */
+        private volatile long heardAt;
+        /** When the first ping not answered yet was written (0: none). */
+        private volatile long unansweredSince;
         /** When the sender last pinged the relay; only the sender uses it. */
-        private long pingedAt = System.nanoTime();
+        private long pingedAt;
 
         void open() throws IOException, InterruptedException {
             try {
                 socket = http.newWebSocketBuilder().connectTimeout(CONNECT_TIMEOUT).buildAsync(url, this).get();
+                heard();
+                pingedAt = heardAt;
             } catch (ExecutionException e) {
                 throw broken("connecting", e.getCause());
             }
@@ -290,19 +294,30 @@ public final class RelayConnection implements AutoCloseable {
         }
 
         /**
-         * Pings the relay once an interval has passed since the last ping; a relay not heard from
-         * for two intervals is gone.
+         * Pings the relay once an interval has passed since the last ping. The relay is gone when
+         * not heard from for two intervals while a ping written more than an interval ago is still
+         * unanswered (a sender busy with a slow write or an ack pings late, which proves nothing).
          */
         private void keepAlive() throws IOException, InterruptedException {
             long now = System.nanoTime();
             long interval = pingInterval.toNanos();
-            if (now - heardAt > 2 * interval) {
-                throw new IOException("the relay answered no ping for " + 2 * pingInterval.toMillis() + " ms");
+            long unanswered = unansweredSince;
+            if (now - heardAt > 2 * interval && unanswered != 0 && now - unanswered > interval) {
+                throw new IOException("the relay answered no ping for " + (now - unanswered) / 1_000_000 + " ms");
             }
             if (now - pingedAt >= interval) {
                 pingedAt = now;
                 await(socket.sendPing(ByteBuffer.allocate(0)), WRITE_TIMEOUT, "write of a ping");
+                if (unansweredSince == 0) {
+                    unansweredSince = System.nanoTime();
+                }
             }
+        }
+
+        /** The relay sent something: it is there. */
+        private void heard() {
+            heardAt = System.nanoTime();
+            unansweredSince = 0;
         }
 
         private void subscribe(String channel) throws IOException, InterruptedException {
@@ -358,21 +373,21 @@ public final class RelayConnection implements AutoCloseable {
 
         @Override
         public CompletionStage<?> onPong(WebSocket webSocket, ByteBuffer message) {
-            heardAt = System.nanoTime();
+            heard();
             webSocket.request(1);
             return null;
         }
 
         @Override
         public CompletionStage<?> onPing(WebSocket webSocket, ByteBuffer message) {
-            heardAt = System.nanoTime(); // the JDK client answers it with a pong by itself
+            heard(); // the JDK client answers it with a pong by itself
             webSocket.request(1);
             return null;
         }
 
         @Override
         public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-            heardAt = System.nanoTime();
+            heard();
             oversized |= partial.length() + data.length() > MAX_ACK_CHARS;
             if (!oversized) {
                 partial.append(data);
@@ -388,7 +403,7 @@ public final class RelayConnection implements AutoCloseable {
 
         @Override
         public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
-            heardAt = System.nanoTime();
+            heard();
             if (last) {
                 LOG.fine("Ignoring a binary message from the relay");
             }

@@ -16,8 +16,9 @@ import java.util.Locale;
  *     normalisation (case, default port, a trailing slash); {@code scheme://*.example.com} stands for
  *     every subdomain of {@code example.com} (not the domain itself); {@code null} lets in the opaque
  *     origin of sandboxed frames and {@code file:} pages.</li>
- *     <li>A page served by the service itself (the origin names the host the handshake was sent to)
- *     is always let in.</li>
+ *     <li>With a list, the service's own pages need their origin listed too: trusting an origin
+ *     because it matches the {@code Host} header would let a DNS-rebinding page in, as the page
+ *     controls both.</li>
  *     <li>A handshake without {@code Origin} does not come from a browser page; the header protects
  *     browsers' users only, so such a client is let in.</li>
  * </ul>
@@ -25,10 +26,22 @@ import java.util.Locale;
 public final class AllowedOrigins {
     private final boolean any;
     private final List<String> exact;
-    /** Wildcard entries as {@code scheme://} and {@code .domain[:port]}, a pair each. */
-    private final List<String[]> subdomains;
+    private final List<Subdomains> subdomains;
 
-    private AllowedOrigins(boolean any, List<String> exact, List<String[]> subdomains) {
+    /** A wildcard entry, {@code scheme://*.domain[:port]}: the part before the star and the part after it. */
+    private record Subdomains(String scheme, String domain) {
+        boolean match(String origin) {
+            return origin.startsWith(scheme) && origin.endsWith(domain)
+                    && origin.length() > scheme.length() + domain.length();
+        }
+
+        @Override
+        public String toString() {
+            return scheme + "*" + domain;
+        }
+    }
+
+    private AllowedOrigins(boolean any, List<String> exact, List<Subdomains> subdomains) {
         this.any = any;
         this.exact = List.copyOf(exact);
         this.subdomains = List.copyOf(subdomains);
@@ -42,7 +55,7 @@ public final class AllowedOrigins {
     public static AllowedOrigins parse(String list) {
         boolean any = list.isBlank();
         List<String> exact = new ArrayList<>();
-        List<String[]> subdomains = new ArrayList<>();
+        List<Subdomains> subdomains = new ArrayList<>();
         for (String raw : list.split(",")) {
             String entry = raw.strip();
             if (entry.isEmpty()) {
@@ -62,7 +75,7 @@ public final class AllowedOrigins {
                 if (wildcard < 0) {
                     exact.add(origin);
                 } else {
-                    subdomains.add(new String[] {origin.substring(0, wildcard + 3), origin.substring(wildcard + 4)});
+                    subdomains.add(new Subdomains(origin.substring(0, wildcard + 3), origin.substring(wildcard + 4)));
                 }
             }
         }
@@ -74,39 +87,16 @@ public final class AllowedOrigins {
         return any;
     }
 
-    /**
-     * Whether a handshake with this {@code Origin} header, sent to {@code host} (its {@code Host}
-     * header), may open {@code /ws}.
-     */
-    boolean allows(String origin, String host) {
+    /** Whether a handshake with this {@code Origin} header may open {@code /ws}. */
+    boolean allows(String origin) {
         if (any) {
             return true;
         }
         String normalized = origin.strip().equalsIgnoreCase("null") ? "null" : normalize(origin);
-        if (normalized == null) {
+        if (normalized == null || normalized.contains("://*.")) { // a browser never sends a wildcard
             return false;
         }
-        if (exact.contains(normalized) || sameOrigin(normalized, host)) {
-            return true;
-        }
-        for (String[] wildcard : subdomains) {
-            if (normalized.startsWith(wildcard[0]) && normalized.endsWith(wildcard[1])
-                    && normalized.length() > wildcard[0].length() + wildcard[1].length()) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** The page was served by this service: the origin's authority is the one the handshake went to. */
-    private static boolean sameOrigin(String origin, String host) {
-        int authority = origin.indexOf("://");
-        if (authority < 0 || host == null || host.isBlank()) {
-            return false;
-        }
-        String scheme = origin.substring(0, authority);
-        String served = normalize(scheme + "://" + host.strip());
-        return origin.equals(served);
+        return exact.contains(normalized) || subdomains.stream().anyMatch(wildcard -> wildcard.match(normalized));
     }
 
     /**
@@ -145,7 +135,7 @@ public final class AllowedOrigins {
             return "any origin";
         }
         List<String> all = new ArrayList<>(exact);
-        subdomains.forEach(wildcard -> all.add(wildcard[0] + "*" + wildcard[1]));
+        subdomains.forEach(wildcard -> all.add(wildcard.toString()));
         return String.join(",", all);
     }
 }

@@ -36,6 +36,8 @@ final class ClientWriter {
     private volatile boolean open = true;
     private volatile long heardAt = System.nanoTime();
     private volatile long pingedAt = System.nanoTime();
+    /** When the first ping not answered yet went out (0: none); a ping still waiting to be written does not count. */
+    private volatile long unansweredSince;
 
     ClientWriter(WsSession session, int capacity, Runnable leave) {
         this.session = session;
@@ -56,26 +58,34 @@ final class ClientWriter {
         Meters.WEBSOCKET_SLOW_CLIENT_DROPS.increment();
         LOG.warning("Dropping a WebSocket client that fell " + queue.size() + " frames behind");
         queue.clear();
-        Thread.ofVirtual().start(() -> closeQuietly(WsCloseCodes.TRY_AGAIN_LATER, "too slow: frames were not read"));
+        // Leaving unsubscribes in Redis: not on the caller's thread (the fan-out, or a subscribe holding its lock).
+        Thread.ofVirtual().name("ws-drop").start(() -> {
+            leave.run();
+            closeQuietly(WsCloseCodes.TRY_AGAIN_LATER, "too slow: frames were not read");
+        });
         return false;
     }
 
     /** The client sent something (a message, a ping or a pong): it is alive. */
     void heard() {
         heardAt = System.nanoTime();
+        unansweredSince = 0;
     }
 
     /**
      * One keep-alive check at {@code now} ({@link System#nanoTime}): pings the client when the last
-     * ping is an interval old. Returns false when the client has not been heard from for two
-     * intervals: it is gone, and the caller drops it. A client already being closed needs nothing.
+     * ping is an interval old. Returns false when the client is gone: not heard from for two
+     * intervals, and a ping written to it more than an interval ago still unanswered. (A ping that
+     * cannot even be written, behind a send to a client that reads slowly, proves nothing: such a
+     * client goes when its queue fills.) A client already being closed needs nothing.
      */
     boolean keepAlive(long now, Duration interval) {
         if (!open) {
             return true;
         }
         long nanos = interval.toNanos();
-        if (now - heardAt > 2 * nanos) {
+        long unanswered = unansweredSince;
+        if (now - heardAt > 2 * nanos && unanswered != 0 && now - unanswered > nanos) {
             return false;
         }
         if (now - pingedAt >= nanos && pinging.compareAndSet(false, true)) {
@@ -84,8 +94,11 @@ final class ClientWriter {
             Thread.ofVirtual().name("ws-ping").start(() -> {
                 try {
                     session.ping(BufferData.empty());
+                    if (unansweredSince == 0) {
+                        unansweredSince = System.nanoTime();
+                    }
                 } catch (RuntimeException e) {
-                    // the socket is gone: the listener's onClose/onError cleans up
+                    gone(); // the socket is gone
                 } finally {
                     pinging.set(false);
                 }
@@ -142,8 +155,17 @@ final class ClientWriter {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
-            open = false; // the socket is gone; onClose/onError of the listener cleans up
+            gone();
         }
+    }
+
+    /**
+     * A send failed: the socket is gone. The client leaves the hub here, since Helidon tells the
+     * listener nothing when a peer vanishes without a close frame.
+     */
+    private void gone() {
+        open = false;
+        leave.run();
     }
 
     /**

@@ -164,14 +164,16 @@ public final class HubEndpoint implements WsListener {
             return;
         }
         for (String channel : channels) {
+            if (!channels.remove(channel)) {
+                continue; // a subscribe that raced with this undid itself
+            }
+            Meters.WEBSOCKET_SUBSCRIPTIONS.decrementAndGet();
             try {
                 hub.unsubscribe(channel, current);
             } catch (RuntimeException e) {
                 LOG.fine(() -> "Could not unsubscribe " + channel + ": " + e);
             }
         }
-        Meters.WEBSOCKET_SUBSCRIPTIONS.addAndGet(-channels.size());
-        channels.clear();
         hub.leave(current);
         current.stop();
     }

@@ -2,6 +2,7 @@ package io.assistantstream.hub;
 
 import java.time.Duration;
 import java.util.Collection;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import io.assistantstream.observe.Meters;
@@ -40,10 +41,14 @@ final class KeepAlive implements AutoCloseable {
     /** One round over the clients at {@code now} ({@link System#nanoTime}). */
     void check(long now) {
         for (ClientWriter client : clients) {
-            if (!client.keepAlive(now, interval)) {
-                LOG.fine("Dropping a WebSocket client that answered no ping for two intervals");
-                Meters.WEBSOCKET_PING_TIMEOUTS.increment();
-                client.drop("no pong for two ping intervals");
+            try {
+                if (!client.keepAlive(now, interval)) {
+                    LOG.fine("Dropping a WebSocket client that answered no ping for two intervals");
+                    Meters.WEBSOCKET_PING_TIMEOUTS.increment();
+                    client.drop("no pong for two ping intervals");
+                }
+            } catch (RuntimeException e) { // one client's trouble must not stop the pings of all the others
+                LOG.log(Level.WARNING, "Keep-alive check of a WebSocket client failed", e);
             }
         }
     }

@@ -5,7 +5,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
 
 import io.helidon.http.DirectHandler;
-import io.helidon.http.HeaderNames;
 import io.helidon.http.Headers;
 import io.helidon.http.RequestException;
 import io.helidon.webserver.http1.Http1Config;
@@ -51,8 +50,7 @@ public final class OriginCheckingUpgrader extends WsUpgrader {
 
     @Override
     protected void validateOrigin(Headers headers, String origin) {
-        String host = headers.first(HeaderNames.HOST).orElse("");
-        if (allowed.allows(origin, host)) {
+        if (allowed.allows(origin)) {
             return;
         }
         if (logged.size() < LOGGED_ORIGINS && logged.add(origin)) {

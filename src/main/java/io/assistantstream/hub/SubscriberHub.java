@@ -34,7 +34,6 @@ public final class SubscriberHub implements AutoCloseable {
     /** A hub whose clients are pinged every {@code pingInterval}. */
     public SubscriberHub(StatefulRedisPubSubConnection<String, String> pubSub, String prefix, Duration pingInterval) {
         this.pubSub = pubSub;
-        this.keepAlive = new KeepAlive(clients, pingInterval);
         this.prefix = prefix;
         for (int i = 0; i < STRIPES; i++) {
             locks[i] = new ReentrantLock();
@@ -49,6 +48,7 @@ public final class SubscriberHub implements AutoCloseable {
                 }
             }
         });
+        this.keepAlive = new KeepAlive(clients, pingInterval); // last: a constructor that throws leaves no thread
     }
 
     /**

@@ -118,8 +118,9 @@ public final class WeatherTool implements Tool {
                 throw new ToolFailedException(NetworkFailure.unreachable("OpenWeather", baseUrl, network.get()));
             }
             if (e instanceof UncheckedIOException io) {
+                String cause = io.getCause() == null ? null : io.getCause().getMessage();
                 throw new ToolFailedException(NetworkFailure.unreachable("OpenWeather", baseUrl,
-                        String.valueOf(io.getCause().getMessage())));
+                        cause == null || cause.isBlank() ? "the connection failed" : cause));
             }
             throw e;
         }

@@ -29,7 +29,7 @@ public final class Browser implements AutoCloseable {
         for (Path needed : new Path[] {binary, chromedriver}) {
             if (!Files.isExecutable(needed)) {
                 throw new IllegalStateException(needed + " is missing: install Debian's chromium and chromium-driver"
-                        + " (scripts/services.sh does), or set CHROMIUM_BINARY and CHROMEDRIVER");
+                        + " (scripts/browser.sh does), or set CHROMIUM_BINARY and CHROMEDRIVER");
             }
         }
         profile = Files.createTempDirectory("chromium-profile");

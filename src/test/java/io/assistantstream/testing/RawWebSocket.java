@@ -75,6 +75,17 @@ public final class RawWebSocket implements AutoCloseable {
         out.flush();
     }
 
+    /** Reads the next frame the server sent (a short text message, say the subscribe acknowledgement) as text. */
+    public String readText() throws IOException {
+        DataInputStream in = new DataInputStream(socket.getInputStream());
+        in.readUnsignedByte();
+        int length = in.readUnsignedByte() & 0x7F;
+        if (length >= 126) {
+            throw new IllegalStateException("only short messages");
+        }
+        return new String(in.readNBytes(length), StandardCharsets.UTF_8);
+    }
+
     /**
      * Reads everything the server sent, frame by frame, until it closed the connection; returns the
      * code of the close frame among them, or -1 if none came. Fails when the connection is still
