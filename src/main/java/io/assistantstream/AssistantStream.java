@@ -200,16 +200,18 @@ public final class AssistantStream implements AutoCloseable {
         ToolRounds tools = new ToolRounds(new ToolRegistry(List.of(new WeatherTool(http,
                 settings.weather().baseUrl(), settings.weather().apiKey(), settings.weather().toolTimeout())),
                 settings.weather().toolTimeout()));
-        if (!"assistants".equals(openAi.api())) {
-            return new ResponsesBackend(client, tools, openAi.model(), openAi.instructions());
-        }
-        AssistantsBackend assistants = new AssistantsBackend(client, tools,
-                new AssistantIdStore(redis, settings.redis().prefix()), openAi.model(), openAi.assistantName(),
-                openAi.instructions());
-        if (ready) {
-            assistants.start(Deadline.in(openAi.answerTimeout()));
-        }
-        return assistants;
+        return switch (openAi.api()) {
+            case RESPONSES -> new ResponsesBackend(client, tools, openAi.model(), openAi.instructions());
+            case ASSISTANTS -> {
+                AssistantsBackend assistants = new AssistantsBackend(client, tools,
+                        new AssistantIdStore(redis, settings.redis().prefix()), openAi.model(), openAi.assistantName(),
+                        openAi.instructions());
+                if (ready) {
+                    assistants.start(Deadline.in(openAi.answerTimeout()));
+                }
+                yield assistants;
+            }
+        };
     }
 
     /**

@@ -14,6 +14,8 @@ import io.helidon.config.ConfigSources;
 import org.junit.jupiter.api.Test;
 
 import io.assistantstream.config.InvalidSettingException;
+import io.assistantstream.config.ModelApi;
+import io.assistantstream.config.WebSocketMode;
 import io.assistantstream.config.Settings;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -36,7 +38,7 @@ class SettingsTest {
         Settings settings = read(Map.of("openai.api.key", "sk-x"));
         assertEquals("gpt-4o-mini", settings.openAi().model());
         assertEquals("https://api.openai.com/v1", settings.openAi().baseUrl().toString());
-        assertEquals("responses", settings.openAi().api());
+        assertEquals(ModelApi.RESPONSES, settings.openAi().api());
         assertEquals("amqp://guest:guest@localhost:5672/", settings.rabbit().url().toString());
         assertEquals("cosmo_queue", settings.rabbit().queue());
         assertEquals("cosmo_key", settings.rabbit().routingKey());
@@ -46,7 +48,7 @@ class SettingsTest {
         assertEquals(10, settings.rabbit().maxPriority());
         assertEquals(3_600_000L, settings.rabbit().messageTtlMs());
         assertEquals("ws://localhost:8080/ws", settings.stream().websocketUrl().toString());
-        assertEquals("embedded", settings.stream().websocketMode());
+        assertEquals(WebSocketMode.EMBEDDED, settings.stream().websocketMode());
         assertFalse(settings.stream().relay());
         assertEquals("redis://localhost:6379/0", settings.redis().url().toString());
         assertEquals("cosmo:", settings.redis().prefix());
@@ -88,7 +90,7 @@ class SettingsTest {
         Settings settings = read(Map.of("openai.api.key", "sk-x", "openai.api", "assistants",
                 "websocket.mode", "relay", "websocket.relay.buffer", "50", "websocket.relay.max.backoff.ms", "250",
                 "openai.assistant.name", "helpdesk"));
-        assertEquals("assistants", settings.openAi().api());
+        assertEquals(ModelApi.ASSISTANTS, settings.openAi().api());
         assertEquals("helpdesk", settings.openAi().assistantName());
         assertTrue(settings.stream().relay());
         assertEquals(50, settings.stream().relayBufferFrames());
@@ -175,7 +177,7 @@ class SettingsTest {
         public static void main(String[] args) {
             Settings s = Settings.from(Main.loadConfig());
             System.out.println(s.openAi().model() + " " + s.redis().prefix() + " " + s.stream().batchChars() + " "
-                    + s.serverPort() + " " + s.openAi().api() + " " + s.stream().websocketMode() + " "
+                    + s.serverPort() + " " + s.openAi().api().wire() + " " + s.stream().websocketMode().wire() + " "
                     + s.stream().websocketUrl());
         }
     }

@@ -87,16 +87,16 @@ public final class ThreadAdmin {
     private final String prefix;
     private final String index;
     private final Clock clock;
-    private final LuaScript<String, String> inspect;
-    private final LuaScript<String, String> delete;
+    private final LuaScript<String, String, List<Object>> inspect;
+    private final LuaScript<String, String, Long> delete;
 
     public ThreadAdmin(StatefulRedisConnection<String, String> connection, String prefix, Clock clock) {
         this.redis = connection.sync();
         this.prefix = prefix;
         this.index = prefix + "channels";
         this.clock = clock;
-        this.inspect = new LuaScript<>(connection, INSPECT);
-        this.delete = new LuaScript<>(connection, DELETE);
+        this.inspect = LuaScript.returningList(connection, INSPECT);
+        this.delete = LuaScript.returningNumber(connection, DELETE);
     }
 
     /** One channel's mapping, without touching its expiry; empty when the channel has none. */
@@ -128,7 +128,7 @@ public final class ThreadAdmin {
             for (int i = 0; i < chunk.size(); i++) {
                 args[i + 1] = chunk.get(i).getValue();
             }
-            List<Object> details = inspect.list(new String[] {index}, args);
+            List<Object> details = inspect.call(new String[] {index}, args);
             for (int i = 0; i < chunk.size(); i++) {
                 if ((Long) details.get(4 * i) == 1) {
                     tally.add(chunk.get(i).getValue(), chunk.get(i).getScore(),
@@ -196,7 +196,7 @@ public final class ThreadAdmin {
         for (int i = 0; i < channels.size(); i++) {
             args[i + 2] = channels.get(i);
         }
-        return delete.run(new String[] {index}, args);
+        return delete.call(new String[] {index}, args);
     }
 
     /**

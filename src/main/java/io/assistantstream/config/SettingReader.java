@@ -97,6 +97,15 @@ final class SettingReader {
         return value;
     }
 
+    /** One of {@code type}'s constants, written in any case ({@code relay}, {@code RELAY}). */
+    <E extends Enum<E>> E oneOf(String key, Class<E> type) {
+        Set<String> names = new java.util.TreeSet<>();
+        for (E constant : type.getEnumConstants()) {
+            names.add(constant.name().toLowerCase(Locale.ROOT));
+        }
+        return Enum.valueOf(type, oneOf(key, names).toUpperCase(Locale.ROOT));
+    }
+
     String oneOf(String key, Set<String> allowed) {
         String value = nonBlank(key).toLowerCase(Locale.ROOT);
         if (!allowed.contains(value)) {

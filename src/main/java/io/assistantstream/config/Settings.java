@@ -27,12 +27,12 @@ public record Settings(OpenAi openAi,
                        Config server) {
 
     /** OpenAI access, retries and timeouts. {@code apiKey} is a secret: never log it. */
-    public record OpenAi(String apiKey, String model, URI baseUrl, String api, String instructions,
+    public record OpenAi(String apiKey, String model, URI baseUrl, ModelApi api, String instructions,
                          String assistantName, int maxRetries, Duration connectTimeout, Duration firstEventTimeout,
                          Duration idleTimeout, Duration answerTimeout) {
         @Override
         public String toString() {
-            return "OpenAi[model=" + model + ", baseUrl=" + baseUrl + ", api=" + api + "]";
+            return "OpenAi[model=" + model + ", baseUrl=" + baseUrl + ", api=" + api.wire() + "]";
         }
     }
 
@@ -71,16 +71,16 @@ public record Settings(OpenAi openAi,
      * the relay's included, is pinged every {@code pingInterval}; {@code allowedOrigins} are the
      * web pages that may open {@code /ws}.
      */
-    public record Stream(int batchChars, Duration batchInterval, String websocketMode, URI websocketUrl,
+    public record Stream(int batchChars, Duration batchInterval, WebSocketMode websocketMode, URI websocketUrl,
                          int sendQueueFrames, int maxSubscriptions, int relayBufferFrames,
                          Duration relayMaxBackoff, Duration pingInterval, AllowedOrigins allowedOrigins) {
         public boolean relay() {
-            return "relay".equals(websocketMode);
+            return websocketMode == WebSocketMode.RELAY;
         }
 
         @Override
         public String toString() {
-            return "Stream[mode=" + websocketMode + (relay() ? ", relay=" + SettingReader.redacted(websocketUrl) : "")
+            return "Stream[mode=" + websocketMode.wire() + (relay() ? ", relay=" + SettingReader.redacted(websocketUrl) : "")
                     + ", batch=" + batchChars + " chars/" + batchInterval.toMillis() + " ms, ping "
                     + pingInterval.toSeconds() + " s" + (relay() ? "" : ", origins " + allowedOrigins) + "]";
         }
@@ -116,7 +116,7 @@ public record Settings(OpenAi openAi,
         OpenAi openAi = new OpenAi(apiKey,
                 in.nonBlank("openai.model"),
                 in.uri("openai.base.url", Set.of("http", "https")),
-                in.oneOf("openai.api", Set.of("responses", "assistants")),
+                in.oneOf("openai.api", ModelApi.class),
                 in.text("openai.instructions"),
                 in.nonBlank("openai.assistant.name"),
                 in.integer("openai.max.retries", 0, 10),
@@ -144,7 +144,7 @@ public record Settings(OpenAi openAi,
         }
         Stream stream = new Stream(in.integer("stream.batch.chars", 0, 1_000_000),
                 Duration.ofMillis(in.longInteger("stream.batch.ms", 0, 3_600_000)),
-                in.oneOf("websocket.mode", Set.of("embedded", "relay")),
+                in.oneOf("websocket.mode", WebSocketMode.class),
                 in.uri("websocket.url", Set.of("ws", "wss")),
                 in.integer("websocket.send.queue", 1, 1_000_000),
                 in.integer("websocket.max.subscriptions", 1, 1_000_000),
@@ -196,7 +196,8 @@ public record Settings(OpenAi openAi,
      * port, whatever the mode, so the command can subscribe to it.
      */
     public Settings inProcess() {
-        Stream embedded = new Stream(stream.batchChars(), stream.batchInterval(), "embedded", stream.websocketUrl(),
+        Stream embedded = new Stream(stream.batchChars(), stream.batchInterval(), WebSocketMode.EMBEDDED,
+                stream.websocketUrl(),
                 stream.sendQueueFrames(), stream.maxSubscriptions(), stream.relayBufferFrames(),
                 stream.relayMaxBackoff(), stream.pingInterval(), stream.allowedOrigins());
         return new Settings(openAi, rabbit, redis, embedded, weather, adminToken, shutdownGrace, logLevel, 0, server);

@@ -12,7 +12,6 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.LockSupport;
 
 import io.lettuce.core.RedisException;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 
 import io.assistantstream.observe.Meters;
@@ -86,7 +85,7 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
     private final byte[] dedupSeconds;
     private final RelayConnection relay;
     private final byte[] expirySeconds;
-    private final LuaScript<byte[], byte[]> script;
+    private final LuaScript<byte[], byte[], List<Object>> script;
     private final Queue<Queued> queue = new ConcurrentLinkedQueue<>();
     private final Thread sender;
     private volatile boolean closed;
@@ -103,7 +102,7 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
         this.relay = relay;
         this.dedupSeconds = bytes(Long.toString(dedupWindow.toSeconds()));
         this.expirySeconds = bytes(Long.toString(seqExpiry.toSeconds()));
-        this.script = new LuaScript<>(connection, SCRIPT);
+        this.script = LuaScript.returningList(connection, SCRIPT);
         this.sender = Thread.ofPlatform().name("frame-sender").daemon().start(this::sendLoop);
     }
 
@@ -163,7 +162,7 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
         }
     }
 
-    private CompletionStage<List<Long>> send(List<Queued> batch) {
+    private CompletionStage<List<Object>> send(List<Queued> batch) {
         byte[][] keys = new byte[batch.size()][];
         byte[][] args = new byte[2 + 3 * batch.size()][];
         args[0] = expirySeconds;
@@ -175,9 +174,9 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
             args[3 + 3 * i] = frame.json();
             args[4 + 3 * i] = frame.answeredKey();
         }
-        CompletionStage<List<Long>> seqs;
+        CompletionStage<List<Object>> seqs;
         try {
-            seqs = script.sendWhole(ScriptOutputType.MULTI, keys, args);
+            seqs = script.sendWhole(keys, args);
         } catch (RuntimeException | Error e) { // the sender must survive anything, or every answer would hang
             seqs = CompletableFuture.failedFuture(e);
         }

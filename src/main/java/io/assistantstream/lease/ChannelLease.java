@@ -16,7 +16,6 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import io.lettuce.core.RedisException;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 
 import io.assistantstream.redis.LuaScript;
@@ -86,9 +85,9 @@ public final class ChannelLease implements AutoCloseable {
     private final String alivePrefix;
     private final Map<String, CompletableFuture<Void>> tails = new ConcurrentHashMap<>();
     private final Set<Ticket> live = ConcurrentHashMap.newKeySet();
-    private final LuaScript<String, String> acquire;
-    private final LuaScript<String, String> release;
-    private final LuaScript<String, String> renew;
+    private final LuaScript<String, String, Long> acquire;
+    private final LuaScript<String, String, Long> release;
+    private final LuaScript<String, String, Long> renew;
     private final Thread renewer;
 
     public ChannelLease(StatefulRedisConnection<String, String> connection, String prefix, Duration ttl,
@@ -98,9 +97,9 @@ public final class ChannelLease implements AutoCloseable {
         this.pollInterval = pollInterval;
         this.ttlMillis = Long.toString(ttl.toMillis());
         this.alivePrefix = prefix + "lease-alive:";
-        this.acquire = new LuaScript<>(connection, ACQUIRE);
-        this.release = new LuaScript<>(connection, RELEASE);
-        this.renew = new LuaScript<>(connection, RENEW);
+        this.acquire = LuaScript.returningNumber(connection, ACQUIRE);
+        this.release = LuaScript.returningNumber(connection, RELEASE);
+        this.renew = LuaScript.returningNumber(connection, RENEW);
         this.renewer = Thread.ofVirtual().name("lease-renewer").start(this::renewLoop);
     }
 
@@ -110,7 +109,7 @@ public final class ChannelLease implements AutoCloseable {
      */
     public Ticket enqueue(String channel) {
         Ticket ticket = new Ticket(channel);
-        ticket.joined = acquire.sendWhole(ScriptOutputType.INTEGER, ticket.keys(), ticket.acquireArgs());
+        ticket.joined = acquire.sendWhole(ticket.keys(), ticket.acquireArgs());
         live.add(ticket);
         ticket.previous = tails.put(channel, ticket.mine);
         return ticket;
@@ -215,7 +214,7 @@ public final class ChannelLease implements AutoCloseable {
         }
 
         private boolean tryAcquire() {
-            return acquire.run(keys(), acquireArgs()) == 1L;
+            return acquire.call(keys(), acquireArgs()) == 1L;
         }
 
         private String[] keys() {
@@ -232,7 +231,7 @@ public final class ChannelLease implements AutoCloseable {
                 if (released) {
                     return;
                 }
-                long kept = ChannelLease.this.renew.run(keys(), token, alivePrefix, ttlMillis, held ? "1" : "0");
+                long kept = ChannelLease.this.renew.call(keys(), token, alivePrefix, ttlMillis, held ? "1" : "0");
                 if (kept == 0) {
                     LOG.warning("The lease line of channel " + channel + " was lost (did Redis restart?);"
                             + " the answer running on it was put back at its head");
@@ -252,7 +251,7 @@ public final class ChannelLease implements AutoCloseable {
             try {
                 released = true;
                 live.remove(this);
-                release.run(keys(), token, alivePrefix);
+                release.call(keys(), token, alivePrefix);
             } catch (RuntimeException e) {
                 LOG.warning("Could not release the lease of channel " + channel + "; it lapses in " + ttl
                         + ": " + e.getMessage());

@@ -8,57 +8,60 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 
 /**
- * A Lua script run by its SHA (one small request per call). A Redis that restarted has forgotten its
- * scripts; on {@code NOSCRIPT} the script is sent whole once, which loads it again.
+ * A Lua script and what it returns, {@link #call called} by its SHA (one small request per call). A
+ * Redis that restarted has forgotten its scripts; on {@code NOSCRIPT} the script is sent whole once,
+ * which loads it again.
  *
  * @param <K> key type of the connection's codec
  * @param <V> value (argument) type of the connection's codec
+ * @param <T> what the script returns: a number, a value, or a list
  */
-public final class LuaScript<K, V> {
+public final class LuaScript<K, V, T> {
     private final StatefulRedisConnection<K, V> redis;
     private final String source;
     private final String sha;
+    private final ScriptOutputType returns;
 
-    public LuaScript(StatefulRedisConnection<K, V> redis, String source) {
+    private LuaScript(StatefulRedisConnection<K, V> redis, String source, ScriptOutputType returns) {
         this.redis = redis;
         this.source = source;
         this.sha = redis.sync().digest(source);
+        this.returns = returns;
     }
 
-    /** Runs the script; it must return an integer. */
-    @SafeVarargs
-    public final long run(K[] keys, V... args) {
-        Long result = eval(ScriptOutputType.INTEGER, keys, args);
-        return result;
+    /** A script that returns an integer. */
+    public static <K, V> LuaScript<K, V, Long> returningNumber(StatefulRedisConnection<K, V> redis, String source) {
+        return new LuaScript<>(redis, source, ScriptOutputType.INTEGER);
     }
 
-    /** Runs the script; it must return a string or false (null here). */
-    @SafeVarargs
-    public final V text(K[] keys, V... args) {
-        return eval(ScriptOutputType.VALUE, keys, args);
+    /** A script that returns a string, or false (null here). */
+    public static <K, V> LuaScript<K, V, V> returningValue(StatefulRedisConnection<K, V> redis, String source) {
+        return new LuaScript<>(redis, source, ScriptOutputType.VALUE);
     }
 
-    /** Runs the script; it must return a list (a Lua table). */
+    /** A script that returns a list (a Lua table). */
+    public static <K, V> LuaScript<K, V, List<Object>> returningList(StatefulRedisConnection<K, V> redis,
+                                                                   String source) {
+        return new LuaScript<>(redis, source, ScriptOutputType.MULTI);
+    }
+
+    /** Runs the script and waits for what it returns. */
     @SafeVarargs
-    public final List<Object> list(K[] keys, V... args) {
-        return eval(ScriptOutputType.MULTI, keys, args);
+    public final T call(K[] keys, V... args) {
+        try {
+            return redis.sync().evalsha(sha, returns, keys, args);
+        } catch (RedisNoScriptException e) {
+            return redis.sync().eval(source, returns, keys, args);
+        }
     }
 
     /**
-     * Sends the script whole, without waiting; its result is of {@code type}. Sending the source (Redis
-     * caches its compiled form) can never meet {@code NOSCRIPT}, so calls may be pipelined and still
-     * run exactly in the order they were made, also after Redis restarted.
+     * Sends the script whole, without waiting. Sending the source (Redis caches its compiled form)
+     * can never meet {@code NOSCRIPT}, so calls may be pipelined and still run exactly in the order
+     * they were made, also after Redis restarted.
      */
     @SafeVarargs
-    public final <T> CompletionStage<T> sendWhole(ScriptOutputType type, K[] keys, V... args) {
-        return redis.async().eval(source, type, keys, args);
-    }
-
-    private <T> T eval(ScriptOutputType type, K[] keys, V[] args) {
-        try {
-            return redis.sync().evalsha(sha, type, keys, args);
-        } catch (RedisNoScriptException e) {
-            return redis.sync().eval(source, type, keys, args);
-        }
+    public final CompletionStage<T> sendWhole(K[] keys, V... args) {
+        return redis.async().eval(source, returns, keys, args);
     }
 }

@@ -28,12 +28,12 @@ public final class AssistantIdStore {
 
     private final StatefulRedisConnection<String, String> redis;
     private final String key;
-    private final LuaScript<String, String> replace;
+    private final LuaScript<String, String, String> replace;
 
     public AssistantIdStore(StatefulRedisConnection<String, String> redis, String prefix) {
         this.redis = redis;
         this.key = prefix + "assistant_id";
-        this.replace = new LuaScript<>(redis, REPLACE);
+        this.replace = LuaScript.returningValue(redis, REPLACE);
     }
 
     /** The stored id, if any. */
@@ -46,6 +46,6 @@ public final class AssistantIdStore {
      * stored: {@code created}, or the id another instance stored meanwhile.
      */
     public String replace(Optional<String> seen, String created) {
-        return replace.text(new String[] {key}, seen.orElse(""), created);
+        return replace.call(new String[] {key}, seen.orElse(""), created);
     }
 }

@@ -41,29 +41,29 @@ public final class RedisConversationStore implements ConversationStore {
     private final String prefix;
     private final Duration expiry;
     private final Clock clock;
-    private final LuaScript<String, String> map;
-    private final LuaScript<String, String> record;
+    private final LuaScript<String, String, Long> map;
+    private final LuaScript<String, String, List<Object>> record;
 
     public RedisConversationStore(StatefulRedisConnection<String, String> connection, String prefix, Duration expiry,
                                   Clock clock) {
         this.prefix = prefix;
         this.expiry = expiry;
         this.clock = clock;
-        this.map = new LuaScript<>(connection, MAP);
-        this.record = new LuaScript<>(connection, RECORD);
+        this.map = LuaScript.returningNumber(connection, MAP);
+        this.record = LuaScript.returningList(connection, RECORD);
     }
 
     @Override
     public ChannelConversation map(String channel, String conversationId, String backend) {
         String now = now();
-        map.run(keys(channel), conversationId, backend, now, Long.toString(expiry.toSeconds()), channel);
+        map.call(keys(channel), conversationId, backend, now, Long.toString(expiry.toSeconds()), channel);
         return new ChannelConversation(channel, conversationId, 1, now);
     }
 
     @Override
     public Optional<ChannelConversation> recordMessage(String channel) {
         String now = now();
-        List<Object> recorded = record.list(keys(channel), now, Long.toString(expiry.toSeconds()), channel);
+        List<Object> recorded = record.call(keys(channel), now, Long.toString(expiry.toSeconds()), channel);
         return recorded.isEmpty() ? Optional.empty()
                 : Optional.of(new ChannelConversation(channel, (String) recorded.get(0), (Long) recorded.get(1), now));
     }
