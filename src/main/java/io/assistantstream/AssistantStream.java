@@ -14,6 +14,8 @@ import java.util.logging.Logger;
 import io.helidon.webclient.api.WebClient;
 import io.helidon.webserver.WebServer;
 import io.helidon.health.HealthCheckType;
+import io.helidon.metrics.api.MeterRegistry;
+import io.helidon.service.registry.Services;
 import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.http1.Http1Config;
 import io.helidon.webserver.observe.ObserveFeature;
@@ -79,10 +81,11 @@ public final class AssistantStream implements AutoCloseable {
     private final Intake intake;
     /** This instance's WebSocket clients; null in relay mode. */
     private final SubscriberHub hub;
+    private final Meters meters;
 
     private AssistantStream(Settings settings) throws Exception {
         try {
-            Meters.register();
+            meters = new Meters(Services.get(MeterRegistry.class));
             String prefix = settings.redis().prefix();
             Settings.Stream stream = settings.stream();
             // One I/O thread per connection (commands, pub/sub, frame publisher): sharing one made the
@@ -94,7 +97,7 @@ public final class AssistantStream implements AutoCloseable {
             opened.push(() -> redisResources.shutdown(0, 2, TimeUnit.SECONDS));
             RedisClient redis = RedisClient.create(redisResources, RedisURI.create(settings.redis().url()));
             opened.push(() -> redis.shutdown(Duration.ZERO, Duration.ofSeconds(2)));
-            countReconnects(redisResources);
+            countReconnects(redisResources, meters);
             redis.setOptions(ClientOptions.builder()
                     .autoReconnect(true)
                     .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
@@ -102,21 +105,21 @@ public final class AssistantStream implements AutoCloseable {
                     .build());
             StatefulRedisConnection<String, String> commands = redis.connect();
             hub = stream.relay() ? null
-                    : opened(new SubscriberHub(redis.connectPubSub(), prefix, stream.pingInterval()));
+                    : opened(new SubscriberHub(redis.connectPubSub(), prefix, stream.pingInterval(), meters));
             RelayConnection relay = stream.relay() ? opened(new RelayConnection(stream.websocketUrl(),
                     stream.relayBufferFrames(), stream.relayMaxBackoff(), stream.pingInterval())) : null;
             RedisFramePublisher publisher = opened(new RedisFramePublisher(redis.connect(ByteArrayCodec.INSTANCE),
-                    prefix, settings.redis().threadExpiry(), settings.redis().dedupWindow(), relay));
+                    prefix, settings.redis().threadExpiry(), settings.redis().dedupWindow(), relay, meters));
             ChannelLease lease = opened(new ChannelLease(commands, prefix, settings.redis().channelLease(), LEASE_POLL));
 
             WebClient http = WebClient.builder()
                     .connectTimeout(settings.openAi().connectTimeout())
                     .build();
             StreamWatchdog watchdog = opened(new StreamWatchdog(Duration.ofMillis(50)));
-            AssistantBackend backend = backend(settings, http, watchdog, commands, true);
+            AssistantBackend backend = backend(settings, http, watchdog, commands, true, meters);
             Responder responder = new Responder(
                     new RedisConversationStore(commands, prefix, settings.redis().threadExpiry(), Clock.systemUTC()),
-                    backend, publisher, stream, settings.openAi().answerTimeout(), Clock.systemUTC());
+                    backend, publisher, stream, settings.openAi().answerTimeout(), Clock.systemUTC(), meters);
 
             int maxIdChars = settings.rabbit().maxIdChars();
             WebServerConfig.Builder web = WebServer.builder()
@@ -142,7 +145,7 @@ public final class AssistantStream implements AutoCloseable {
             Duration leaseWait = settings.openAi().answerTimeout().plus(settings.redis().channelLease())
                     .plus(settings.redis().channelLease());
             intake = new Intake(settings.rabbit(), lease, responder, publisher,
-                    new AnsweredMessages(commands, prefix), leaseWait, REQUEUE_DELAY);
+                    new AnsweredMessages(commands, prefix), leaseWait, REQUEUE_DELAY, meters);
             web.addFeature(ObserveFeature.builder()
                     .addObserver(HealthObserver.builder().details(true).useSystemServices(false)
                             .addCheck(DependencyChecks.redis(commands), HealthCheckType.READINESS, "redis")
@@ -170,13 +173,13 @@ public final class AssistantStream implements AutoCloseable {
     }
 
     /** Counts the Redis connections re-established (lettuce reconnects by itself). */
-    private static void countReconnects(ClientResources resources) {
+    private static void countReconnects(ClientResources resources, Meters meters) {
         AtomicBoolean lost = new AtomicBoolean();
         resources.eventBus().get().subscribe(event -> {
             if (event instanceof DisconnectedEvent) {
                 lost.set(true);
             } else if (event instanceof ConnectionActivatedEvent && lost.getAndSet(false)) {
-                Meters.REDIS_RECONNECTS.increment();
+                meters.redisReconnects().increment();
             }
         });
     }
@@ -193,13 +196,14 @@ public final class AssistantStream implements AutoCloseable {
      *              conversations needs no more than construction
      */
     private static AssistantBackend backend(Settings settings, WebClient http, StreamWatchdog watchdog,
-                                            StatefulRedisConnection<String, String> redis, boolean ready)
+                                            StatefulRedisConnection<String, String> redis, boolean ready,
+                                            Meters meters)
             throws AnswerFailedException, InterruptedException {
         Settings.OpenAi openAi = settings.openAi();
-        OpenAiClient client = new OpenAiClient(http, openAi, watchdog);
+        OpenAiClient client = new OpenAiClient(http, openAi, watchdog, meters);
         ToolRounds tools = new ToolRounds(new ToolRegistry(List.of(new WeatherTool(http,
                 settings.weather().baseUrl(), settings.weather().apiKey(), settings.weather().toolTimeout())),
-                settings.weather().toolTimeout()));
+                settings.weather().toolTimeout(), meters));
         return switch (openAi.api()) {
             case RESPONSES -> new ResponsesBackend(client, tools, openAi.model(), openAi.instructions());
             case ASSISTANTS -> {
@@ -223,7 +227,8 @@ public final class AssistantStream implements AutoCloseable {
         try (StreamWatchdog watchdog = new StreamWatchdog(Duration.ofMillis(50));
              StatefulRedisConnection<String, String> commands = redis.connect()) {
             WebClient http = WebClient.builder().connectTimeout(settings.openAi().connectTimeout()).build();
-            AssistantBackend backend = backend(settings, http, watchdog, commands, false);
+            AssistantBackend backend = backend(settings, http, watchdog, commands, false,
+                    new Meters(Services.get(MeterRegistry.class)));
             String id = backend.createConversation(channel, Deadline.in(settings.openAi().answerTimeout()));
             new RedisConversationStore(commands, settings.redis().prefix(), settings.redis().threadExpiry(),
                     Clock.systemUTC()).map(channel, id, backend.name());
@@ -241,6 +246,11 @@ public final class AssistantStream implements AutoCloseable {
     /** The port the web server listens on ({@code /ws} in embedded mode). */
     public int port() {
         return server.port();
+    }
+
+    /** The meters this instance records in. */
+    public Meters meters() {
+        return meters;
     }
 
     /** This instance's {@code /ws} clients and subscriptions; empty in relay mode. */

@@ -9,7 +9,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.assistantstream.frames.RedisFramePublisher;
 import io.assistantstream.hub.SubscriberHub;
-import io.assistantstream.observe.Meters;
 import io.assistantstream.testing.RawWebSocket;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
@@ -51,7 +50,7 @@ class KeepAliveTest {
         AssistantStream service = world.start();
         SubscriberHub hub = service.hub().orElseThrow();
         String topic = RedisFramePublisher.topic(world.prefix(), "deaf");
-        long timeoutsBefore = Meters.WEBSOCKET_PING_TIMEOUTS.count();
+        long timeoutsBefore = service.meters().websocketPingTimeouts().count();
         try (RawWebSocket deaf = RawWebSocket.handshake(service.port(), null)) {
             assertEquals(101, deaf.status());
             deaf.sendText("{\"action\":\"subscribe\",\"channel\":\"deaf\"}");
@@ -67,7 +66,7 @@ class KeepAliveTest {
             assertEquals(0L, world.redis().pubsubNumsub(topic).get(topic), "the Redis subscription outlived the client");
             // the close frame at once; the socket with the idle timeout, as the peer sends nothing
             assertEquals(1001, deaf.closeCode(IDLE_TIMEOUT.multipliedBy(3)), "the server's close frame says why");
-            assertEquals(timeoutsBefore + 1, Meters.WEBSOCKET_PING_TIMEOUTS.count(), "the drop is counted");
+            assertEquals(timeoutsBefore + 1, service.meters().websocketPingTimeouts().count(), "the drop is counted");
         }
     }
 

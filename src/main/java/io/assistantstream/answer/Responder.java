@@ -29,9 +29,11 @@ public final class Responder {
     private final Settings.Stream stream;
     private final Duration answerTimeout;
     private final Clock clock;
+    private final Meters meters;
 
     public Responder(ConversationStore store, AssistantBackend backend, FramePublisher publisher,
-                     Settings.Stream stream, Duration answerTimeout, Clock clock) {
+                     Settings.Stream stream, Duration answerTimeout, Clock clock, Meters meters) {
+        this.meters = meters;
         this.store = store;
         this.backend = backend;
         this.publisher = publisher;
@@ -45,7 +47,7 @@ public final class Responder {
         Deadline deadline = Deadline.in(answerTimeout);
         AnswerFrames frames = new AnswerFrames(publisher, clock, request.channel(), request.messageId(),
                 stream.batchChars(), stream.batchInterval());
-        FirstText firstText = new FirstText(arrivedNanos);
+        FirstText firstText = new FirstText(arrivedNanos, meters);
         String conversationId = null;
         try {
             ChannelConversation conversation = store.recordMessage(request.channel()).orElse(null);
@@ -77,16 +79,18 @@ public final class Responder {
     /** When an answer's first text came; recorded once, as the time to first token. */
     private static final class FirstText {
         private final long arrivedNanos;
+        private final Meters meters;
         private long nanos;
 
-        FirstText(long arrivedNanos) {
+        FirstText(long arrivedNanos, Meters meters) {
             this.arrivedNanos = arrivedNanos;
+            this.meters = meters;
         }
 
         void seen() {
             if (nanos == 0) {
                 nanos = System.nanoTime();
-                Meters.FIRST_TOKEN.record(Duration.ofNanos(nanos - arrivedNanos));
+                meters.firstToken().record(Duration.ofNanos(nanos - arrivedNanos));
             }
         }
     }

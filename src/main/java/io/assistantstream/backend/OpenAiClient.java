@@ -66,13 +66,16 @@ public final class OpenAiClient {
     private final String baseUrl;
     private final String authorization;
     private final List<Header> headers;
+    private final Meters meters;
 
-    public OpenAiClient(WebClient client, Settings.OpenAi settings, StreamWatchdog watchdog) {
-        this(client, settings, watchdog, List.of());
+    public OpenAiClient(WebClient client, Settings.OpenAi settings, StreamWatchdog watchdog, Meters meters) {
+        this(client, settings, watchdog, List.of(), meters);
     }
 
-    private OpenAiClient(WebClient client, Settings.OpenAi settings, StreamWatchdog watchdog, List<Header> headers) {
+    private OpenAiClient(WebClient client, Settings.OpenAi settings, StreamWatchdog watchdog, List<Header> headers,
+                         Meters meters) {
         this.client = client;
+        this.meters = meters;
         this.settings = settings;
         this.watchdog = watchdog;
         String base = settings.baseUrl().toString();
@@ -85,7 +88,7 @@ public final class OpenAiClient {
     public OpenAiClient withHeader(String name, String value) {
         List<Header> more = new ArrayList<>(headers);
         more.add(new Header(HeaderNames.create(name), value));
-        return new OpenAiClient(client, settings, watchdog, List.copyOf(more));
+        return new OpenAiClient(client, settings, watchdog, List.copyOf(more), meters);
     }
 
     private record Header(HeaderName name, String value) {
@@ -230,10 +233,10 @@ public final class OpenAiClient {
             response = body == null ? request.request()
                     : request.header(HeaderValues.CONTENT_TYPE_JSON).submit(body.toString());
         } catch (RuntimeException e) {
-            Meters.openAiRequests("error").increment();
+            meters.openAiRequests("error").increment();
             throw e;
         }
-        Meters.openAiRequests(Integer.toString(response.status().code())).increment();
+        meters.openAiRequests(Integer.toString(response.status().code())).increment();
         return response;
     }
 
@@ -290,7 +293,7 @@ public final class OpenAiClient {
                         retry.reason() + " (no time left to retry within " + deadline.budget().toMillis() + " ms)"));
             }
             LOG.fine(() -> retry.reason() + "; retrying in " + retry.delayMillis() + " ms");
-            Meters.OPENAI_RETRIES.increment();
+            meters.openAiRetries().increment();
             earlier.add(retry.reason());
             Thread.sleep(retry.delayMillis());
         }

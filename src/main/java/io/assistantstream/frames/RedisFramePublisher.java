@@ -84,6 +84,7 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
     private final String prefix;
     private final byte[] dedupSeconds;
     private final RelayConnection relay;
+    private final Meters meters;
     private final byte[] expirySeconds;
     private final LuaScript<byte[], byte[], List<Object>> script;
     private final Queue<Queued> queue = new ConcurrentLinkedQueue<>();
@@ -97,7 +98,8 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
      * @param relay       where numbered frames go instead of Redis pub/sub; null for pub/sub
      */
     public RedisFramePublisher(StatefulRedisConnection<byte[], byte[]> connection, String prefix,
-                               Duration seqExpiry, Duration dedupWindow, RelayConnection relay) {
+                               Duration seqExpiry, Duration dedupWindow, RelayConnection relay, Meters meters) {
+        this.meters = meters;
         this.prefix = prefix;
         this.relay = relay;
         this.dedupSeconds = bytes(Long.toString(dedupWindow.toSeconds()));
@@ -201,7 +203,7 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
 
     /** A frame has its seq: published already, or now handed to the relay (in this order, frame by frame). */
     private void numbered(Queued frame, long seq) {
-        Meters.FRAMES_SENT.increment();
+        meters.framesSent().increment();
         if (relay == null) {
             frame.seq().complete(seq);
             return;

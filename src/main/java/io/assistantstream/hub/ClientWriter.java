@@ -32,6 +32,7 @@ final class ClientWriter {
     private final Thread drainer;
     /** Takes the client out of the hub (its subscriptions and its count). */
     private final Runnable leave;
+    private final Meters meters;
     private final AtomicBoolean pinging = new AtomicBoolean();
     private volatile boolean open = true;
     private volatile long heardAt = System.nanoTime();
@@ -39,7 +40,8 @@ final class ClientWriter {
     /** When the first ping not answered yet went out (0: none); a ping still waiting to be written does not count. */
     private volatile long unansweredSince;
 
-    ClientWriter(WsSession session, int capacity, Runnable leave) {
+    ClientWriter(WsSession session, int capacity, Runnable leave, Meters meters) {
+        this.meters = meters;
         this.session = session;
         this.leave = leave;
         this.queue = new ArrayBlockingQueue<>(capacity + 1);
@@ -55,7 +57,7 @@ final class ClientWriter {
             return true;
         }
         open = false;
-        Meters.WEBSOCKET_SLOW_CLIENT_DROPS.increment();
+        meters.websocketSlowClientDrops().increment();
         LOG.warning("Dropping a WebSocket client that fell " + queue.size() + " frames behind");
         queue.clear();
         // Leaving unsubscribes in Redis: not on the caller's thread (the fan-out, or a subscribe holding its lock).

@@ -29,6 +29,7 @@ public final class HubEndpoint implements WsListener {
     static final int MAX_CLIENT_MESSAGE_CHARS = 16 * 1024;
 
     private final SubscriberHub hub;
+    private final Meters meters;
     private final int sendQueue;
     private final int maxIdChars;
     private final int maxSubscriptions;
@@ -39,6 +40,7 @@ public final class HubEndpoint implements WsListener {
 
     public HubEndpoint(SubscriberHub hub, int sendQueue, int maxIdChars, int maxSubscriptions) {
         this.hub = hub;
+        this.meters = hub.meters();
         this.sendQueue = sendQueue;
         this.maxIdChars = maxIdChars;
         this.maxSubscriptions = maxSubscriptions;
@@ -46,7 +48,7 @@ public final class HubEndpoint implements WsListener {
 
     @Override
     public void onOpen(WsSession session) {
-        writer = new ClientWriter(session, sendQueue, this::leave);
+        writer = new ClientWriter(session, sendQueue, this::leave, meters);
         hub.join(writer);
     }
 
@@ -129,7 +131,7 @@ public final class HubEndpoint implements WsListener {
             return null;
         }
         if (channels.remove(channel)) {
-            Meters.WEBSOCKET_SUBSCRIPTIONS.decrementAndGet();
+            meters.websocketSubscriptions().decrementAndGet();
             hub.unsubscribe(channel, writer);
         }
         return JSON.createObjectNode().put("type", "unsubscribed").put("channel", channel);
@@ -146,9 +148,9 @@ public final class HubEndpoint implements WsListener {
             try {
                 hub.subscribe(channel, writer, subscribed);
                 channels.add(channel);
-                Meters.WEBSOCKET_SUBSCRIPTIONS.incrementAndGet();
+                meters.websocketSubscriptions().incrementAndGet();
                 if (left.get() && channels.remove(channel)) { // dropped meanwhile (keep-alive): undo
-                    Meters.WEBSOCKET_SUBSCRIPTIONS.decrementAndGet();
+                    meters.websocketSubscriptions().decrementAndGet();
                     hub.unsubscribe(channel, writer);
                 }
             } catch (RuntimeException e) {
@@ -167,7 +169,7 @@ public final class HubEndpoint implements WsListener {
             if (!channels.remove(channel)) {
                 continue; // a subscribe that raced with this undid itself
             }
-            Meters.WEBSOCKET_SUBSCRIPTIONS.decrementAndGet();
+            meters.websocketSubscriptions().decrementAndGet();
             try {
                 hub.unsubscribe(channel, current);
             } catch (RuntimeException e) {

@@ -19,8 +19,10 @@ final class KeepAlive implements AutoCloseable {
     private final Collection<ClientWriter> clients;
     private final Duration interval;
     private final Thread ticker;
+    private final Meters meters;
 
-    KeepAlive(Collection<ClientWriter> clients, Duration interval) {
+    KeepAlive(Collection<ClientWriter> clients, Duration interval, Meters meters) {
+        this.meters = meters;
         this.clients = clients;
         this.interval = interval;
         this.ticker = Thread.ofVirtual().name("ws-keep-alive").start(this::run);
@@ -44,7 +46,7 @@ final class KeepAlive implements AutoCloseable {
             try {
                 if (!client.keepAlive(now, interval)) {
                     LOG.fine("Dropping a WebSocket client that answered no ping for two intervals");
-                    Meters.WEBSOCKET_PING_TIMEOUTS.increment();
+                    meters.websocketPingTimeouts().increment();
                     client.drop("no pong for two ping intervals");
                 }
             } catch (RuntimeException e) { // one client's trouble must not stop the pings of all the others

@@ -30,9 +30,12 @@ public final class SubscriberHub implements AutoCloseable {
     private final Set<ClientWriter> clients = ConcurrentHashMap.newKeySet();
     private final ReentrantLock[] locks = new ReentrantLock[STRIPES];
     private final KeepAlive keepAlive;
+    private final Meters meters;
 
     /** A hub whose clients are pinged every {@code pingInterval}. */
-    public SubscriberHub(StatefulRedisPubSubConnection<String, String> pubSub, String prefix, Duration pingInterval) {
+    public SubscriberHub(StatefulRedisPubSubConnection<String, String> pubSub, String prefix, Duration pingInterval,
+                         Meters meters) {
+        this.meters = meters;
         this.pubSub = pubSub;
         this.prefix = prefix;
         for (int i = 0; i < STRIPES; i++) {
@@ -48,7 +51,7 @@ public final class SubscriberHub implements AutoCloseable {
                 }
             }
         });
-        this.keepAlive = new KeepAlive(clients, pingInterval); // last: a constructor that throws leaves no thread
+        this.keepAlive = new KeepAlive(clients, pingInterval, meters); // last: a constructor that throws leaves no thread
     }
 
     /**
@@ -92,13 +95,13 @@ public final class SubscriberHub implements AutoCloseable {
     /** A client connected. */
     void join(ClientWriter writer) {
         clients.add(writer);
-        Meters.WEBSOCKET_SESSIONS.set(clients.size());
+        meters.websocketSessions().set(clients.size());
     }
 
     /** A client went away (after its unsubscribes). */
     void leave(ClientWriter writer) {
         clients.remove(writer);
-        Meters.WEBSOCKET_SESSIONS.set(clients.size());
+        meters.websocketSessions().set(clients.size());
     }
 
     /** Closes every client with 1001 (going away), all at once; returns when they are closed. */
@@ -125,6 +128,11 @@ public final class SubscriberHub implements AutoCloseable {
     /** Channels with at least one subscriber on this instance now (each one a Redis subscription). */
     public int channels() {
         return subscribers.size();
+    }
+
+    /** The meters its clients record in. */
+    Meters meters() {
+        return meters;
     }
 
     @Override

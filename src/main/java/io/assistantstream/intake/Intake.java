@@ -41,6 +41,7 @@ public final class Intake implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Intake.class.getName());
 
     private final QueueConsumer queue;
+    private final Meters meters;
     private final RequestParser parser;
     private final ChannelLease lease;
     private final Responder responder;
@@ -54,8 +55,9 @@ public final class Intake implements AutoCloseable {
     private volatile boolean stopping;
 
     public Intake(Settings.Rabbit rabbit, ChannelLease lease, Responder responder, FramePublisher publisher,
-                  AnsweredMessages answered, Duration leaseWait, Duration requeueDelay) {
-        this.queue = new QueueConsumer(rabbit);
+                  AnsweredMessages answered, Duration leaseWait, Duration requeueDelay, Meters meters) {
+        this.meters = meters;
+        this.queue = new QueueConsumer(rabbit, meters);
         this.parser = new RequestParser(rabbit.maxIdChars(), rabbit.maxMessageBytes());
         this.lease = lease;
         this.responder = responder;
@@ -76,7 +78,7 @@ public final class Intake implements AutoCloseable {
      * new virtual thread.
      */
     private void accept(Delivery delivery) {
-        Meters.DELIVERIES_RECEIVED.increment();
+        meters.deliveriesReceived().increment();
         Thread.Builder thread = Thread.ofVirtual().name("delivery-" + deliveries.incrementAndGet());
         ChatRequest request;
         try {
@@ -108,7 +110,7 @@ public final class Intake implements AutoCloseable {
                 return;
             }
             long leased = System.nanoTime();
-            Meters.QUEUE_WAIT.record(Duration.ofNanos(leased - delivery.arrivedNanos()));
+            meters.queueWait().record(Duration.ofNanos(leased - delivery.arrivedNanos()));
             Optional<String> earlier = answered.completedFrame(request.channel(), request.messageId());
             if (earlier.isPresent()) {
                 repeat(request, earlier.get());
@@ -118,9 +120,9 @@ public final class Intake implements AutoCloseable {
             Outcome outcome = answer(request, delivery.arrivedNanos());
             if (outcome.completed()) {
                 delivery.ack();
-                Meters.DELIVERIES_COMPLETED.increment();
+                meters.deliveriesCompleted().increment();
             } else {
-                Meters.deliveriesFailed("answer_failed").increment();
+                meters.deliveriesFailed("answer_failed").increment();
                 delivery.deadLetter("answer failed: " + outcome.failure());
             }
             logAnswer(request, outcome, delivery.arrivedNanos(), leased);
@@ -128,7 +130,7 @@ public final class Intake implements AutoCloseable {
             requeueLater(delivery, request, e);
         } catch (RuntimeException bug) {
             // not an outage: requeueing would repeat it forever, so the message is set aside with the reason
-            Meters.deliveriesFailed("internal_error").increment();
+            meters.deliveriesFailed("internal_error").increment();
             LOG.log(Level.SEVERE, "Unexpected failure answering message " + request.messageId(), bug);
             sendError(request.channel(), request.messageId(), "Internal error", bug.toString());
             delivery.deadLetter("internal error: " + bug);
@@ -137,24 +139,24 @@ public final class Intake implements AutoCloseable {
         } finally {
             answering.remove(Thread.currentThread());
             if (delivery.requeue()) {
-                Meters.deliveriesFailed("requeued").increment();
+                meters.deliveriesFailed("requeued").increment();
             }
         }
     }
 
     private Outcome answer(ChatRequest request, long arrived) throws InterruptedException {
-        Meters.ANSWERS_IN_FLIGHT.incrementAndGet();
+        meters.answersInFlight().incrementAndGet();
         try {
             return responder.answer(request, arrived);
         } finally {
-            Meters.ANSWERS_IN_FLIGHT.decrementAndGet();
+            meters.answersInFlight().decrementAndGet();
         }
     }
 
     /** One line per answer: its ids, how it ended, and where the time went. */
-    private static void logAnswer(ChatRequest request, Outcome outcome, long arrived, long leased) {
+    private void logAnswer(ChatRequest request, Outcome outcome, long arrived, long leased) {
         long done = System.nanoTime();
-        Meters.ANSWER_DURATION.record(Duration.ofNanos(done - arrived));
+        meters.answerDuration().record(Duration.ofNanos(done - arrived));
         LOG.info(() -> "Answered message " + request.messageId() + " of channel " + request.channel() + ": "
                 + (outcome.completed() ? "completed" : "error (" + outcome.failure() + ")")
                 + " in thread " + outcome.threadId() + "; waited " + millis(leased - arrived) + " ms, first text "
@@ -172,7 +174,7 @@ public final class Intake implements AutoCloseable {
         } catch (CompletionException e) {
             throw e.getCause() instanceof RuntimeException cause ? cause : e;
         }
-        Meters.DELIVERIES_REPEATED.increment();
+        meters.deliveriesRepeated().increment();
         LOG.info(() -> "Message " + request.messageId() + " of channel " + request.channel() + " was answered "
                 + "already: acknowledged with its final frame sent again, and no new answer");
     }
@@ -182,7 +184,7 @@ public final class Intake implements AutoCloseable {
     }
 
     private void reject(Delivery delivery, RejectedRequestException rejected) {
-        Meters.deliveriesFailed("invalid_input").increment();
+        meters.deliveriesFailed("invalid_input").increment();
         LOG.warning("Rejected delivery (channel " + rejected.channel() + "): " + rejected.getMessage());
         if (rejected.channel() != null) {
             sendError(rejected.channel(), rejected.messageId(), "Invalid request", rejected.getMessage());
@@ -202,7 +204,7 @@ public final class Intake implements AutoCloseable {
 
     /** An outage: the delivery goes back to the queue after a pause, so it does not spin while the outage lasts. */
     private void requeueLater(Delivery delivery, ChatRequest request, Exception cause) {
-        Meters.deliveriesFailed("requeued").increment();
+        meters.deliveriesFailed("requeued").increment();
         LOG.warning("Requeueing message " + request.messageId() + " of channel " + request.channel()
                 + " after " + requeueDelay.toMillis() + " ms: " + QueueConsumer.rootMessage(cause));
         try {

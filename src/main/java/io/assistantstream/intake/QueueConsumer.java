@@ -40,6 +40,7 @@ final class QueueConsumer implements Settlement, AutoCloseable {
     private static final int MAX_REASON_CHARS = 1_000;
 
     private final Settings.Rabbit rabbit;
+    private final Meters meters;
     private final Phaser unsettled = new Phaser(1);
     private final ReentrantLock deadLetterLock = new ReentrantLock();
     private final ExecutorService dispatch = Executors.newVirtualThreadPerTaskExecutor();
@@ -51,8 +52,9 @@ final class QueueConsumer implements Settlement, AutoCloseable {
     /** Whether the broker delivers to the consumer now: false before start, while recovering, after a cancel. */
     private volatile boolean consumerActive;
 
-    QueueConsumer(Settings.Rabbit rabbit) {
+    QueueConsumer(Settings.Rabbit rabbit, Meters meters) {
         this.rabbit = rabbit;
+        this.meters = meters;
     }
 
     /**
@@ -66,7 +68,7 @@ final class QueueConsumer implements Settlement, AutoCloseable {
         ((Recoverable) connection).addRecoveryListener(new RecoveryListener() {
             @Override
             public void handleRecovery(Recoverable recovered) {
-                Meters.RABBITMQ_RECONNECTS.increment();
+                meters.rabbitmqReconnects().increment();
                 LOG.info("RabbitMQ connection recovered");
             }
 
@@ -162,7 +164,7 @@ final class QueueConsumer implements Settlement, AutoCloseable {
                 throw new IOException("the broker refused the dead-letter copy");
             }
             ack(tag);
-            Meters.DELIVERIES_DEAD_LETTERED.increment();
+            meters.deliveriesDeadLettered().increment();
         } catch (IOException | TimeoutException | InterruptedException | RuntimeException e) {
             LOG.log(Level.WARNING, "Could not dead-letter with a reason; rejecting instead: " + rootMessage(e));
             try {

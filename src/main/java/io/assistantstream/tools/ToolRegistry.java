@@ -31,10 +31,12 @@ public final class ToolRegistry {
 
     private final Map<String, Tool> tools = new LinkedHashMap<>();
     private final Duration timeout;
+    private final Meters meters;
 
-    public ToolRegistry(List<Tool> tools, Duration timeout) {
+    public ToolRegistry(List<Tool> tools, Duration timeout, Meters meters) {
         tools.forEach(tool -> this.tools.put(tool.name(), tool));
         this.timeout = timeout;
+        this.meters = meters;
     }
 
     public List<Tool> tools() {
@@ -62,11 +64,11 @@ public final class ToolRegistry {
             return result.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             result.cancel(true);
-            Meters.toolCalls(call.name(), "timeout").increment();
+            meters.toolCalls(call.name(), "timeout").increment();
             return "Error: " + call.name() + " did not finish within " + timeout.toMillis() + " ms";
         } catch (ExecutionException e) {
             LOG.log(Level.WARNING, "Tool " + call.name() + " failed", e.getCause());
-            Meters.toolCalls(call.name(), "error").increment();
+            meters.toolCalls(call.name(), "error").increment();
             return "Error: " + call.name() + " failed unexpectedly: " + e.getCause().getMessage();
         }
     }
@@ -81,7 +83,7 @@ public final class ToolRegistry {
             try {
                 String output = tool.call(JSON.readTree(call.arguments() == null || call.arguments().isBlank()
                         ? "{}" : call.arguments()));
-                Meters.toolCalls(call.name(), "ok").increment();
+                meters.toolCalls(call.name(), "ok").increment();
                 return output;
             } catch (JsonProcessingException e) {
                 failure = "the arguments for " + call.name() + " are not valid JSON: " + e.getOriginalMessage();
@@ -89,7 +91,7 @@ public final class ToolRegistry {
                 failure = e.getMessage();
             }
         }
-        Meters.toolCalls(tool == null ? "unknown" : call.name(), "error").increment();
+        meters.toolCalls(tool == null ? "unknown" : call.name(), "error").increment();
         return "Error: " + failure;
     }
 }

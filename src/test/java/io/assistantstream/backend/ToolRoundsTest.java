@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import org.junit.jupiter.api.Test;
 
+import io.assistantstream.testing.TestMeters;
 import io.assistantstream.tools.Tool;
 import io.assistantstream.tools.ToolCall;
 import io.assistantstream.tools.ToolRegistry;
@@ -41,7 +42,7 @@ class ToolRoundsTest {
             toolCalls.incrementAndGet();
             return "echo " + arguments;
         }
-    }), Duration.ofSeconds(5)));
+    }), Duration.ofSeconds(5), TestMeters.fresh()));
 
     /** A sink that reaches clients while {@code reachable} says so, and counts the processing frames. */
     private static final class Sink implements AnswerSink {

@@ -1,9 +1,5 @@
 package io.assistantstream.faults;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,18 +9,21 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.assistantstream.AssistantStream;
 import io.assistantstream.intake.Intake;
-import io.assistantstream.observe.Meters;
 import io.assistantstream.store.AnsweredMessages;
 import io.assistantstream.testing.Json;
 import io.assistantstream.testing.PrivateRedis;
+import io.assistantstream.testing.Readiness;
 import io.assistantstream.testing.TcpProxy;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
@@ -43,6 +42,8 @@ class SoakTest {
     private static final int CHANNELS = 200;
     private static final int MESSAGES = 1_000;
     private static final Duration SETTLE = Duration.ofMinutes(3);
+    /** The faults take about 14 s; publishing (about 10 s) runs while they happen. */
+    private static final Duration FAULTS_WAIT = Duration.ofSeconds(60);
 
     /** What a published message should end as. */
     private enum Expected { COMPLETED, ERROR, DEAD_LETTERED }
@@ -51,10 +52,12 @@ class SoakTest {
     private record Sent(String channel, Set<Expected> expected) {
     }
 
+    @RegisterExtension
+    final TestWorld world = TestWorld.perTest();
+
     @Test
     void a_thousand_messages_over_200_channels_under_faults_each_end_exactly_once() throws Exception {
-        try (PrivateRedis redis = PrivateRedis.persistent(); TcpProxy rabbitLink = new TcpProxy(5672);
-             TestWorld world = TestWorld.create()) {
+        try (PrivateRedis redis = PrivateRedis.persistent(); TcpProxy rabbitLink = new TcpProxy(5672)) {
             world.set("redis.url", redis.url())
                     .set("rabbitmq.url", "amqp://guest:guest@127.0.0.1:" + rabbitLink.port() + "/")
                     .set("websocket.send.queue", "2048"); // room for the collector's bursts: it must never be dropped
@@ -72,29 +75,37 @@ class SoakTest {
                 for (int c = 0; c < CHANNELS; c++) {
                     neverReads.send("{\"action\":\"subscribe\",\"channel\":\"soak-" + c + "\"}");
                 }
-                Thread faults = Thread.ofVirtual().start(() -> injectFaults(redis, rabbitLink, service));
-                for (int i = 0; i < MESSAGES; i++) {
-                    String channel = "soak-" + random.nextInt(CHANNELS);
-                    String id = "s" + i;
-                    int roll = random.nextInt(100);
-                    if (roll < 3) {
-                        world.rabbit().publish("{\"channel\":\"" + channel + "\",\"message_id\":\"" + id + "\"}");
-                        published.put(id, new Sent(channel, Set.of(Expected.DEAD_LETTERED)));
-                        continue;
+                FutureTask<Void> faults = new FutureTask<>(() -> {
+                    injectFaults(redis, rabbitLink, service);
+                    return null;
+                });
+                Thread.ofVirtual().name("soak-faults").start(faults);
+                try {
+                    for (int i = 0; i < MESSAGES; i++) {
+                        String channel = "soak-" + random.nextInt(CHANNELS);
+                        String id = "s" + i;
+                        int roll = random.nextInt(100);
+                        if (roll < 3) {
+                            world.rabbit().publish("{\"channel\":\"" + channel + "\",\"message_id\":\"" + id + "\"}");
+                            published.put(id, new Sent(channel, Set.of(Expected.DEAD_LETTERED)));
+                            continue;
+                        }
+                        String script = roll < 7 ? "!failed" : roll < 12 ? "!fail=500x1" : roll < 17 ? "!cut=2"
+                                : roll < 20 ? "!fail=429msx1" : "";
+                        world.rabbit().publish(channel, id, "soak " + i + " !words=8 !delay=5 " + script);
+                        // a stream cut after text reached clients is not retried: that answer ends in an error, unless
+                        // a fault sent the message back to the queue first and the next attempt (uncut) completed
+                        published.put(id, new Sent(channel, script.equals("!failed") ? Set.of(Expected.ERROR)
+                                : script.equals("!cut=2") ? Set.of(Expected.ERROR, Expected.COMPLETED)
+                                : Set.of(Expected.COMPLETED)));
+                        if (i % 50 == 0) {
+                            Thread.sleep(200); // about ten seconds of publishing, while the faults happen
+                        }
                     }
-                    String script = roll < 7 ? "!failed" : roll < 12 ? "!fail=500x1" : roll < 17 ? "!cut=2"
-                            : roll < 20 ? "!fail=429msx1" : "";
-                    world.rabbit().publish(channel, id, "soak " + i + " !words=8 !delay=5 " + script);
-                    // a stream cut after text reached clients is not retried: that answer ends in an error, unless
-                    // a fault sent the message back to the queue first and the next attempt (uncut) completed
-                    published.put(id, new Sent(channel, script.equals("!failed") ? Set.of(Expected.ERROR)
-                            : script.equals("!cut=2") ? Set.of(Expected.ERROR, Expected.COMPLETED)
-                            : Set.of(Expected.COMPLETED)));
-                    if (i % 50 == 0) {
-                        Thread.sleep(200); // about ten seconds of publishing, while the faults happen
-                    }
+                    faults.get(FAULTS_WAIT.toSeconds(), TimeUnit.SECONDS); // a fault not made fails the test
+                } finally {
+                    faults.cancel(true); // stops the faults when publishing failed
                 }
-                faults.join();
 
                 Map<String, List<String>> seen = new HashMap<>();
                 Outcomes outcomes = awaitOutcomes(world, redis, published, collector, seen);
@@ -136,30 +147,45 @@ class SoakTest {
         return runtime.totalMemory() - runtime.freeMemory();
     }
 
-    /** Redis down twice, RabbitMQ cut twice, a client that vanishes in the middle of answers. */
-    private static void injectFaults(PrivateRedis redis, TcpProxy rabbitLink, AssistantStream service) {
-        try {
-            Thread.sleep(1_500);
-            redis.stop();
-            Thread.sleep(1_500);
-            redis.start();
-            Thread.sleep(1_500);
-            rabbitLink.cutAll();
-            Thread.sleep(1_000);
-            try (WsClient vanishing = WsClient.connect(service.port())) { // closing it drops it without a goodbye
-                for (int c = 0; c < 20; c++) {
-                    vanishing.send("{\"action\":\"subscribe\",\"channel\":\"soak-" + c + "\"}");
-                }
-                Thread.sleep(300);
+    /**
+     * Redis down twice, RabbitMQ cut twice, a client that vanishes in the middle of answers. Throws when a
+     * fault could not be made, which fails the test (the faults after it would never happen).
+     */
+    private static void injectFaults(PrivateRedis redis, TcpProxy rabbitLink, AssistantStream service)
+            throws Exception {
+        Thread.sleep(1_500);
+        redis.stop();
+        Thread.sleep(1_500);
+        redis.start();
+        Thread.sleep(1_500);
+        rabbitLink.cutAll();
+        Thread.sleep(1_000);
+        try (WsClient vanishing = WsClient.connect(service.port())) { // closing it drops it without a goodbye
+            for (int c = 0; c < 20; c++) {
+                vanishing.send("{\"action\":\"subscribe\",\"channel\":\"soak-" + c + "\"}");
             }
-            Thread.sleep(1_500);
-            redis.stop();
-            Thread.sleep(1_000);
-            redis.start();
-            Thread.sleep(1_000);
-            rabbitLink.cutAll();
-        } catch (Exception e) {
-            throw new IllegalStateException("fault injection failed", e);
+            awaitSubscribed(vanishing, 20); // it is in the audience of the answers it vanishes from
+            Thread.sleep(300);
+        }
+        Thread.sleep(1_500);
+        redis.stop();
+        Thread.sleep(1_000);
+        redis.start();
+        Thread.sleep(1_000);
+        rabbitLink.cutAll();
+    }
+
+    /** Reads until {@code count} subscribes were acknowledged (frames may come in between); fails after 5 s. */
+    private static void awaitSubscribed(WsClient client, int count) throws InterruptedException {
+        long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        int acknowledged = 0;
+        while (acknowledged < count) {
+            long left = Math.max(0, (until - System.nanoTime()) / 1_000_000);
+            JsonNode message = client.poll(left).orElseThrow(() -> new AssertionError(
+                    "the vanishing client's subscribes were not all acknowledged within 5 s"));
+            if ("subscribed".equals(message.path("type").asText())) {
+                acknowledged++;
+            }
         }
     }
 
@@ -208,16 +234,7 @@ class SoakTest {
     }
 
     private static void assertReadyAndIdle(AssistantStream service) throws Exception {
-        try (HttpClient http = HttpClient.newHttpClient()) {
-            long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            int status;
-            while ((status = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + service.port()
-                    + "/observe/health/ready")).build(), HttpResponse.BodyHandlers.discarding()).statusCode()) != 200
-                    && System.nanoTime() < until) {
-                Thread.sleep(200);
-            }
-            assertEquals(200, status, "ready again after the faults");
-        }
-        assertEquals(0, Meters.ANSWERS_IN_FLIGHT.get(), "no answer left running");
+        Readiness.await(service.port(), 200, Duration.ofSeconds(20)); // ready again after the faults
+        assertEquals(0, service.meters().answersInFlight().get(), "no answer left running");
     }
 }

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.assistantstream.testing.PrivateRedis;
+import io.assistantstream.testing.TestMeters;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -42,7 +43,7 @@ class RedisFramePublisherTest {
         server = new PrivateRedis();
         redis = RedisClient.create(server.url());
         publisher = new RedisFramePublisher(redis.connect(ByteArrayCodec.INSTANCE), "t:", Duration.ofHours(1),
-                Duration.ofHours(1), null);
+                Duration.ofHours(1), null, TestMeters.fresh());
     }
 
     @AfterEach

@@ -12,6 +12,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import io.assistantstream.testing.MisbehavingServer;
+import io.assistantstream.testing.TestMeters;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -24,7 +25,7 @@ class WeatherToolUnreachableTest {
     private static String outputFor(String baseUrl) throws InterruptedException {
         WeatherTool tool = new WeatherTool(WebClient.builder().connectTimeout(Duration.ofSeconds(1)).build(),
                 URI.create(baseUrl), "key", Duration.ofMillis(300));
-        ToolRegistry registry = new ToolRegistry(List.of(tool), Duration.ofSeconds(5));
+        ToolRegistry registry = new ToolRegistry(List.of(tool), Duration.ofSeconds(5), TestMeters.fresh());
         return registry.run(List.of(new ToolCall("call-1", "get_weather", "{\"city\":\"Zocca\",\"units\":null}")))
                 .getFirst().output();
     }
