@@ -3,9 +3,6 @@ package io.assistantstream.backend;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -256,19 +253,11 @@ public final class OpenAiClient {
             String message = error.path("message").asText(response.status().reasonPhrase());
             String details = "OpenAI answered " + status + ": " + message
                     + (code.isEmpty() ? (type.isEmpty() ? "" : " (" + type + ")") : " (" + code + ")");
-            boolean retryable = switch (status) {
-                case 408, 409 -> true;
-                case 429 -> !"insufficient_quota".equals(code) && !"insufficient_quota".equals(type);
-                case 400 -> "conversation_locked".equals(code);
-                default -> status >= 500;
-            };
-            Optional<String> shouldRetry = response.headers().first(SHOULD_RETRY);
-            if (shouldRetry.isPresent()) {
-                retryable = Boolean.parseBoolean(shouldRetry.get());
-            }
-            long delay = retryAfterMillis(response).orElse(backoff(attempt));
+            boolean retryable = RetryRules.retryable(status, code, type, response.headers().first(SHOULD_RETRY));
+            long delay = RetryRules.retryAfterMillis(response.headers().first(RETRY_AFTER_MS),
+                    response.headers().first(RETRY_AFTER), System.currentTimeMillis()).orElse(backoff(attempt));
             if (!retryable || attempt >= settings.maxRetries() || delay > MAX_RETRY_AFTER_MS) {
-                throw failed(new AnswerFailedException(summaryFor(status, code), details
+                throw failed(new AnswerFailedException(RetryRules.summaryFor(status, code), details
                         + (retryable ? " (gave up after " + (attempt + 1) + " attempts)" : ""),
                         new AnswerFailedException.UpstreamError(status, code, message)));
             }
@@ -309,17 +298,6 @@ public final class OpenAiClient {
         }
     }
 
-    private static String summaryFor(int status, String code) {
-        if (status == 429) {
-            return "insufficient_quota".equals(code) ? "The assistant's quota is used up"
-                    : "The assistant is rate limited";
-        }
-        if (status == 401 || status == 403) {
-            return "The assistant rejected the service's credentials";
-        }
-        return status >= 500 ? "The assistant is unavailable" : "The assistant rejected the request";
-    }
-
     private static JsonNode errorOf(HttpClientResponse response) {
         try {
             JsonNode body = JSON.readTree(response.as(String.class));
@@ -329,31 +307,8 @@ public final class OpenAiClient {
         }
     }
 
-    /** {@code retry-after-ms}, else {@code Retry-After} in seconds or as an HTTP date. */
-    private static Optional<Long> retryAfterMillis(HttpClientResponse response) {
-        try {
-            Optional<String> ms = response.headers().first(RETRY_AFTER_MS);
-            if (ms.isPresent()) {
-                return Optional.of((long) Double.parseDouble(ms.get()));
-            }
-            Optional<String> after = response.headers().first(RETRY_AFTER);
-            if (after.isEmpty()) {
-                return Optional.empty();
-            }
-            try {
-                return Optional.of((long) (Double.parseDouble(after.get()) * 1000));
-            } catch (NumberFormatException e) {
-                ZonedDateTime at = ZonedDateTime.parse(after.get(), DateTimeFormatter.RFC_1123_DATE_TIME);
-                return Optional.of(Math.max(0, at.toInstant().toEpochMilli() - System.currentTimeMillis()));
-            }
-        } catch (NumberFormatException | DateTimeParseException e) {
-            return Optional.empty();
-        }
-    }
-
     private static long backoff(int attempt) {
-        double seconds = Math.min(0.5 * Math.pow(2, attempt), 8.0);
-        return (long) (seconds * 1000 * (1 - 0.25 * ThreadLocalRandom.current().nextDouble()));
+        return RetryRules.backoff(attempt, ThreadLocalRandom.current().nextDouble());
     }
 
     /**
