@@ -109,10 +109,22 @@ public final class RequestParser {
     private static String stringField(JsonParser parser, String name, JsonToken value) throws IOException {
         if (value != JsonToken.VALUE_STRING) {
             parser.skipChildren();
-            throw new IllegalArgumentException("field '" + name + "' must be a string, got "
-                    + (value == JsonToken.VALUE_NULL ? "null" : value.asString() == null ? value.name() : value.asString()));
+            throw new IllegalArgumentException("field '" + name + "' must be a string, got " + kind(value));
         }
         return parser.getText();
+    }
+
+    /** What a JSON value is, in words. */
+    private static String kind(JsonToken value) {
+        return switch (value) {
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "a number";
+            case VALUE_TRUE -> "true";
+            case VALUE_FALSE -> "false";
+            case VALUE_NULL -> "null";
+            case START_OBJECT -> "an object";
+            case START_ARRAY -> "an array";
+            default -> "something else";
+        };
     }
 
     private String checkedId(String name, String value) {
