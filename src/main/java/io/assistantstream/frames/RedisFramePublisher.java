@@ -2,20 +2,17 @@ package io.assistantstream.frames;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.locks.LockSupport;
 
 import io.lettuce.core.RedisException;
 import io.lettuce.core.api.StatefulRedisConnection;
 
 import io.assistantstream.observe.Meters;
 import io.assistantstream.redis.LuaScript;
+import io.assistantstream.sending.OrderedSender;
 import io.assistantstream.store.AnsweredMessages;
 
 /**
@@ -25,7 +22,7 @@ import io.assistantstream.store.AnsweredMessages;
  * cannot drift apart. In relay mode the call only numbers the frames, which then go, in the same
  * order, to the {@link RelayConnection}; a frame is done once the relay has it.
  *
- * <p>Callers only queue their frame. One sender thread takes whatever is queued, up to
+ * <p>Callers only queue their frame. One sender thread (an {@link OrderedSender}) takes whatever is queued, up to
  * {@value #MAX_BATCH} frames, and sends it as one Lua call, with up to {@value #IN_FLIGHT} calls
  * pipelined. An idle service sends a frame at once, alone; under load, frames queue while calls are
  * in flight and leave together in the next, so the cost per frame (commands, replies, wake-ups)
@@ -87,9 +84,9 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
     private final Meters meters;
     private final byte[] expirySeconds;
     private final LuaScript<byte[], byte[], List<Object>> script;
-    private final Queue<Queued> queue = new ConcurrentLinkedQueue<>();
-    private final Thread sender;
-    private volatile boolean closed;
+    private final OrderedSender<Queued> sender;
+    /** Lua calls sent and not yet answered: at most {@value #IN_FLIGHT}; only the sender takes permits. */
+    private final Semaphore inFlight = new Semaphore(IN_FLIGHT);
 
     /**
      * @param connection  a connection of the publisher's own, with a byte-array codec
@@ -105,7 +102,9 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
         this.dedupSeconds = bytes(Long.toString(dedupWindow.toSeconds()));
         this.expirySeconds = bytes(Long.toString(seqExpiry.toSeconds()));
         this.script = LuaScript.returningList(connection, SCRIPT);
-        this.sender = Thread.ofPlatform().name("frame-sender").daemon().start(this::sendLoop);
+        this.sender = OrderedSender.platform("frame-sender", Integer.MAX_VALUE, MAX_BATCH, OrderedSender.NO_IDLE_WORK,
+                this::sendPipelined, frame -> frame.seq().completeExceptionally(
+                        new RedisException("the frame publisher is closed")));
     }
 
     /** The pub/sub channel that carries the frames of {@code channel}. */
@@ -128,40 +127,17 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
 
     private CompletionStage<Long> enqueue(String channel, String jsonAfterSeq, byte[] answeredKey) {
         CompletableFuture<Long> seq = new CompletableFuture<>();
-        queue.add(new Queued(channel, bytes(prefix + "seq:" + channel),
-                relay == null ? bytes(topic(prefix, channel)) : NONE, bytes(jsonAfterSeq), answeredKey, seq));
-        if (closed) {
-            failQueued(); // the sender is gone or going: nothing would ever send it
-        } else {
-            LockSupport.unpark(sender);
+        if (!sender.offer(new Queued(channel, bytes(prefix + "seq:" + channel),
+                relay == null ? bytes(topic(prefix, channel)) : NONE, bytes(jsonAfterSeq), answeredKey, seq))) {
+            seq.completeExceptionally(new RedisException("the frame publisher is closed"));
         }
         return seq;
     }
 
-    private void sendLoop() {
-        Semaphore inFlight = new Semaphore(IN_FLIGHT);
-        try {
-            while (true) {
-                inFlight.acquire();
-                List<Queued> batch = new ArrayList<>();
-                for (Queued next; batch.size() < MAX_BATCH && (next = queue.poll()) != null; ) {
-                    batch.add(next);
-                }
-                if (batch.isEmpty()) {
-                    inFlight.release();
-                    LockSupport.park(this);
-                    if (Thread.interrupted()) {
-                        return;
-                    }
-                    continue;
-                }
-                send(batch).whenComplete((ignored, error) -> inFlight.release());
-            }
-        } catch (InterruptedException e) {
-            // closed
-        } finally {
-            failQueued();
-        }
+    /** Sends a batch as one Lua call, once fewer than {@value #IN_FLIGHT} calls wait for their answer. */
+    private void sendPipelined(List<Queued> batch) throws InterruptedException {
+        inFlight.acquire();
+        send(batch).whenComplete((ignored, error) -> inFlight.release());
     }
 
     private CompletionStage<List<Object>> send(List<Queued> batch) {
@@ -218,13 +194,6 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
                 });
     }
 
-    /** Fails every frame still queued: the publisher is closed. */
-    private void failQueued() {
-        for (Queued frame; (frame = queue.poll()) != null; ) {
-            frame.seq().completeExceptionally(new RedisException("the frame publisher is closed"));
-        }
-    }
-
     private static byte[] bytes(String text) {
         return text.getBytes(StandardCharsets.UTF_8);
     }
@@ -232,13 +201,6 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
     /** Stops the sender; frames queued and not yet sent fail, so nobody waits for them forever. */
     @Override
     public void close() {
-        closed = true;
-        sender.interrupt();
-        try {
-            sender.join(CLOSE_WAIT.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        failQueued();
+        sender.stopNow(CLOSE_WAIT);
     }
 }

@@ -1,8 +1,7 @@
 package io.assistantstream.hub;
 
 import java.time.Duration;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
@@ -11,11 +10,12 @@ import io.helidon.websocket.WsCloseCodes;
 import io.helidon.websocket.WsSession;
 
 import io.assistantstream.observe.Meters;
+import io.assistantstream.sending.OrderedSender;
 
 /**
- * The only sender on one WebSocket session: a bounded queue drained by one virtual thread. Offering
- * never blocks, so a slow client cannot hold up an answer or anyone else; a client whose queue is
- * full is closed with 1013 (try again later) and its queue dropped.
+ * The only sender on one WebSocket session: an {@link OrderedSender} of its own, bounded to the
+ * send queue. Offering never blocks, so a slow client cannot hold up an answer or anyone else; a
+ * client whose queue is full is closed with 1013 (try again later) and its queue dropped.
  *
  * <p>It also keeps the connection alive: {@link KeepAlive} asks it to ping the client every ping
  * interval, and a client not heard from (a pong, or any message) for two intervals is taken for
@@ -24,12 +24,11 @@ import io.assistantstream.observe.Meters;
  */
 final class ClientWriter {
     private static final Logger LOG = Logger.getLogger(ClientWriter.class.getName());
-    private static final String POISON = new String("stop");
     static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
 
     private final WsSession session;
-    private final BlockingQueue<String> queue;
-    private final Thread drainer;
+    private final OrderedSender<String> sender;
+    private final int capacity;
     /** Takes the client out of the hub (its subscriptions and its count). */
     private final Runnable leave;
     private final Meters meters;
@@ -44,8 +43,9 @@ final class ClientWriter {
         this.meters = meters;
         this.session = session;
         this.leave = leave;
-        this.queue = new ArrayBlockingQueue<>(capacity + 1);
-        this.drainer = Thread.ofVirtual().name("ws-writer").start(this::drain);
+        this.capacity = capacity;
+        this.sender = OrderedSender.virtual("ws-writer", capacity, 1, OrderedSender.NO_IDLE_WORK, this::send,
+                text -> { });
     }
 
     /** Queues a text frame; returns false (and drops the client) when the client is too far behind. */
@@ -53,13 +53,13 @@ final class ClientWriter {
         if (!open) {
             return false;
         }
-        if (queue.remainingCapacity() > 1 && queue.offer(text)) {
+        if (sender.offer(text)) {
             return true;
         }
         open = false;
         meters.websocketSlowClientDrops().increment();
-        LOG.warning("Dropping a WebSocket client that fell " + queue.size() + " frames behind");
-        queue.clear();
+        LOG.warning("Dropping a WebSocket client that fell " + sender.waiting() + " frames behind");
+        sender.stop();
         // Leaving unsubscribes in Redis: not on the caller's thread (the fan-out, or a subscribe holding its lock).
         Thread.ofVirtual().name("ws-drop").start(() -> {
             leave.run();
@@ -130,34 +130,28 @@ final class ClientWriter {
      */
     void goAway() {
         open = false;
-        if (!queue.offer(POISON)) { // full: this client was not reading anyway
-            queue.clear();
-            queue.offer(POISON);
-        }
-        try {
-            drainer.join(CLOSE_GRACE);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (sender.waiting() >= capacity) { // full: this client was not reading anyway
+            sender.stop();
+        } else {
+            sender.finish(CLOSE_GRACE);
         }
         closeQuietly(WsCloseCodes.GOING_AWAY, "the service is stopping");
     }
 
-    /** Stops the writer once what is queued is sent (the client went away or is being closed). */
+    /** Stops the writer; what is still queued is dropped (the client went away or is being closed). */
     void stop() {
         open = false;
-        queue.clear();
-        queue.offer(POISON);
+        sender.stop();
     }
 
-    private void drain() {
+    private void send(List<String> texts) {
         try {
-            for (String text; (text = queue.take()) != POISON; ) {
+            for (String text : texts) {
                 session.send(text, true);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             gone();
+            sender.stop();
         }
     }
 
@@ -190,7 +184,7 @@ final class ClientWriter {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        drainer.interrupt();
+        sender.stopNow(Duration.ZERO); // a send stuck on a socket that is not read
         closer.interrupt();
     }
 }

@@ -1,0 +1,6 @@
+/**
+ * Sending in order without blocking the caller: {@link io.assistantstream.sending.OrderedSender}, one
+ * thread per sender draining a bounded queue, used for each WebSocket client, for the frame
+ * publisher's Redis calls and for the relay connection. It knows nothing of what it sends.
+ */
+package io.assistantstream.sending;

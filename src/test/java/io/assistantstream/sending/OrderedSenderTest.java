@@ -1,0 +1,142 @@
+package io.assistantstream.sending;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class OrderedSenderTest {
+    private static final Duration WAIT = Duration.ofSeconds(5);
+    private final List<List<Integer>> batches = new CopyOnWriteArrayList<>();
+    private final List<Integer> failed = new CopyOnWriteArrayList<>();
+
+    private static void await(CountDownLatch latch) throws InterruptedException {
+        assertTrue(latch.await(WAIT.toMillis(), TimeUnit.MILLISECONDS), "timed out");
+    }
+
+    private List<Integer> sent() {
+        List<Integer> all = new ArrayList<>();
+        batches.forEach(all::addAll);
+        return all;
+    }
+
+    @Test
+    void items_offered_from_one_thread_are_sent_in_that_order_in_batches_of_at_most_the_batch_size()
+            throws InterruptedException {
+        CountDownLatch blocked = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        OrderedSender<Integer> sender = OrderedSender.virtual("test", 100, 3, OrderedSender.NO_IDLE_WORK, batch -> {
+            batches.add(List.copyOf(batch));
+            if (batches.size() == 1) {
+                blocked.countDown();
+                release.await();
+            }
+        }, failed::add);
+        sender.offer(0);
+        await(blocked); // the first batch is being sent: the next ones queue up
+        for (int i = 1; i <= 7; i++) {
+            assertTrue(sender.offer(i));
+        }
+        release.countDown();
+        assertTrue(sender.finish(WAIT));
+        assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7), sent());
+        assertEquals(List.of(List.of(0), List.of(1, 2, 3), List.of(4, 5, 6), List.of(7)), batches);
+    }
+
+    @Test
+    void past_the_capacity_an_offer_is_refused_at_once_an_item_being_sent_still_counts_and_sent_ones_make_room()
+            throws InterruptedException {
+        CountDownLatch blocked = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        OrderedSender<Integer> sender = OrderedSender.virtual("test", 2, 1, OrderedSender.NO_IDLE_WORK, batch -> {
+            blocked.countDown();
+            release.await();
+            batches.add(List.copyOf(batch));
+        }, failed::add);
+        assertTrue(sender.offer(1));
+        await(blocked);
+        assertTrue(sender.offer(2));
+        assertFalse(sender.offer(3), "one being sent and one waiting fill a capacity of two");
+        release.countDown();
+        long until = System.nanoTime() + WAIT.toNanos();
+        while (sent().size() < 2 && System.nanoTime() < until) {
+            Thread.sleep(5);
+        }
+        assertTrue(sender.offer(4), "sent items give their place back");
+        assertTrue(sender.offer(5));
+        assertTrue(sender.finish(WAIT));
+        assertEquals(List.of(1, 2, 4, 5), sent());
+    }
+
+    @Test
+    void stopping_fails_every_item_still_queued_once_the_batch_being_sent_is_done() throws InterruptedException {
+        CountDownLatch blocked = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        OrderedSender<Integer> sender = OrderedSender.virtual("test", 10, 1, OrderedSender.NO_IDLE_WORK, batch -> {
+            blocked.countDown();
+            release.await();
+            batches.add(List.copyOf(batch));
+        }, failed::add);
+        sender.offer(1);
+        await(blocked);
+        sender.offer(2);
+        sender.offer(3);
+        sender.stop();
+        assertFalse(sender.offer(4), "a stopped sender takes nothing more");
+        release.countDown();
+        long until = System.nanoTime() + WAIT.toNanos();
+        while (failed.size() < 2 && System.nanoTime() < until) {
+            Thread.sleep(5);
+        }
+        assertEquals(List.of(1), sent());
+        assertEquals(List.of(2, 3), failed);
+    }
+
+    @Test
+    void a_batch_that_fails_does_not_stop_the_sender() throws InterruptedException {
+        CountDownLatch second = new CountDownLatch(1);
+        OrderedSender<Integer> sender = OrderedSender.virtual("test", 10, 1, OrderedSender.NO_IDLE_WORK, batch -> {
+            if (batch.getFirst() == 1) {
+                throw new IllegalStateException("the socket is gone");
+            }
+            batches.add(List.copyOf(batch));
+            second.countDown();
+        }, failed::add);
+        sender.offer(1);
+        sender.offer(2);
+        await(second);
+        assertEquals(List.of(2), sent());
+        sender.stop();
+    }
+
+    @Test
+    void with_nothing_to_send_the_sink_does_its_idle_work_every_tick() throws InterruptedException {
+        AtomicInteger idle = new AtomicInteger();
+        CountDownLatch ticks = new CountDownLatch(3);
+        OrderedSender<Integer> sender = OrderedSender.virtual("test", 10, 1, Duration.ofMillis(20),
+                new OrderedSender.Sink<>() {
+                    @Override
+                    public void send(List<Integer> batch) {
+                        batches.add(batch);
+                    }
+
+                    @Override
+                    public void idle() {
+                        idle.incrementAndGet();
+                        ticks.countDown();
+                    }
+                }, failed::add);
+        await(ticks);
+        sender.stop();
+        assertTrue(idle.get() >= 3);
+    }
+}
