@@ -9,22 +9,21 @@ import java.nio.charset.CharacterCodingException;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Logger;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.assistantstream.sending.OrderedSender;
 
 /**
  * The service's one persistent WebSocket connection to an external relay (relay mode),
@@ -34,8 +33,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * {@code {"type":C,"payload":FRAME}}.
  *
  * <p>Callers only queue a frame, so {@link #send} never blocks (it runs on answer threads and on
- * lettuce I/O threads alike). One sender thread drains the bounded buffer in order over the one
- * connection. Channels are subscribed lazily, once per connection, and the channels subscribed on
+ * lettuce I/O threads alike). One sender thread (an {@link OrderedSender}) drains the bounded buffer
+ * in order over the one connection, and while idle keeps it alive or gets it back. Channels are subscribed lazily, once per connection, and the channels subscribed on
  * the current connection are kept as an LRU of {@value #SUBSCRIBED_CHANNELS}: memory does not grow
  * with every channel ever seen, and a channel forgotten is simply subscribed again.
  *
@@ -86,11 +85,15 @@ public final class RelayConnection implements AutoCloseable {
     private final Duration ackTimeout;
     private final Duration pingInterval;
     private final HttpClient http;
-    private final Queue<Outgoing> buffer = new ConcurrentLinkedQueue<>();
-    /** Free places in the buffer; a frame holds its place until it is written or failed. */
-    private final Semaphore room;
-    private final Thread sender;
+    /** The buffer and its thread; a frame holds its place until it is written or failed. */
+    private final OrderedSender<Outgoing> sender;
     private volatile boolean closed;
+    /** The connection now, or null while there is none; only the sender's thread uses it (and close, after it). */
+    private Link link;
+    /** The next pause before a reconnection attempt; only the sender's thread uses it. */
+    private long backoff = FIRST_BACKOFF.toMillis();
+    /** Whether the relay is known to be away (its loss was logged); only the sender's thread uses it. */
+    private boolean away;
 
     /**
      * Starts connecting in the background; a relay that is down only makes frames wait. The relay is
@@ -114,9 +117,20 @@ public final class RelayConnection implements AutoCloseable {
         this.maxBackoffMillis = Math.max(FIRST_BACKOFF.toMillis(), maxBackoff.toMillis());
         this.ackTimeout = ackTimeout;
         this.pingInterval = pingInterval;
-        this.room = new Semaphore(bufferFrames);
         this.http = HttpClient.newHttpClient();
-        this.sender = Thread.ofVirtual().name("relay-sender").start(this::run);
+        this.sender = OrderedSender.virtual("relay-sender", bufferFrames, 1, pingInterval.dividedBy(4),
+                new OrderedSender.Sink<>() {
+                    @Override
+                    public void send(List<Outgoing> batch) throws InterruptedException {
+                        deliver(batch.getFirst());
+                    }
+
+                    @Override
+                    public void idle() throws InterruptedException {
+                        keepUp();
+                    }
+                }, frame -> frame.sent().completeExceptionally(
+                        new RelayUnavailableException("the relay connection is closed")));
     }
 
     /**
@@ -129,94 +143,114 @@ public final class RelayConnection implements AutoCloseable {
         if (closed) {
             return CompletableFuture.failedFuture(new RelayUnavailableException("the relay connection is closed"));
         }
-        if (!room.tryAcquire()) {
-            return CompletableFuture.failedFuture(new RelayUnavailableException(
-                    "the relay buffer is full: " + bufferFrames + " frames wait for " + where));
-        }
         Outgoing frame = new Outgoing(channel, envelope(channel, frameJson), new CompletableFuture<>());
-        buffer.add(frame);
-        if (closed) {
-            failBuffered(); // the sender is gone or going: nothing would ever send it
-        } else {
-            LockSupport.unpark(sender);
+        if (!sender.offer(frame)) {
+            return CompletableFuture.failedFuture(closed
+                    ? new RelayUnavailableException("the relay connection is closed")
+                    : new RelayUnavailableException("the relay buffer is full: " + bufferFrames + " frames wait for "
+                    + where));
         }
         return frame.sent();
     }
 
-    /** Stops; frames still buffered fail with {@link RelayUnavailableException}. */
+    /** Stops; frames still buffered fail with {@link RelayUnavailableException}; the relay gets a goodbye. */
     @Override
     public void close() {
         closed = true;
-        sender.interrupt();
-        try {
-            sender.join(CLOSE_WAIT.multipliedBy(2));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        sender.stopNow(CLOSE_WAIT.multipliedBy(2));
+        Link last = link;
+        if (last != null) {
+            last.hangUp();
         }
-        failBuffered();
         http.shutdownNow();
     }
 
-    /** The sender: one connection after another until closed, each served until it breaks. */
-    private void run() {
-        long backoff = FIRST_BACKOFF.toMillis();
-        boolean away = false;
-        while (!closed) {
-            Link link = new Link();
-            try {
-                link.open();
-                LOG.info(away ? "Relay at " + where + " is back; " + waiting() + " frames were waiting"
-                        : "Connected to the relay at " + where);
-                away = false;
-                backoff = FIRST_BACKOFF.toMillis();
-                link.serve();
-            } catch (IOException | RuntimeException e) { // the sender must survive anything
-                if (closed) {
-                    // the break is the close
-                } else if (away) {
-                    LOG.fine(() -> "Relay at " + where + " still unavailable: " + e);
-                } else {
-                    away = true;
-                    LOG.warning("Relay at " + where + " is unavailable (" + e + "); frames wait in the buffer"
-                            + " (up to " + bufferFrames + ") while reconnecting");
-                }
-            } catch (InterruptedException e) {
-                // closed
-            } finally {
-                link.hangUp();
-            }
-            if (!closed) {
-                try {
-                    Thread.sleep(ThreadLocalRandom.current().nextLong(backoff / 2, backoff + 1));
-                } catch (InterruptedException e) {
-                    // closed
-                }
-                backoff = Math.min(2 * backoff, maxBackoffMillis);
-            }
-        }
-    }
-
-    private int waiting() {
-        return bufferFrames - room.availablePermits();
-    }
-
-    /** Takes a frame out of the buffer and completes it; {@code error} null means it was written. */
-    private void finish(Outgoing frame, Throwable error) {
-        if (buffer.remove(frame)) { // not there when close() failed it meanwhile
-            room.release();
-        }
-        if (error == null) {
-            frame.sent().complete(null);
-        } else {
-            frame.sent().completeExceptionally(error);
-        }
-    }
-
-    private void failBuffered() {
-        for (Outgoing frame; (frame = buffer.poll()) != null; ) {
-            room.release();
+    /**
+     * Writes one frame, connecting (again) as often as it takes, until it is written or the
+     * connection is closed. The frame being written when the connection broke goes again on the
+     * next one: at-least-once, never reordered.
+     */
+    private void deliver(Outgoing frame) throws InterruptedException {
+        try {
+            writeWhenConnected(frame);
+        } catch (InterruptedException e) { // closed while waiting for the relay
             frame.sent().completeExceptionally(new RelayUnavailableException("the relay connection is closed"));
+            throw e;
         }
+    }
+
+    private void writeWhenConnected(Outgoing frame) throws InterruptedException {
+        while (!closed) {
+            try {
+                Link current = connected();
+                current.keepAlive();
+                current.write(frame);
+                frame.sent().complete(null);
+                return;
+            } catch (IOException e) {
+                if (e.getCause() instanceof CharacterCodingException) { // sending it again would fail again
+                    frame.sent().completeExceptionally(
+                            new IllegalArgumentException("the frame is not valid UTF-16 text", e));
+                    return;
+                }
+                broke(e);
+            } catch (RuntimeException e) { // the sender must survive anything
+                broke(e);
+            }
+        }
+        frame.sent().completeExceptionally(new RelayUnavailableException("the relay connection is closed"));
+    }
+
+    /** Nothing to send: keeps the connection alive, or tries to get one back. */
+    private void keepUp() throws InterruptedException {
+        if (closed) {
+            return;
+        }
+        try {
+            connected().keepAlive();
+        } catch (IOException | RuntimeException e) {
+            broke(e);
+        }
+    }
+
+    /** The connection, opened now when there is none. */
+    private Link connected() throws IOException, InterruptedException {
+        if (link != null) {
+            return link;
+        }
+        Link opened = new Link();
+        try {
+            opened.open();
+        } catch (IOException | RuntimeException e) {
+            opened.hangUp();
+            throw e;
+        }
+        LOG.info(away ? "Relay at " + where + " is back; " + sender.pending() + " frames were waiting"
+                : "Connected to the relay at " + where);
+        away = false;
+        backoff = FIRST_BACKOFF.toMillis();
+        link = opened;
+        return opened;
+    }
+
+    /** The connection broke, or could not be made: drops it, says so once, and pauses before the next attempt. */
+    private void broke(Exception e) throws InterruptedException {
+        if (link != null) {
+            link.hangUp();
+            link = null;
+        }
+        if (closed) {
+            return; // the break is the close
+        }
+        if (away) {
+            LOG.fine(() -> "Relay at " + where + " still unavailable: " + e);
+        } else {
+            away = true;
+            LOG.warning("Relay at " + where + " is unavailable (" + e + "); frames wait in the buffer"
+                    + " (up to " + bufferFrames + ") while reconnecting");
+        }
+        Thread.sleep(ThreadLocalRandom.current().nextLong(backoff / 2, backoff + 1));
+        backoff = Math.min(2 * backoff, maxBackoffMillis);
     }
 
     /** {@code {"type":C,"payload":FRAME}}: the frame's text goes in as it is. */
@@ -266,31 +300,15 @@ public final class RelayConnection implements AutoCloseable {
             }
         }
 
-        /** Sends buffered frames in order until the connection breaks (IOException) or the relay connection closes. */
-        void serve() throws IOException, InterruptedException {
-            while (!closed) {
-                if (ended.isDone()) {
-                    throw broken("the connection", ended.exceptionNow());
-                }
-                keepAlive();
-                Outgoing next = buffer.peek();
-                if (next == null) {
-                    LockSupport.parkNanos(this, pingInterval.toNanos() / 4);
-                    continue;
-                }
-                try {
-                    if (subscribed.get(next.channel()) == null) {
-                        subscribe(next.channel());
-                    }
-                    await(socket.sendText(next.envelope(), true), WRITE_TIMEOUT, "write of a frame");
-                } catch (IOException e) {
-                    if (e.getCause() instanceof CharacterCodingException) { // sending it again would fail again
-                        finish(next, new IllegalArgumentException("the frame is not valid UTF-16 text", e));
-                    }
-                    throw e;
-                }
-                finish(next, null);
+        /** Writes one frame, subscribing its channel first when this connection has not yet. */
+        void write(Outgoing frame) throws IOException, InterruptedException {
+            if (ended.isDone()) {
+                throw broken("the connection", ended.exceptionNow());
             }
+            if (subscribed.get(frame.channel()) == null) {
+                subscribe(frame.channel());
+            }
+            await(socket.sendText(frame.envelope(), true), WRITE_TIMEOUT, "write of a frame");
         }
 
         /**
@@ -298,7 +316,10 @@ public final class RelayConnection implements AutoCloseable {
          * not heard from for two intervals while a ping written more than an interval ago is still
          * unanswered (a sender busy with a slow write or an ack pings late, which proves nothing).
          */
-        private void keepAlive() throws IOException, InterruptedException {
+        void keepAlive() throws IOException, InterruptedException {
+            if (ended.isDone()) {
+                throw broken("the connection", ended.exceptionNow());
+            }
             long now = System.nanoTime();
             long interval = pingInterval.toNanos();
             long unanswered = unansweredSince;
@@ -425,7 +446,6 @@ public final class RelayConnection implements AutoCloseable {
 
         private void end(Throwable reason) {
             ended.completeExceptionally(reason);
-            LockSupport.unpark(sender);
         }
 
         /**

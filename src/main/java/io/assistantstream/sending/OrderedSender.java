@@ -41,6 +41,7 @@ public final class OrderedSender<T> implements AutoCloseable {
     }
 
     private final Queue<T> queue = new ConcurrentLinkedQueue<>();
+    private final int capacity;
     private final Semaphore room;
     private final int maxBatch;
     private final long idleTickNanos;
@@ -56,6 +57,7 @@ public final class OrderedSender<T> implements AutoCloseable {
         if (capacity < 1 || maxBatch < 1) {
             throw new IllegalArgumentException("capacity and batch must be at least 1");
         }
+        this.capacity = capacity;
         this.room = new Semaphore(capacity);
         this.maxBatch = maxBatch;
         this.idleTickNanos = idleTick.toNanos();
@@ -97,6 +99,11 @@ public final class OrderedSender<T> implements AutoCloseable {
     /** Items queued and not yet taken for sending. */
     public int waiting() {
         return queue.size();
+    }
+
+    /** Items offered and not yet sent: those queued and those of the batch being sent. */
+    public int pending() {
+        return capacity - room.availablePermits();
     }
 
     /** Stops after the batch being sent; items still queued fail. Returns at once. */
