@@ -23,6 +23,15 @@ class OrderedSenderTest {
         assertTrue(latch.await(WAIT.toMillis(), TimeUnit.MILLISECONDS), "timed out");
     }
 
+    /** A sender, one item at a time, that says when it is sending ({@code blocked}) and waits for {@code release}. */
+    private OrderedSender<Integer> heldSender(int capacity, CountDownLatch blocked, CountDownLatch release) {
+        return OrderedSender.virtual("test", capacity, 1, OrderedSender.NO_IDLE_WORK, batch -> {
+            blocked.countDown();
+            release.await();
+            batches.add(List.copyOf(batch));
+        }, failed::add);
+    }
+
     private List<Integer> sent() {
         List<Integer> all = new ArrayList<>();
         batches.forEach(all::addAll);
@@ -57,11 +66,7 @@ class OrderedSenderTest {
             throws InterruptedException {
         CountDownLatch blocked = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        OrderedSender<Integer> sender = OrderedSender.virtual("test", 2, 1, OrderedSender.NO_IDLE_WORK, batch -> {
-            blocked.countDown();
-            release.await();
-            batches.add(List.copyOf(batch));
-        }, failed::add);
+        OrderedSender<Integer> sender = heldSender(2, blocked, release);
         assertTrue(sender.offer(1));
         await(blocked);
         assertTrue(sender.offer(2));
@@ -81,11 +86,7 @@ class OrderedSenderTest {
     void stopping_fails_every_item_still_queued_once_the_batch_being_sent_is_done() throws InterruptedException {
         CountDownLatch blocked = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        OrderedSender<Integer> sender = OrderedSender.virtual("test", 10, 1, OrderedSender.NO_IDLE_WORK, batch -> {
-            blocked.countDown();
-            release.await();
-            batches.add(List.copyOf(batch));
-        }, failed::add);
+        OrderedSender<Integer> sender = heldSender(10, blocked, release);
         sender.offer(1);
         await(blocked);
         sender.offer(2);
