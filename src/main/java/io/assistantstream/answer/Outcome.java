@@ -5,5 +5,5 @@ package io.assistantstream.answer;
  * conversation it was given in (null if none was reached), and when its first text came
  * ({@link System#nanoTime()}, 0 if none did).
  */
-public record Outcome(boolean completed, String failure, String threadId, long firstTextNanos) {
+public record Outcome(boolean completed, String failure, String conversationId, long firstTextNanos) {
 }

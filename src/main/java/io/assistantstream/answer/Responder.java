@@ -55,14 +55,14 @@ public final class Responder {
                 conversation = newConversation(request.channel(), deadline);
             }
             conversationId = conversation.id();
-            frames.threadId(conversationId);
+            frames.conversationId(conversationId);
             frames.started();
             try {
                 backend.respond(conversation, request.message(), sink(frames, firstText), deadline);
             } catch (ConversationNotFoundException gone) {
                 conversation = newConversation(request.channel(), deadline);
                 conversationId = conversation.id();
-                frames.threadId(conversationId);
+                frames.conversationId(conversationId);
                 backend.respond(conversation, request.message(), sink(frames, firstText), deadline);
             }
             frames.completed();

@@ -32,7 +32,7 @@ public final class AnswerFrames {
     private final StringBuilder escaped = new StringBuilder();
     /** Text not yet in a frame: the next frame's {@code delta}. */
     private final StringBuilder pending = new StringBuilder();
-    private String threadId;
+    private String conversationId;
     private long lastSentAt = Long.MIN_VALUE;
     private boolean responding;
     private CompletionStage<Long> last = CompletableFuture.completedFuture(0L);
@@ -48,8 +48,8 @@ public final class AnswerFrames {
         this.batchMillis = batchInterval.toMillis();
     }
 
-    public void threadId(String threadId) {
-        this.threadId = threadId;
+    public void conversationId(String conversationId) {
+        this.conversationId = conversationId;
     }
 
     public void started() {
@@ -144,7 +144,7 @@ public final class AnswerFrames {
         if (failed != null) {
             return; // an earlier frame failed: nothing more goes into the void, the terminal frame throws
         }
-        last = publisher.publish(new Frame(channel, messageId, threadId, status, message, delta, details,
+        last = publisher.publish(new Frame(channel, messageId, conversationId, status, message, delta, details,
                 clock.millis()));
         last.whenComplete((seq, error) -> {
             if (error != null) {

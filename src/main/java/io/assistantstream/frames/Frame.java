@@ -3,8 +3,9 @@ package io.assistantstream.frames;
 /**
  * One frame for the subscribers of a channel, before its per-channel {@code seq} is known.
  * {@code delta} is set on {@code in_progress} only, {@code errorDetails} on {@code error} only.
+ * {@code conversationId} goes on the wire as {@code thread_id}, the predecessor's name for it.
  */
-public record Frame(String channel, String messageId, String threadId, Status status, JsonText message,
+public record Frame(String channel, String messageId, String conversationId, Status status, JsonText message,
                     String delta, String errorDetails, long timestampMillis) {
 
     /**
@@ -26,7 +27,7 @@ public record Frame(String channel, String messageId, String threadId, Status st
                 .append(",\"message_id\":");
         string(json, messageId);
         json.append(",\"thread_id\":");
-        string(json, threadId);
+        string(json, conversationId);
         if (errorDetails != null) {
             json.append(",\"error_details\":");
             string(json, errorDetails);

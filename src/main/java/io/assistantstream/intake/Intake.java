@@ -159,7 +159,7 @@ public final class Intake implements AutoCloseable {
         meters.answerDuration().record(Duration.ofNanos(done - arrived));
         LOG.info(() -> "Answered message " + request.messageId() + " of channel " + request.channel() + ": "
                 + (outcome.completed() ? "completed" : "error (" + outcome.failure() + ")")
-                + " in thread " + outcome.threadId() + "; waited " + millis(leased - arrived) + " ms, first text "
+                + " in thread " + outcome.conversationId() + "; waited " + millis(leased - arrived) + " ms, first text "
                 + (outcome.firstTextNanos() == 0 ? "none" : millis(outcome.firstTextNanos() - arrived) + " ms")
                 + ", total " + millis(done - arrived) + " ms");
     }

@@ -45,13 +45,13 @@ class ResponderTest {
     void a_first_message_gets_a_new_conversation_and_a_whole_answer_ending_in_one_completed_frame() throws Exception {
         Outcome outcome = answer("c", "m1", "hello there");
         assertTrue(outcome.completed());
-        assertEquals("conv_1", outcome.threadId());
+        assertEquals("conv_1", outcome.conversationId());
         assertEquals("conv_1", store.conversation("c").orElseThrow().id());
         assertEquals(List.of("started", "responding", "in_progress", "in_progress", "in_progress", "completed"),
                 published.statuses());
         Frame completed = published.frames().getLast();
         assertTrue(completed.jsonAfterSeq().contains("\"message\":\"Echo: hello there\""), completed.jsonAfterSeq());
-        assertTrue(published.frames().stream().allMatch(frame -> "conv_1".equals(frame.threadId())));
+        assertTrue(published.frames().stream().allMatch(frame -> "conv_1".equals(frame.conversationId())));
     }
 
     @Test
@@ -67,7 +67,7 @@ class ResponderTest {
         backend.forget("conv_1");
         Outcome outcome = answer("c", "m2", "two");
         assertTrue(outcome.completed());
-        assertEquals("conv_2", outcome.threadId());
+        assertEquals("conv_2", outcome.conversationId());
         assertEquals("conv_2", store.conversation("c").orElseThrow().id());
     }
 
