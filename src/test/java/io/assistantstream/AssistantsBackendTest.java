@@ -5,9 +5,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.assistantstream.backend.AnswerFailedException;
 import io.assistantstream.fake.FakeOpenAi;
@@ -25,22 +24,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code OPENAI_API=assistants}: the seed's flow against the fake Assistants v2 server, end to end. */
 class AssistantsBackendTest {
-    private TestWorld world;
-    private FakeOpenAi openAi;
-    private Rabbit rabbit;
+    @RegisterExtension
+    final TestWorld world = TestWorld.perTest().set("openai.api", "assistants");
+    private final FakeOpenAi openAi = world.openAi();
+    private final Rabbit rabbit = world.rabbit();
     private AssistantStream service;
-
-    @BeforeEach
-    void createWorld() throws Exception {
-        world = TestWorld.create().set("openai.api", "assistants");
-        openAi = world.openAi();
-        rabbit = world.rabbit();
-    }
-
-    @AfterEach
-    void closeWorld() throws Exception {
-        world.close();
-    }
 
     private String assistantKey() {
         return world.prefix() + "assistant_id";

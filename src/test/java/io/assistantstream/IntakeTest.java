@@ -1,15 +1,20 @@
 package io.assistantstream;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.assistantstream.intake.Intake;
 import io.assistantstream.testing.PrivateRedis;
@@ -19,8 +24,10 @@ import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Every bad input ends in the dead-letter queue with its reason; nothing is lost. */
@@ -28,20 +35,10 @@ class IntakeTest {
     private static final AMQP.BasicProperties JSON = new AMQP.BasicProperties.Builder()
             .contentType("application/json").build();
 
-    private TestWorld world;
-    private Rabbit rabbit;
+    @RegisterExtension
+    final TestWorld world = TestWorld.perTest();
+    private final Rabbit rabbit = world.rabbit();
     private AssistantStream service;
-
-    @BeforeEach
-    void createWorld() throws Exception {
-        world = TestWorld.create();
-        rabbit = world.rabbit();
-    }
-
-    @AfterEach
-    void closeWorld() throws Exception {
-        world.close();
-    }
 
     /** A bad delivery, the reason the dead-letter header must give, and whether its channel is readable. */
     private record Bad(String name, byte[] body, AMQP.BasicProperties properties, String reason, boolean framed) {
@@ -135,17 +132,43 @@ class IntakeTest {
     @Test
     void the_queue_is_declared_with_the_seeds_arguments() throws Exception {
         world.stop(world.start());
-        // declaring the same queue passively with the seed's arguments succeeds only if they match
-        try (var connection = new com.rabbitmq.client.ConnectionFactory().newConnection();
-             var channel = connection.createChannel()) {
-            var arguments = new java.util.HashMap<String, Object>();
-            arguments.put("x-max-priority", 10);
-            arguments.put("x-message-ttl", 3_600_000L);
-            arguments.put("x-dead-letter-exchange", world.exchange() + "_dlx");
-            channel.queueDeclare(world.queue(), true, false, false, arguments);
-            channel.queueDeclarePassive(world.deadLetterQueue());
-            channel.exchangeDeclarePassive(world.exchange() + "_dlx");
+        Map<String, Object> seeds = Map.of("x-max-priority", 10, "x-message-ttl", 3_600_000L,
+                "x-dead-letter-exchange", world.exchange() + "_dlx");
+        try (Connection connection = worldsBroker().newConnection()) {
+            try (Channel channel = connection.createChannel()) {
+                assertDoesNotThrow(() -> channel.queueDeclarePassive(world.queue()),
+                        "the service declared the queue, and it outlives the service");
+                // declaring an existing queue again succeeds only with the arguments it has
+                assertEquals(world.queue(), channel.queueDeclare(world.queue(), true, false, false, seeds).getQueue());
+            }
+            for (Map.Entry<String, Object> other : Map.<String, Object>of("x-max-priority", 9, "x-message-ttl",
+                    3_599_999L, "x-dead-letter-exchange", world.exchange() + "_other").entrySet()) {
+                Map<String, Object> arguments = new HashMap<>(seeds);
+                arguments.put(other.getKey(), other.getValue());
+                Channel channel = connection.createChannel(); // the refusal closes it
+                IOException refused = assertThrows(IOException.class,
+                        () -> channel.queueDeclare(world.queue(), true, false, false, arguments), other.toString());
+                assertTrue(String.valueOf(refused.getCause()).contains("inequivalent arg '" + other.getKey() + "'"),
+                        String.valueOf(refused.getCause()));
+            }
+            try (Channel channel = connection.createChannel()) {
+                channel.queueDeclarePassive(world.deadLetterQueue());
+                byte[] body = "rejected".getBytes(StandardCharsets.UTF_8);
+                channel.basicPublish(world.exchange() + "_dlx", world.routingKey(), JSON, body);
+                assertArrayEquals(body, rabbit.awaitDeadLetter().getBody(),
+                        "the dead-letter exchange routes the queue's key to the dead-letter queue");
+            }
         }
+    }
+
+    /** A client of the broker at the world's {@code rabbitmq.url}, read as the service reads it. */
+    private ConnectionFactory worldsBroker() throws Exception {
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setUri(world.get("rabbitmq.url"));
+        if (factory.getVirtualHost().isEmpty()) {
+            factory.setVirtualHost("/"); // "amqp://…:5672/" is the default vhost
+        }
+        return factory;
     }
 
     @Test
@@ -158,7 +181,7 @@ class IntakeTest {
                 redis.stop();
                 rabbit.publish("r", "during-outage", "are you there");
                 Thread.sleep(3_000);
-                assertNull(rabbitDeadLetterNow(), "not dead-lettered");
+                assertNull(rabbit.nextDeadLetter(), "not dead-lettered");
                 redis.start();
                 JsonNode last = client.answer("during-outage").getLast();
                 assertEquals("completed", last.get("status").asText());
@@ -181,13 +204,6 @@ class IntakeTest {
                 JsonNode last = client.answer("after").getLast();
                 assertEquals("Echo: two", last.get("message").asText());
             }
-        }
-    }
-
-    private GetResponse rabbitDeadLetterNow() throws Exception {
-        try (var connection = new com.rabbitmq.client.ConnectionFactory().newConnection();
-             var channel = connection.createChannel()) {
-            return channel.basicGet(world.deadLetterQueue(), true);
         }
     }
 

@@ -9,9 +9,8 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.assistantstream.fake.FakeOpenAi;
 import io.assistantstream.testing.Rabbit;
@@ -23,21 +22,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** One answer at a time per channel, in arrival order; many channels at once. Across instances too. */
 class OrderingTest {
-    private TestWorld world;
-    private FakeOpenAi openAi;
-    private Rabbit rabbit;
-
-    @BeforeEach
-    void createWorld() throws Exception {
-        world = TestWorld.create();
-        openAi = world.openAi();
-        rabbit = world.rabbit();
-    }
-
-    @AfterEach
-    void closeWorld() throws Exception {
-        world.close();
-    }
+    @RegisterExtension
+    final TestWorld world = TestWorld.perTest();
+    private final FakeOpenAi openAi = world.openAi();
+    private final Rabbit rabbit = world.rabbit();
 
     private AssistantStream startService() throws Exception {
         return world.start();

@@ -7,9 +7,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.assistantstream.fake.FakeOpenAi;
 import io.assistantstream.testing.LogWatch;
@@ -24,25 +23,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A message published to RabbitMQ, answered by the fake OpenAI, seen by a WebSocket client. */
 class PipelineTest {
-    private TestWorld world;
-    private FakeOpenAi openAi;
-    private Rabbit rabbit;
+    @RegisterExtension
+    final TestWorld world = TestWorld.perTest();
+    private final FakeOpenAi openAi = world.openAi();
+    private final Rabbit rabbit = world.rabbit();
     private AssistantStream service;
-
-    @BeforeEach
-    void createWorld() throws Exception {
-        world = TestWorld.create();
-        openAi = world.openAi();
-        rabbit = world.rabbit();
-    }
 
     private void startService() throws Exception {
         service = world.start();
-    }
-
-    @AfterEach
-    void closeWorld() throws Exception {
-        world.close();
     }
 
     @Test

@@ -7,9 +7,8 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.assistantstream.intake.Intake;
 import io.assistantstream.testing.FakeRelay;
@@ -25,28 +24,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code WEBSOCKET_MODE=relay}: answers go to an external relay over the seed's relay protocol. */
 class RelayModeTest {
-    private TestWorld world;
-    private Rabbit rabbit;
-    private FakeRelay relay;
-
-    @BeforeEach
-    void createWorld() throws Exception {
-        relay = FakeRelay.start();
-        world = TestWorld.create()
-                .set("websocket.mode", "relay")
-                .set("websocket.url", relay.url().toString())
-                .set("websocket.relay.max.backoff.ms", "200");
-        rabbit = world.rabbit();
-    }
-
-    @AfterEach
-    void closeWorld() throws Exception {
-        try {
-            world.close();
-        } finally {
-            relay.close();
-        }
-    }
+    private final FakeRelay relay = FakeRelay.start();
+    @RegisterExtension
+    final TestWorld world = TestWorld.perTest()
+            .closing(relay)
+            .set("websocket.mode", "relay")
+            .set("websocket.url", relay.url().toString())
+            .set("websocket.relay.max.backoff.ms", "200");
+    private final Rabbit rabbit = world.rabbit();
 
     /** The relay's frames of one message, once its terminal frame has arrived. */
     private List<JsonNode> answer(String channel, String messageId) throws InterruptedException {

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.security.KeyStore;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -28,8 +29,10 @@ import com.sun.net.httpserver.HttpsServer;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.assistantstream.testing.Launched;
+import io.assistantstream.testing.Readiness;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
 
@@ -55,6 +58,9 @@ class RuntimeImageTest {
     private static final long MAX_RUNTIME_BYTES = 60_000_000L; // 60 MB
     private static final String TRUST_PASSWORD = "image-test";
 
+    @RegisterExtension
+    final TestWorld world = TestWorld.perTest();
+
     @Test
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void the_jlinked_image_starts_with_its_aot_cache_gets_ready_and_answers() throws Exception {
@@ -62,47 +68,45 @@ class RuntimeImageTest {
         assertTrue(Files.isExecutable(javaHome.resolve("bin/jlink")),
                 "no bin/jlink in " + javaHome + ": this test needs a full JDK 25 (not a JRE) to build the image");
         assertJarIsFresh();
-        try (TestWorld world = TestWorld.create()) {
-            // The training's queue, exchange and key are the world's, so closing the world deletes them.
-            String name = "image_" + UUID.randomUUID().toString().substring(0, 8);
-            world.set("queue.name", name + "_queue").set("exchange.name", name + "_exchange")
-                    .set("routing.key", name + "_key");
-            runScript(name);
+        // The training's queue, exchange and key are the world's, so closing the world deletes them.
+        String name = "image_" + UUID.randomUUID().toString().substring(0, 8);
+        world.set("queue.name", name + "_queue").set("exchange.name", name + "_exchange")
+                .set("routing.key", name + "_key");
+        runScript(name);
 
-            long runtimeBytes = size(IMAGE.resolve("runtime"));
-            System.out.printf("RuntimeImageTest: runtime %.1f MiB (%d bytes)%n", runtimeBytes / 1048576.0, runtimeBytes);
-            assertTrue(runtimeBytes <= MAX_RUNTIME_BYTES, "the runtime is " + runtimeBytes + " bytes, over 60 MB");
-            String modules = Files.readAllLines(IMAGE.resolve("runtime/release")).stream()
-                    .filter(line -> line.startsWith("MODULES=")).findFirst().orElseThrow();
-            assertFalse(modules.contains("java.desktop"), modules);
-            for (String module : List.of("java.net.http", "jdk.unsupported", "jdk.management")) {
-                assertTrue(modules.contains(module), module + " missing: " + modules);
-            }
-            assertTrue(Files.size(IMAGE.resolve("app/assistant-stream.aot")) > 0, "no AOT cache");
-
-            Map<String, String> env = world.environment();
-            env.put("JAVA_OPTS", "-XX:AOTMode=on"); // fails to start, rather than starting without the cache
-            try (Launched service = new Launched(List.of(IMAGE.resolve("bin/assistant-stream").toString()), env,
-                    Launched.SERVICE_READY)) {
-                int port = service.awaitReady(60);
-                assertEquals(0, healthcheck(port), "bin/healthcheck (the image's HEALTHCHECK):\n" + service.tail());
-                try (HttpClient http = HttpClient.newHttpClient()) {
-                    for (String path : List.of("/observe/health/ready", "/observe/metrics")) {
-                        HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-                                URI.create("http://127.0.0.1:" + port + path)).build(), HttpResponse.BodyHandlers.ofString());
-                        assertEquals(200, response.statusCode(), path + ": " + response.body());
-                    }
-                }
-                try (WsClient client = WsClient.connect(port)) {
-                    client.subscribe("image-channel");
-                    world.rabbit().publish("image-channel", "image-1", "hello image");
-                    JsonNode last = client.answer("image-1").getLast();
-                    assertEquals("completed", last.get("status").asText(), last.toString());
-                    assertEquals("Echo: hello image", last.get("message").asText());
-                }
-            }
-            tlsOnTheRuntime();
+        long runtimeBytes = size(IMAGE.resolve("runtime"));
+        System.out.printf("RuntimeImageTest: runtime %.1f MiB (%d bytes)%n", runtimeBytes / 1048576.0, runtimeBytes);
+        assertTrue(runtimeBytes <= MAX_RUNTIME_BYTES, "the runtime is " + runtimeBytes + " bytes, over 60 MB");
+        String modules = Files.readAllLines(IMAGE.resolve("runtime/release")).stream()
+                .filter(line -> line.startsWith("MODULES=")).findFirst().orElseThrow();
+        assertFalse(modules.contains("java.desktop"), modules);
+        for (String module : List.of("java.net.http", "jdk.unsupported", "jdk.management")) {
+            assertTrue(modules.contains(module), module + " missing: " + modules);
         }
+        assertTrue(Files.size(IMAGE.resolve("app/assistant-stream.aot")) > 0, "no AOT cache");
+
+        Map<String, String> env = world.environment();
+        env.put("JAVA_OPTS", "-XX:AOTMode=on"); // fails to start, rather than starting without the cache
+        try (Launched service = new Launched(List.of(IMAGE.resolve("bin/assistant-stream").toString()), env,
+                Launched.SERVICE_READY)) {
+            int port = service.awaitReady(60);
+            assertEquals(0, healthcheck(port), "bin/healthcheck (the image's HEALTHCHECK):\n" + service.tail());
+            try (HttpClient http = HttpClient.newHttpClient()) {
+                for (String path : List.of("/observe/health/ready", "/observe/metrics")) {
+                    HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + port + path)).build(), HttpResponse.BodyHandlers.ofString());
+                    assertEquals(200, response.statusCode(), path + ": " + response.body());
+                }
+            }
+            try (WsClient client = WsClient.connect(port)) {
+                client.subscribe("image-channel");
+                world.rabbit().publish("image-channel", "image-1", "hello image");
+                JsonNode last = client.answer("image-1").getLast();
+                assertEquals("completed", last.get("status").asText(), last.toString());
+                assertEquals("Echo: hello image", last.get("message").asText());
+            }
+        }
+        tlsOnTheRuntime();
     }
 
     /** The script would lay out a jar older than the classes: run through {@code mvn verify}, it never is. */
@@ -140,21 +144,18 @@ class RuntimeImageTest {
         assertEquals(0, script.exitValue(), "scripts/runtime-image.sh failed:\n" + output);
     }
 
-    /** The image's own health check, polled for up to 20 s; its last exit code. */
+    /** The image's own health check, polled for up to 20 s; its last exit code (-1: it hung for 10 s). */
     private static int healthcheck(int port) throws Exception {
         ProcessBuilder builder = new ProcessBuilder(IMAGE.resolve("bin/healthcheck").toString()).inheritIO();
         builder.environment().put("HEALTHCHECK_PORT", Integer.toString(port));
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        int code;
-        do {
-            code = builder.start().waitFor();
-        } while (code != 0 && System.nanoTime() < until && sleep());
-        return code;
-    }
-
-    private static boolean sleep() throws InterruptedException {
-        Thread.sleep(200);
-        return true;
+        return Readiness.poll(Duration.ofSeconds(20), Duration.ofMillis(200), () -> {
+            Process check = builder.start();
+            if (!check.waitFor(10, TimeUnit.SECONDS)) {
+                check.destroyForcibly();
+                return -1;
+            }
+            return check.exitValue();
+        }, code -> code == 0);
     }
 
     /**

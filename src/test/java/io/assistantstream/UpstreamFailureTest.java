@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -21,24 +22,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What the service does when OpenAI fails: retries where that is safe, else one clear error frame. */
 class UpstreamFailureTest {
-    private TestWorld world;
-    private FakeOpenAi openAi;
+    @RegisterExtension
+    final TestWorld world = TestWorld.perTest().set("openai.idle.timeout.ms", "700")
+            .set("openai.first.event.timeout.ms", "700");
+    private final FakeOpenAi openAi = world.openAi();
     private AssistantStream service;
     private WsClient client;
 
     @BeforeEach
     void start() throws Exception {
-        world = TestWorld.create().set("openai.idle.timeout.ms", "700").set("openai.first.event.timeout.ms", "700");
-        openAi = world.openAi();
         service = world.start();
         client = WsClient.connect(service.port());
         client.subscribe("c");
     }
 
     @AfterEach
-    void stop() throws Exception {
+    void closeClient() {
         client.close();
-        world.close();
     }
 
     /** Replaces the service with one that has these settings (key, value, key, value, …). */

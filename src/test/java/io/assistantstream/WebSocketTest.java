@@ -5,9 +5,9 @@ import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.assistantstream.testing.LogWatch;
 import io.assistantstream.testing.Rabbit;
@@ -19,20 +19,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The {@code /ws} protocol: both subscribe forms, unsubscribe, error replies, slow clients dropped. */
 class WebSocketTest {
-    private TestWorld world;
-    private Rabbit rabbit;
+    @RegisterExtension
+    final TestWorld world = TestWorld.perTest().set("websocket.send.queue", "64")
+            .set("websocket.max.subscriptions", "3");
+    private final Rabbit rabbit = world.rabbit();
     private AssistantStream service;
 
     @BeforeEach
     void start() throws Exception {
-        world = TestWorld.create().set("websocket.send.queue", "64").set("websocket.max.subscriptions", "3");
         service = world.start();
-        rabbit = world.rabbit();
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        world.close();
     }
 
     @Test

@@ -12,8 +12,8 @@ import java.util.TreeSet;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.assistantstream.AssistantStream;
 import io.assistantstream.testing.Json;
@@ -32,20 +32,14 @@ class AdminRoutesTest {
     private static final String TOKEN = "s3cret-admin-token";
 
     private final HttpClient http = HttpClient.newHttpClient();
-    private TestWorld world;
-    private Mappings mappings;
+    @RegisterExtension
+    final TestWorld world = TestWorld.perTest();
+    private final Mappings mappings = new Mappings(world.redis(), world.prefix());
     private AssistantStream service;
 
-    @BeforeEach
-    void createWorld() throws Exception {
-        world = TestWorld.create();
-        mappings = new Mappings(world.redis(), world.prefix());
-    }
-
     @AfterEach
-    void closeWorld() throws Exception {
+    void closeClient() {
         http.close();
-        world.close();
     }
 
     private void startService() throws Exception {

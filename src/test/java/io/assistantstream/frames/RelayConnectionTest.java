@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -136,26 +137,32 @@ class RelayConnectionTest {
         RelayConnection connection = connect(10_000, RelayConnection.ACK_TIMEOUT);
         int total = 3_000;
         List<CompletableFuture<Void>> sent = new CopyOnWriteArrayList<>();
-        Thread producer = Thread.ofVirtual().start(() -> {
-            try {
-                for (int seq = 1; seq <= total; seq++) {
-                    sent.add(send(connection, "stream", frame(seq, "piece " + seq)));
-                    if (seq % 10 == 0) {
-                        Thread.sleep(1); // a stream, not one burst: the restart lands in its middle
-                    }
+        FutureTask<Void> producer = new FutureTask<>(() -> {
+            for (int seq = 1; seq <= total; seq++) {
+                sent.add(send(connection, "stream", frame(seq, "piece " + seq)));
+                if (seq % 10 == 0) {
+                    Thread.sleep(1); // a stream, not one burst: the restart lands in its middle
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
             }
+            return null;
         });
-        relay.awaitFrames("stream", total / 4, WAIT);
-        relay.restart();
-        assertTrue(producer.join(WAIT));
+        Thread.ofVirtual().start(producer);
+        try {
+            relay.awaitFrames("stream", total / 4, WAIT);
+            relay.restart();
+            producer.get(WAIT.toSeconds(), TimeUnit.SECONDS); // the producer's failure fails the test
+        } finally {
+            producer.cancel(true);
+        }
         assertEquals(total, sent.size());
         awaitAll(sent);
 
         List<JsonNode> frames = relay.awaitFrames("stream", total, WAIT);
+        long until = System.nanoTime() + WAIT.toNanos();
         while (frames.getLast().get("seq").asLong() < total) { // a duplicate counts too: wait for the last
+            if (System.nanoTime() > until) {
+                break; // the checks below say what is missing or out of order
+            }
             Thread.sleep(10);
             frames = relay.frames("stream");
         }
@@ -168,7 +175,7 @@ class RelayConnectionTest {
             }
             assertEquals(expected++, frames.get(i).get("seq").asLong(), "frame " + i + " of " + frames.size());
         }
-        assertEquals(total + 1, expected);
+        assertEquals(total + 1, expected, "the frames up to seq " + total + " arrived, in order");
         assertTrue(duplicates <= 1, duplicates + " duplicates");
         assertTrue(relay.subscribes("stream") >= 2, "subscribed again after the restart");
     }

@@ -17,6 +17,7 @@ import io.assistantstream.AssistantStream;
 import io.assistantstream.testing.Json;
 import io.assistantstream.testing.LogWatch;
 import io.assistantstream.testing.PrivateRedis;
+import io.assistantstream.testing.Readiness;
 import io.assistantstream.testing.TcpProxy;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
@@ -51,19 +52,6 @@ class ObserveTest {
         throw new AssertionError("no check " + name + " in " + health.body());
     }
 
-    /** Polls readiness until it answers {@code status}; returns that answer. */
-    private HttpResponse<String> awaitReadiness(AssistantStream service, int status) throws Exception {
-        long until = System.nanoTime() + TestWorld.timeout().toNanos();
-        HttpResponse<String> ready;
-        while ((ready = get(service, "/observe/health/ready")).statusCode() != status) {
-            if (System.nanoTime() > until) {
-                throw new AssertionError("readiness stayed " + ready.statusCode() + ": " + ready.body());
-            }
-            Thread.sleep(100);
-        }
-        return ready;
-    }
-
     @Test
     void health_is_up_with_the_state_and_round_trip_of_each_dependency() throws Exception {
         AssistantStream service = world.start();
@@ -86,16 +74,16 @@ class ObserveTest {
         try (PrivateRedis redis = new PrivateRedis()) {
             world.set("redis.url", redis.url());
             AssistantStream service = world.start();
-            awaitReadiness(service, 200);
+            Readiness.await(service.port(), 200);
 
             redis.stop();
-            HttpResponse<String> down = awaitReadiness(service, 503);
+            HttpResponse<String> down = Readiness.await(service.port(), 503);
             assertEquals("DOWN", check(down, "redis").path("status").asText(), down.body());
             assertEquals("UP", check(down, "rabbitmq").path("status").asText(), down.body());
             assertEquals(200, get(service, "/observe/health/live").statusCode(), "liveness stays up");
 
             redis.start();
-            awaitReadiness(service, 200);
+            Readiness.await(service.port(), 200);
         }
     }
 
@@ -104,15 +92,15 @@ class ObserveTest {
         try (TcpProxy rabbit = new TcpProxy(5672)) {
             world.set("rabbitmq.url", "amqp://guest:guest@127.0.0.1:" + rabbit.port() + "/");
             AssistantStream service = world.start();
-            awaitReadiness(service, 200);
+            Readiness.await(service.port(), 200);
 
             rabbit.refuse(true);
-            HttpResponse<String> down = awaitReadiness(service, 503);
+            HttpResponse<String> down = Readiness.await(service.port(), 503);
             assertEquals("DOWN", check(down, "rabbitmq").path("status").asText(), down.body());
             assertEquals(200, get(service, "/observe/health/live").statusCode(), "liveness stays up");
 
             rabbit.refuse(false);
-            HttpResponse<String> up = awaitReadiness(service, 200);
+            HttpResponse<String> up = Readiness.await(service.port(), 200);
             assertTrue(check(up, "rabbitmq").path("data").path("consuming").asBoolean(), up.body());
             try (WsClient client = WsClient.connect(service.port())) {
                 client.subscribe("after-recovery");

@@ -27,6 +27,7 @@ public final class TestWorld implements AutoCloseable, AfterEachCallback {
     private final String id = UUID.randomUUID().toString().substring(0, 8);
     private final Map<String, String> values = new HashMap<>();
     private final List<AssistantStream> services = new ArrayList<>();
+    private final List<AutoCloseable> alsoClosed = new ArrayList<>();
     private final FakeOpenAi openAi;
     private final Rabbit rabbit;
     private final RedisKeys keys;
@@ -87,6 +88,15 @@ public final class TestWorld implements AutoCloseable, AfterEachCallback {
     /** The shared Redis, for looking at the world's keys. */
     public RedisCommands<String, String> redis() {
         return keys.redis();
+    }
+
+    /**
+     * Closes {@code resource} with the world, right after its services (a fake they talk to, say), so a
+     * per-test world can own what its settings point at.
+     */
+    public TestWorld closing(AutoCloseable resource) {
+        alsoClosed.add(resource);
+        return this;
     }
 
     /** Overrides one setting by its config key (e.g. {@code stream.batch.chars}). */
@@ -159,6 +169,9 @@ public final class TestWorld implements AutoCloseable, AfterEachCallback {
     public void close() throws Exception {
         try {
             services.forEach(AssistantStream::close);
+            for (AutoCloseable resource : alsoClosed) {
+                resource.close();
+            }
             rabbit.close();
         } finally {
             keys.close();
