@@ -50,6 +50,7 @@ import io.assistantstream.frames.RedisFramePublisher;
 import io.assistantstream.frames.RelayConnection;
 import io.assistantstream.hub.HubEndpoint;
 import io.assistantstream.hub.OriginCheckingUpgrader;
+import io.assistantstream.hub.RedisFrameFeed;
 import io.assistantstream.hub.SubscriberHub;
 import io.assistantstream.intake.Intake;
 import io.assistantstream.intake.QueueProducer;
@@ -105,7 +106,8 @@ public final class AssistantStream implements AutoCloseable {
                     .build());
             StatefulRedisConnection<String, String> commands = redis.connect();
             hub = stream.relay() ? null
-                    : opened(new SubscriberHub(redis.connectPubSub(), prefix, stream.pingInterval(), meters));
+                    : opened(new SubscriberHub(new RedisFrameFeed(redis.connectPubSub(), prefix),
+                    stream.pingInterval(), meters));
             RelayConnection relay = stream.relay() ? opened(new RelayConnection(stream.websocketUrl(),
                     stream.relayBufferFrames(), stream.relayMaxBackoff(), stream.pingInterval())) : null;
             RedisFramePublisher publisher = opened(new RedisFramePublisher(redis.connect(ByteArrayCodec.INSTANCE),

@@ -8,14 +8,11 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 
-import io.lettuce.core.pubsub.RedisPubSubAdapter;
-import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 
-import io.assistantstream.frames.RedisFramePublisher;
 import io.assistantstream.observe.Meters;
 
 /**
- * This instance's subscribers, by channel. The hub listens on Redis pub/sub for exactly the
+ * This instance's subscribers, by channel. The hub listens on its {@link FrameFeed} (Redis pub/sub) for exactly the
  * channels that have a subscriber here (SUBSCRIBE on the first, UNSUBSCRIBE after the last), so
  * frames published by any instance reach every subscriber and an instance receives only what its
  * clients want. A subscribe is acknowledged only once Redis confirmed it, so no frame published
@@ -24,8 +21,7 @@ import io.assistantstream.observe.Meters;
 public final class SubscriberHub implements AutoCloseable {
     private static final int STRIPES = 64;
 
-    private final StatefulRedisPubSubConnection<String, String> pubSub;
-    private final String prefix;
+    private final FrameFeed feed;
     private final Map<String, Set<ClientWriter>> subscribers = new ConcurrentHashMap<>();
     private final Set<ClientWriter> clients = ConcurrentHashMap.newKeySet();
     private final ReentrantLock[] locks = new ReentrantLock[STRIPES];
@@ -33,22 +29,16 @@ public final class SubscriberHub implements AutoCloseable {
     private final Meters meters;
 
     /** A hub whose clients are pinged every {@code pingInterval}. */
-    public SubscriberHub(StatefulRedisPubSubConnection<String, String> pubSub, String prefix, Duration pingInterval,
-                         Meters meters) {
+    public SubscriberHub(FrameFeed feed, Duration pingInterval, Meters meters) {
         this.meters = meters;
-        this.pubSub = pubSub;
-        this.prefix = prefix;
+        this.feed = feed;
         for (int i = 0; i < STRIPES; i++) {
             locks[i] = new ReentrantLock();
         }
-        String topicPrefix = RedisFramePublisher.topic(prefix, "");
-        pubSub.addListener(new RedisPubSubAdapter<>() {
-            @Override
-            public void message(String topic, String frame) {
-                Set<ClientWriter> writers = subscribers.get(topic.substring(topicPrefix.length()));
-                if (writers != null) {
-                    writers.forEach(writer -> writer.offer(frame));
-                }
+        feed.listen((channel, frame) -> {
+            Set<ClientWriter> writers = subscribers.get(channel);
+            if (writers != null) {
+                writers.forEach(writer -> writer.offer(frame));
             }
         });
         this.keepAlive = new KeepAlive(clients, pingInterval, meters); // last: a constructor that throws leaves no thread
@@ -65,7 +55,7 @@ public final class SubscriberHub implements AutoCloseable {
             Set<ClientWriter> writers = subscribers.computeIfAbsent(channel, c -> ConcurrentHashMap.newKeySet());
             if (writers.isEmpty()) {
                 try {
-                    pubSub.sync().subscribe(RedisFramePublisher.topic(prefix, channel));
+                    feed.subscribe(channel);
                 } catch (RuntimeException e) {
                     subscribers.remove(channel);
                     throw e;
@@ -85,7 +75,7 @@ public final class SubscriberHub implements AutoCloseable {
             Set<ClientWriter> writers = subscribers.get(channel);
             if (writers != null && writers.remove(writer) && writers.isEmpty()) {
                 subscribers.remove(channel);
-                pubSub.sync().unsubscribe(RedisFramePublisher.topic(prefix, channel));
+                feed.unsubscribe(channel);
             }
         } finally {
             lock.unlock();
@@ -138,7 +128,7 @@ public final class SubscriberHub implements AutoCloseable {
     @Override
     public void close() {
         keepAlive.close();
-        pubSub.close();
+        feed.close();
     }
 
     private ReentrantLock lockFor(String channel) {
