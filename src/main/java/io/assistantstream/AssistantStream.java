@@ -35,7 +35,7 @@ import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
 
 import io.assistantstream.admin.AdminService;
-import io.assistantstream.admin.ThreadAdmin;
+import io.assistantstream.admin.ConversationAdmin;
 import io.assistantstream.answer.Responder;
 import io.assistantstream.backend.AnswerFailedException;
 import io.assistantstream.backend.AssistantBackend;
@@ -139,7 +139,7 @@ public final class AssistantStream implements AutoCloseable {
                 }
             }
             QueueProducer producer = settings.adminToken().isEmpty() ? null : opened(new QueueProducer(settings.rabbit()));
-            AdminService admin = new AdminService(new ThreadAdmin(commands, prefix, Clock.systemUTC()), producer,
+            AdminService admin = new AdminService(new ConversationAdmin(commands, prefix, Clock.systemUTC()), producer,
                     settings.adminToken());
             web.routing(routing -> routing.register("/admin", admin));
             // A waiting delivery may sit behind one whole answer of another instance, plus a lease expiry

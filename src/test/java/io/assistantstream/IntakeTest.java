@@ -47,41 +47,18 @@ class IntakeTest {
         }
     }
 
+    /**
+     * One delivery of each kind the wiring treats differently: unreadable (no error frame), bytes kept
+     * as they came, a readable channel (an error frame), a body near the limit, a hostile body, and
+     * the content type. Every rule of the parser is in RequestParserTest.
+     */
     private static List<Bad> badInputs() {
         String big = "x".repeat(256 * 1024 + 1);
         List<Bad> bad = new ArrayList<>();
         bad.add(new Bad("not json", "hello", "not valid JSON", false));
         bad.add(new Bad("invalid utf-8", new byte[] {'{', '"', (byte) 0xC3, (byte) 0x28, '"', '}'}, JSON, "not valid UTF-8", false));
-        bad.add(new Bad("empty body", new byte[0], JSON, "the body is empty", false));
-        bad.add(new Bad("array", "[1,2]", "not a JSON object", false));
-        bad.add(new Bad("string", "\"hi\"", "not a JSON object", false));
-        bad.add(new Bad("missing channel", "{\"message_id\":\"m\",\"message\":\"x\"}", "field 'channel' is missing", false));
         bad.add(new Bad("missing message_id", "{\"channel\":\"bad\",\"message\":\"x\"}", "field 'message_id' is missing", true));
-        bad.add(new Bad("missing message", "{\"channel\":\"bad\",\"message_id\":\"m\"}", "field 'message' is missing", true));
-        bad.add(new Bad("number channel", "{\"channel\":5,\"message_id\":\"m\",\"message\":\"x\"}", "field 'channel' must be a string", false));
-        bad.add(new Bad("null message", "{\"channel\":\"bad\",\"message_id\":\"m\",\"message\":null}", "field 'message' must be a string, got null", true));
-        bad.add(new Bad("object message", "{\"channel\":\"bad\",\"message_id\":\"m\",\"message\":{\"a\":1}}", "field 'message' must be a string", true));
-        bad.add(new Bad("array message_id", "{\"channel\":\"bad\",\"message_id\":[1],\"message\":\"x\"}", "field 'message_id' must be a string", true));
-        bad.add(new Bad("empty channel", "{\"channel\":\"\",\"message_id\":\"m\",\"message\":\"x\"}", "field 'channel' is empty", false));
-        bad.add(new Bad("long channel", "{\"channel\":\"" + "c".repeat(257) + "\",\"message_id\":\"m\",\"message\":\"x\"}", "more than the 256 allowed", false));
-        bad.add(new Bad("control in channel", "{\"channel\":\"a\\u0007b\",\"message_id\":\"m\",\"message\":\"x\"}", "contains control characters", false));
-        bad.add(new Bad("newline in message_id", "{\"channel\":\"bad\",\"message_id\":\"m\\n1\",\"message\":\"x\"}", "field 'message_id' contains control characters", true));
-        bad.add(new Bad("empty message", "{\"channel\":\"bad\",\"message_id\":\"m\",\"message\":\"\"}", "field 'message' is empty", true));
         bad.add(new Bad("huge message", "{\"channel\":\"bad\",\"message_id\":\"m\",\"message\":\"" + big + "\"}", "more than the 262144 allowed", true));
-        bad.add(new Bad("duplicate message", "{\"channel\":\"bad\",\"message_id\":\"m\",\"message\":\"a\",\"message\":\"b\"}", "ambiguous: Duplicate field 'message'", true));
-        bad.add(new Bad("duplicate channel", "{\"channel\":\"bad\",\"channel\":\"other\",\"message_id\":\"m\",\"message\":\"a\"}", "ambiguous: Duplicate field 'channel'", false));
-        bad.add(new Bad("trailing content", "{\"channel\":\"bad\",\"message_id\":\"m\",\"message\":\"a\"} {}", "content after the JSON object", true));
-        bad.add(new Bad("truncated", "{\"channel\":\"bad\",\"message_id\":\"m\",\"mess", "not valid JSON", true));
-        bad.add(new Bad("null body", "null", "not a JSON object", false));
-        bad.add(new Bad("number body", "42", "not a JSON object", false));
-        bad.add(new Bad("whitespace body", "  \n ", "not a JSON object", false));
-        bad.add(new Bad("boolean channel", "{\"channel\":true,\"message_id\":\"m\",\"message\":\"x\"}", "field 'channel' must be a string", false));
-        bad.add(new Bad("object channel", "{\"channel\":{\"id\":\"bad\"},\"message_id\":\"m\",\"message\":\"x\"}", "field 'channel' must be a string", false));
-        bad.add(new Bad("number message", "{\"channel\":\"bad\",\"message_id\":\"m\",\"message\":12.5}", "field 'message' must be a string", true));
-        bad.add(new Bad("long message_id", "{\"channel\":\"bad\",\"message_id\":\"" + "m".repeat(257) + "\",\"message\":\"x\"}", "more than the 256 allowed", true));
-        bad.add(new Bad("single quotes", "{'channel':'bad','message_id':'m','message':'x'}", "not valid JSON", false));
-        bad.add(new Bad("NaN", "{\"channel\":\"bad\",\"message_id\":\"m\",\"message\":NaN}", "not valid JSON", true));
-        bad.add(new Bad("comment", "/* hi */{\"channel\":\"bad\",\"message_id\":\"m\",\"message\":\"x\"}", "not valid JSON", false));
         bad.add(new Bad("nesting bomb", "{\"channel\":\"bad\",\"message_id\":\"m\",\"message\":\"x\",\"extra\":"
                 + "[".repeat(5_000) + "]".repeat(5_000) + "}", "nesting depth (1001) exceeds the maximum", true));
         bad.add(new Bad("wrong content type", "{\"channel\":\"bad\",\"message_id\":\"m\",\"message\":\"a\"}".getBytes(StandardCharsets.UTF_8),

@@ -43,9 +43,9 @@ import io.assistantstream.intake.RejectedRequestException;
  */
 public final class AdminService implements HttpService {
     private static final Logger LOG = Logger.getLogger(AdminService.class.getName());
-    private static final ObjectMapper JSON = ThreadAdmin.JSON;
+    private static final ObjectMapper JSON = ConversationAdmin.JSON;
 
-    private final ThreadAdmin threads;
+    private final ConversationAdmin conversations;
     private final QueueProducer producer;
     private final byte[] tokenDigest;
 
@@ -53,8 +53,8 @@ public final class AdminService implements HttpService {
      * @param producer where {@code POST /admin/messages} publishes; null when {@code token} is empty
      * @param token    {@code ADMIN_TOKEN}; empty disables every route
      */
-    public AdminService(ThreadAdmin threads, QueueProducer producer, String token) {
-        this.threads = threads;
+    public AdminService(ConversationAdmin conversations, QueueProducer producer, String token) {
+        this.conversations = conversations;
         this.producer = producer;
         this.tokenDigest = token.isEmpty() ? null : digest(token);
         if (tokenDigest == null) {
@@ -65,10 +65,10 @@ public final class AdminService implements HttpService {
     @Override
     public void routing(HttpRules rules) {
         rules.any(this::authorize)
-                .get("/threads/stats", (req, res) -> json(res, Status.OK_200, threads.stats()))
+                .get("/threads/stats", (req, res) -> json(res, Status.OK_200, conversations.stats()))
                 .get("/threads/{channel}", this::thread)
                 .delete("/threads/{channel}", (req, res) -> json(res, Status.OK_200,
-                        Map.of("deleted", threads.delete(channel(req)) ? 1 : 0)))
+                        Map.of("deleted", conversations.delete(channel(req)) ? 1 : 0)))
                 .delete("/threads", this::deleteMany)
                 .post("/messages", this::message);
     }
@@ -95,7 +95,7 @@ public final class AdminService implements HttpService {
 
     private void thread(ServerRequest req, ServerResponse res) {
         String channel = channel(req);
-        Optional<ThreadAdmin.ThreadInfo> thread = threads.thread(channel);
+        Optional<ConversationAdmin.ConversationInfo> thread = conversations.thread(channel);
         if (thread.isEmpty()) {
             error(res, Status.NOT_FOUND_404, "no conversation is mapped to channel '" + channel + "'");
         } else {
@@ -111,7 +111,7 @@ public final class AdminService implements HttpService {
             return;
         }
         if (all) {
-            json(res, Status.OK_200, Map.of("deleted", threads.deleteAll()));
+            json(res, Status.OK_200, Map.of("deleted", conversations.deleteAll()));
             return;
         }
         try {
@@ -119,7 +119,7 @@ public final class AdminService implements HttpService {
             if (n < 0 || n > 36_500) {
                 throw new NumberFormatException();
             }
-            json(res, Status.OK_200, Map.of("deleted", threads.deleteOlderThan(Duration.ofDays(n))));
+            json(res, Status.OK_200, Map.of("deleted", conversations.deleteOlderThan(Duration.ofDays(n))));
         } catch (NumberFormatException e) {
             error(res, Status.BAD_REQUEST_400, "older_than_days must be a whole number of days from 0 to 36500, got '"
                     + days.get() + "'");

@@ -28,8 +28,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import io.assistantstream.AssistantStream;
-import io.assistantstream.admin.ThreadAdmin;
-import io.assistantstream.admin.ThreadStats;
+import io.assistantstream.admin.ConversationAdmin;
+import io.assistantstream.admin.ConversationStats;
 import io.assistantstream.config.InvalidSettingException;
 import io.assistantstream.config.Settings;
 
@@ -134,7 +134,7 @@ public final class Cli implements Callable<Integer> {
         Settings.Redis redis = Settings.redisFrom(config);
         RedisClient client = RedisClient.create(RedisURI.create(redis.url()));
         try (StatefulRedisConnection<String, String> connection = client.connect()) {
-            ThreadAdmin threads = new ThreadAdmin(connection, redis.prefix(), Clock.systemUTC());
+            ConversationAdmin threads = new ConversationAdmin(connection, redis.prefix(), Clock.systemUTC());
             if (action.showThreadStats) {
                 return showStats(threads.stats());
             }
@@ -155,14 +155,14 @@ public final class Cli implements Callable<Integer> {
         return 0;
     }
 
-    private int showStats(ThreadStats stats) throws IOException {
+    private int showStats(ConversationStats stats) throws IOException {
         if (json) {
-            out.println(ThreadAdmin.JSON.writeValueAsString(stats));
+            out.println(ConversationAdmin.JSON.writeValueAsString(stats));
             return 0;
         }
         out.printf(Locale.ROOT, "Threads: %,d%n", stats.threads());
         out.println("By last message:");
-        for (ThreadStats.AgeBucket bucket : stats.ages()) {
+        for (ConversationStats.AgeBucket bucket : stats.ages()) {
             out.printf(Locale.ROOT, "  %-11s %,9d  %5.1f%%%n", bucket.label(), bucket.threads(), bucket.percent());
         }
         out.printf(Locale.ROOT, "Messages: %,d (%.1f per thread)%n", stats.messages(), stats.averageMessages());
@@ -178,13 +178,13 @@ public final class Cli implements Callable<Integer> {
         return 0;
     }
 
-    private static String when(ThreadStats.Channel channel) {
+    private static String when(ConversationStats.Channel channel) {
         return WHEN.format(Instant.ofEpochMilli(new BigDecimal(channel.createdAt()).movePointRight(3).longValue()));
     }
 
     /** Deletes all mappings ({@code age} null) or the old ones, once confirmed. */
-    private int clear(ThreadAdmin threads, Duration age) throws IOException {
-        ThreadAdmin.Preview preview = threads.preview(age);
+    private int clear(ConversationAdmin threads, Duration age) throws IOException {
+        ConversationAdmin.Preview preview = threads.preview(age);
         String which = age == null ? "every channel mapping" : "the mappings with no message in the last "
                 + age.toDays() + " days";
         if (preview.count() == 0 && age != null) {

@@ -4,7 +4,7 @@
  * their exit codes and confirmations.
  *
  * <p>It drives the service's own classes rather than re-implementing them: thread commands open a
- * Redis connection of their own and use {@link io.assistantstream.admin.ThreadAdmin}; a test message
+ * Redis connection of their own and use {@link io.assistantstream.admin.ConversationAdmin}; a test message
  * is published with the intake's {@link io.assistantstream.intake.QueueProducer} and read back over
  * a WebSocket like any client, starting an {@link io.assistantstream.AssistantStream} inside the
  * command when no service answers. Nothing in the running service depends on this package; only

@@ -36,7 +36,7 @@ public final class Mappings {
             """;
 
     /** One mapping; times are epoch milliseconds, stored as the store writes them (seconds with 3 decimals). */
-    public record Mapping(String channel, String threadId, String backend, long createdAtMillis,
+    public record Mapping(String channel, String conversationId, String backend, long createdAtMillis,
                           long lastMessageAtMillis, long messageCount) {
 
         /** A mapping created {@code createdDaysAgo} and last written to {@code lastMessageDaysAgo} before {@code now}. */
@@ -85,7 +85,7 @@ public final class Mappings {
         for (int from = 0; from < mappings.size(); from += CHUNK) {
             List<String> args = new ArrayList<>(List.of(prefix, Long.toString(TTL_SECONDS), indexed ? "1" : "0"));
             for (Mapping m : mappings.subList(from, Math.min(from + CHUNK, mappings.size()))) {
-                args.addAll(List.of(m.channel(), m.threadId(), m.backend(), m.createdAt(), m.lastMessageAt(),
+                args.addAll(List.of(m.channel(), m.conversationId(), m.backend(), m.createdAt(), m.lastMessageAt(),
                         Long.toString(m.messageCount())));
             }
             redis.eval(WRITE, ScriptOutputType.STATUS, new String[0], args.toArray(String[]::new));

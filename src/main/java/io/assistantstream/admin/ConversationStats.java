@@ -9,7 +9,7 @@ import java.util.List;
  * creation, and the bytes their keys take in Redis (with the index). A field with no channel to
  * report is null.
  */
-public record ThreadStats(long threads, List<AgeBucket> ages, long messages, double averageMessages,
+public record ConversationStats(long threads, List<AgeBucket> ages, long messages, double averageMessages,
                           Channel mostActive, Channel oldest, Channel newest, long storageBytes) {
 
     /** Mappings whose last message is between {@code fromDays} and {@code toDays} (null: no limit) days old. */
@@ -67,13 +67,13 @@ public record ThreadStats(long threads, List<AgeBucket> ages, long messages, dou
             }
         }
 
-        ThreadStats stats(long indexBytes) {
+        ConversationStats stats(long indexBytes) {
             List<AgeBucket> ages = new ArrayList<>();
             for (int i = 0; i < BOUNDS.length; i++) {
                 ages.add(new AgeBucket(BOUNDS[i], i + 1 < BOUNDS.length ? BOUNDS[i + 1] : null, buckets[i],
                         threads == 0 ? 0 : 100.0 * buckets[i] / threads));
             }
-            return new ThreadStats(threads, List.copyOf(ages), messages, threads == 0 ? 0 : (double) messages / threads,
+            return new ConversationStats(threads, List.copyOf(ages), messages, threads == 0 ? 0 : (double) messages / threads,
                     mostActive, oldest, newest, bytes + indexBytes);
         }
     }

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import io.lettuce.core.KeyScanCursor;
@@ -31,7 +32,7 @@ import io.assistantstream.redis.LuaScript;
  * whose mapping has expired are pruned from the index on the way. The assistant id and the frame
  * counters are never touched: a channel's {@code seq} must keep increasing for its clients.
  */
-public final class ThreadAdmin {
+public final class ConversationAdmin {
     private static final int CHUNK = 1_000;
     /** How the admin results are written as JSON, by the routes and the command line's {@code --json}. */
     public static final ObjectMapper JSON = new ObjectMapper()
@@ -90,7 +91,7 @@ public final class ThreadAdmin {
     private final LuaScript<String, String, List<Object>> inspect;
     private final LuaScript<String, String, Long> delete;
 
-    public ThreadAdmin(StatefulRedisConnection<String, String> connection, String prefix, Clock clock) {
+    public ConversationAdmin(StatefulRedisConnection<String, String> connection, String prefix, Clock clock) {
         this.redis = connection.sync();
         this.prefix = prefix;
         this.index = prefix + "channels";
@@ -100,21 +101,21 @@ public final class ThreadAdmin {
     }
 
     /** One channel's mapping, without touching its expiry; empty when the channel has none. */
-    public Optional<ThreadInfo> thread(String channel) {
+    public Optional<ConversationInfo> thread(String channel) {
         String id = redis.get(prefix + "thread:" + channel);
         if (id == null) {
             return Optional.empty();
         }
         Map<String, String> metadata = redis.hgetall(prefix + "metadata:" + channel);
-        return Optional.of(new ThreadInfo(channel, id, metadata.get("backend"), metadata.get("created_at"),
+        return Optional.of(new ConversationInfo(channel, id, metadata.get("backend"), metadata.get("created_at"),
                 metadata.get("last_message_at"), Long.parseLong(metadata.getOrDefault("message_count", "0")),
                 redis.ttl(prefix + "thread:" + channel)));
     }
 
     /** Statistics over every mapped channel. */
-    public ThreadStats stats() {
+    public ConversationStats stats() {
         double now = nowSeconds();
-        ThreadStats.Tally tally = new ThreadStats.Tally(now);
+        ConversationStats.Tally tally = new ConversationStats.Tally(now);
         ScoredValueScanCursor<String> cursor = null;
         do {
             cursor = cursor == null ? redis.zscan(index, ScanArgs.Builder.limit(CHUNK))
@@ -225,8 +226,11 @@ public final class ThreadAdmin {
         static final int SAMPLE = 10;
     }
 
-    /** One channel's mapping as the store keeps it; {@code expiresInSeconds} is the mapping's TTL. */
-    public record ThreadInfo(String channel, String threadId, String backend, String createdAt,
-                             String lastMessageAt, long messageCount, long expiresInSeconds) {
+    /**
+     * One channel's mapping as the store keeps it; {@code expiresInSeconds} is the mapping's TTL. The
+     * conversation id keeps the predecessor's name, {@code thread_id}, in JSON.
+     */
+    public record ConversationInfo(String channel, @JsonProperty("thread_id") String conversationId, String backend,
+                                   String createdAt, String lastMessageAt, long messageCount, long expiresInSeconds) {
     }
 }

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import io.assistantstream.admin.ThreadStats.AgeBucket;
+import io.assistantstream.admin.ConversationStats.AgeBucket;
 import io.assistantstream.testing.Mappings.Mapping;
 import io.assistantstream.testing.Mappings;
 import io.assistantstream.testing.PrivateRedis;
@@ -42,7 +42,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * of the test's own: the machine's Redis for the small cases, a private redis-server for 100,000
  * channels (so its command statistics are the test's alone).
  */
-class ThreadAdminTest {
+class ConversationAdminTest {
     private static final String SHARED_REDIS = "redis://127.0.0.1:6379/0";
     private static final Instant NOW = Instant.parse("2025-06-01T12:00:00Z");
     private static final Clock FIXED = Clock.fixed(NOW, ZoneOffset.UTC);
@@ -53,7 +53,7 @@ class ThreadAdminTest {
     /** What the test opened, the latest first. */
     private final Deque<AutoCloseable> opened = new ArrayDeque<>();
     private RedisCommands<String, String> redis;
-    private ThreadAdmin admin;
+    private ConversationAdmin admin;
     private Mappings mappings;
 
     @BeforeEach
@@ -83,7 +83,7 @@ class ThreadAdminTest {
                 Mapping.aged("h", NOW, 150, 120, 1));
         mappings.add(seeded);
 
-        ThreadStats stats = admin.stats();
+        ConversationStats stats = admin.stats();
 
         assertEquals(8, stats.threads());
         assertEquals(List.of(new AgeBucket(0, 1, 2, 25.0), new AgeBucket(1, 7, 1, 12.5), new AgeBucket(7, 30, 2, 25.0),
@@ -92,9 +92,9 @@ class ThreadAdminTest {
                 stats.ages().stream().map(AgeBucket::label).toList());
         assertEquals(36, stats.messages());
         assertEquals(4.5, stats.averageMessages());
-        assertEquals(new ThreadStats.Channel("b", 12, seeded.get(1).createdAt()), stats.mostActive());
-        assertEquals(new ThreadStats.Channel("f", 5, seeded.get(5).createdAt()), stats.oldest());
-        assertEquals(new ThreadStats.Channel("a", 3, seeded.get(0).createdAt()), stats.newest());
+        assertEquals(new ConversationStats.Channel("b", 12, seeded.get(1).createdAt()), stats.mostActive());
+        assertEquals(new ConversationStats.Channel("f", 5, seeded.get(5).createdAt()), stats.oldest());
+        assertEquals(new ConversationStats.Channel("a", 3, seeded.get(0).createdAt()), stats.newest());
         long bytes = redis.memoryUsage(prefix + "channels");
         for (Mapping m : seeded) {
             bytes += redis.memoryUsage(prefix + "thread:" + m.channel()) + redis.memoryUsage(prefix + "metadata:" + m.channel());
@@ -105,7 +105,7 @@ class ThreadAdminTest {
 
     @Test
     void stats_of_no_channels_are_zero_with_no_extremes() {
-        ThreadStats stats = admin.stats();
+        ConversationStats stats = admin.stats();
 
         assertEquals(0, stats.threads());
         assertEquals(0, stats.messages());
@@ -127,7 +127,7 @@ class ThreadAdminTest {
             Thread.sleep(5);
         }
 
-        ThreadStats stats = admin.stats();
+        ConversationStats stats = admin.stats();
 
         assertEquals(2, stats.threads());
         assertEquals(5, stats.messages());
@@ -142,10 +142,10 @@ class ThreadAdminTest {
         mappings.add(List.of(mapped));
         redis.expire(prefix + "thread:user:42", 1_000);
 
-        ThreadAdmin.ThreadInfo info = admin.thread("user:42").orElseThrow();
+        ConversationAdmin.ConversationInfo info = admin.thread("user:42").orElseThrow();
 
         assertEquals("user:42", info.channel());
-        assertEquals("conv_user:42", info.threadId());
+        assertEquals("conv_user:42", info.conversationId());
         assertEquals("responses", info.backend());
         assertEquals(mapped.createdAt(), info.createdAt());
         assertEquals(mapped.lastMessageAt(), info.lastMessageAt());
@@ -189,7 +189,7 @@ class ThreadAdminTest {
     @Test
     void a_channel_at_the_cutoff_is_kept_and_the_deletion_ends_while_the_clock_moves() {
         // The clock moves a second each time it is read; the cutoff is 30 days before its first reading.
-        ThreadAdmin moving = admin(redis, prefix, new TickingClock(NOW, Duration.ofSeconds(1)));
+        ConversationAdmin moving = admin(redis, prefix, new TickingClock(NOW, Duration.ofSeconds(1)));
         Instant cutoff = NOW.minus(THIRTY_DAYS);
         mappings.add(List.of(Mapping.aged("older", NOW, 40, 30.001, 1),
                 new Mapping("at-cutoff", "conv_1", "responses", cutoff.toEpochMilli(), cutoff.toEpochMilli(), 1),
@@ -240,8 +240,8 @@ class ThreadAdminTest {
         mappings.add(List.of(Mapping.aged("recent-1", NOW, 3, 1, 1), Mapping.aged("recent-2", NOW, 3, 2, 1),
                 new Mapping("at-cutoff", "conv_1", "responses", cutoff.toEpochMilli(), cutoff.toEpochMilli(), 1)));
 
-        ThreadAdmin.Preview older = admin.preview(THIRTY_DAYS);
-        ThreadAdmin.Preview all = admin.preview(null);
+        ConversationAdmin.Preview older = admin.preview(THIRTY_DAYS);
+        ConversationAdmin.Preview all = admin.preview(null);
 
         assertEquals(12, older.count());
         assertEquals(IntStream.range(2, 12).map(i -> 13 - i).mapToObj(i -> "old-" + i).toList(), older.sample());
@@ -260,7 +260,7 @@ class ThreadAdminTest {
         Duration seeding = Duration.ofNanos(System.nanoTime() - seedStart);
 
         long start = System.nanoTime();
-        ThreadStats stats = admin(own, prefix, FIXED).stats();
+        ConversationStats stats = admin(own, prefix, FIXED).stats();
         Duration took = Duration.ofNanos(System.nanoTime() - start);
 
         System.out.printf("stats over %,d channels: %d ms (seeding: %d ms)%n", MANY, took.toMillis(), seeding.toMillis());
@@ -287,7 +287,7 @@ class ThreadAdminTest {
         many.add(manyChannels());
         many.addUnindexed(IntStream.range(0, 2_500).mapToObj(i -> Mapping.aged("python-" + i, NOW, 5, 2, 1)).toList());
         own.set(prefix + "assistant_id", "asst_1");
-        ThreadAdmin big = admin(own, prefix, FIXED);
+        ConversationAdmin big = admin(own, prefix, FIXED);
 
         assertEquals(2 * MANY / 5, big.deleteOlderThan(THIRTY_DAYS));
         assertEquals(3 * MANY / 5, big.stats().threads());
@@ -340,8 +340,8 @@ class ThreadAdminTest {
         return keys.redis();
     }
 
-    private static ThreadAdmin admin(RedisCommands<String, String> redis, String prefix, Clock clock) {
-        return new ThreadAdmin(redis.getStatefulConnection(), prefix, clock);
+    private static ConversationAdmin admin(RedisCommands<String, String> redis, String prefix, Clock clock) {
+        return new ConversationAdmin(redis.getStatefulConnection(), prefix, clock);
     }
 
     /** A clock that moves {@code step} forward each time it is read. */
