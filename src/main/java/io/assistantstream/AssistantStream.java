@@ -230,7 +230,7 @@ public final class AssistantStream implements AutoCloseable {
              StatefulRedisConnection<String, String> commands = redis.connect()) {
             WebClient http = WebClient.builder().connectTimeout(settings.openAi().connectTimeout()).build();
             AssistantBackend backend = backend(settings, http, watchdog, commands, false,
-                    new Meters(Services.get(MeterRegistry.class)));
+                    Meters.ofCommand(Services.get(MeterRegistry.class)));
             String id = backend.createConversation(channel, Deadline.in(settings.openAi().answerTimeout()));
             new RedisConversationStore(commands, settings.redis().prefix(), settings.redis().threadExpiry(),
                     Clock.systemUTC()).map(channel, id, backend.name());

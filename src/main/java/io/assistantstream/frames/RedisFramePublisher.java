@@ -103,8 +103,17 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
         this.expirySeconds = bytes(Long.toString(seqExpiry.toSeconds()));
         this.script = LuaScript.returningList(connection, SCRIPT);
         this.sender = OrderedSender.platform("frame-sender", Integer.MAX_VALUE, MAX_BATCH, OrderedSender.NO_IDLE_WORK,
-                this::sendPipelined, frame -> frame.seq().completeExceptionally(
-                        new RedisException("the frame publisher is closed")));
+                new OrderedSender.Sink<>() {
+                    @Override
+                    public void beforeBatch() throws InterruptedException {
+                        inFlight.acquire(); // frames arriving while the pipeline is full join the next call
+                    }
+
+                    @Override
+                    public void send(List<Queued> batch) {
+                        sendPipelined(batch);
+                    }
+                }, frame -> frame.seq().completeExceptionally(new RedisException("the frame publisher is closed")));
     }
 
     /** The pub/sub channel that carries the frames of {@code channel}. */
@@ -134,9 +143,12 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
         return seq;
     }
 
-    /** Sends a batch as one Lua call, once fewer than {@value #IN_FLIGHT} calls wait for their answer. */
-    private void sendPipelined(List<Queued> batch) throws InterruptedException {
-        inFlight.acquire();
+    /** Sends a batch as one Lua call, holding one of the {@value #IN_FLIGHT} places until it is answered. */
+    private void sendPipelined(List<Queued> batch) {
+        if (batch.isEmpty()) { // the queue was emptied by a stop meanwhile
+            inFlight.release();
+            return;
+        }
         send(batch).whenComplete((ignored, error) -> inFlight.release());
     }
 

@@ -89,7 +89,7 @@ public final class RelayConnection implements AutoCloseable {
     private final OrderedSender<Outgoing> sender;
     private volatile boolean closed;
     /** The connection now, or null while there is none; only the sender's thread uses it (and close, after it). */
-    private Link link;
+    private volatile Link link;
     /** The next pause before a reconnection attempt; only the sender's thread uses it. */
     private long backoff = FIRST_BACKOFF.toMillis();
     /** Whether the relay is known to be away (its loss was logged); only the sender's thread uses it. */
@@ -160,7 +160,14 @@ public final class RelayConnection implements AutoCloseable {
         sender.stopNow(CLOSE_WAIT.multipliedBy(2));
         Link last = link;
         if (last != null) {
-            last.hangUp();
+            boolean interrupted = Thread.interrupted(); // the goodbye must not be cut short, nor the flag lost
+            try {
+                last.hangUp();
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         }
         http.shutdownNow();
     }
@@ -191,6 +198,8 @@ public final class RelayConnection implements AutoCloseable {
                 if (e.getCause() instanceof CharacterCodingException) { // sending it again would fail again
                     frame.sent().completeExceptionally(
                             new IllegalArgumentException("the frame is not valid UTF-16 text", e));
+                    link.hangUp(); // a message may have been cut off mid-way: the next one starts afresh
+                    link = null;
                     return;
                 }
                 broke(e);
@@ -446,6 +455,7 @@ public final class RelayConnection implements AutoCloseable {
 
         private void end(Throwable reason) {
             ended.completeExceptionally(reason);
+            sender.wake(); // noticed at once, not at the next keep-alive tick
         }
 
         /**

@@ -44,7 +44,8 @@ final class ClientWriter {
         this.session = session;
         this.leave = leave;
         this.capacity = capacity;
-        this.sender = OrderedSender.virtual("ws-writer", capacity, 1, OrderedSender.NO_IDLE_WORK, this::send,
+        // capacity frames may wait while one more is being written
+        this.sender = OrderedSender.virtual("ws-writer", capacity + 1, 1, OrderedSender.NO_IDLE_WORK, this::send,
                 text -> { });
     }
 
@@ -55,6 +56,9 @@ final class ClientWriter {
         }
         if (sender.offer(text)) {
             return true;
+        }
+        if (!open || sender.stopped()) {
+            return false; // being closed meanwhile, not too slow
         }
         open = false;
         meters.websocketSlowClientDrops().increment();

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
@@ -173,6 +174,8 @@ public final class Intake implements AutoCloseable {
             publisher.publishAgain(request.channel(), completedFrame).toCompletableFuture().join();
         } catch (CompletionException e) {
             throw e.getCause() instanceof RuntimeException cause ? cause : e;
+        } catch (CancellationException e) { // lettuce cancels what is in flight when a connection resets
+            throw new RedisException("the final frame could not be sent again: " + e, e);
         }
         meters.deliveriesRepeated().increment();
         LOG.info(() -> "Message " + request.messageId() + " of channel " + request.channel() + " was answered "

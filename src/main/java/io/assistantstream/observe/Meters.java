@@ -31,6 +31,7 @@ public final class Meters {
             Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(120), Duration.ofSeconds(300)};
 
     private final MeterRegistry registry;
+    private final boolean registerGauges;
     private final Counter deliveriesReceived;
     private final Counter deliveriesCompleted;
     private final Counter deliveriesRepeated;
@@ -49,7 +50,20 @@ public final class Meters {
     private final AtomicInteger websocketSubscriptions;
 
     public Meters(MeterRegistry registry) {
+        this(registry, true);
+    }
+
+    /**
+     * Meters for a command that runs beside a service in one JVM (the command line): its gauges are
+     * its own and replace none of the service's.
+     */
+    public static Meters ofCommand(MeterRegistry registry) {
+        return new Meters(registry, false);
+    }
+
+    private Meters(MeterRegistry registry, boolean registerGauges) {
         this.registry = registry;
+        this.registerGauges = registerGauges;
         deliveriesReceived = counter("deliveries.received", "Deliveries taken from RabbitMQ");
         deliveriesCompleted = counter("deliveries.completed",
                 "Deliveries answered to the end (completed frame sent, acknowledged)");
@@ -170,6 +184,9 @@ public final class Meters {
     /** A gauge of this instance's value; one registered earlier under the name (an earlier instance's) is replaced. */
     private AtomicInteger gauge(String name, String description) {
         AtomicInteger value = new AtomicInteger();
+        if (!registerGauges) {
+            return value;
+        }
         Supplier<Integer> read = value::get;
         registry.meter(Gauge.class, P + name, List.of()).ifPresent(registry::remove);
         registry.getOrCreate(Gauge.builder(P + name, read).description(description));

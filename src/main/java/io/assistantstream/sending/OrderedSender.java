@@ -32,7 +32,14 @@ public final class OrderedSender<T> implements AutoCloseable {
 
     /** What sending means; runs on the sender's thread only. */
     public interface Sink<T> {
-        /** Sends a batch, in order; may block. An exception drops the batch (its items count as sent). */
+        /**
+         * Called before a batch is taken, when items wait: may block until the sink can take one (a
+         * free place in a pipeline), so that items arriving meanwhile still join the batch.
+         */
+        default void beforeBatch() throws InterruptedException {
+        }
+
+        /** Sends a batch, in order; may block. When it throws, the batch's items fail. */
         void send(List<T> batch) throws InterruptedException;
 
         /** Called every idle tick while nothing is queued. */
@@ -51,11 +58,13 @@ public final class OrderedSender<T> implements AutoCloseable {
     private volatile boolean stopping;
     /** Set by {@link #finish}: stop once the queue is empty. */
     private volatile boolean finishing;
+    /** Set by {@link #wake}: do the idle work now, not at the next tick. */
+    private volatile boolean idleDue;
 
     private OrderedSender(Thread.Builder thread, int capacity, int maxBatch, Duration idleTick, Sink<T> sink,
                           Consumer<T> failed) {
-        if (capacity < 1 || maxBatch < 1) {
-            throw new IllegalArgumentException("capacity and batch must be at least 1");
+        if (capacity < 1 || maxBatch < 1 || idleTick.isNegative() || idleTick.isZero()) {
+            throw new IllegalArgumentException("capacity and batch must be at least 1, the idle tick positive");
         }
         this.capacity = capacity;
         this.room = new Semaphore(capacity);
@@ -96,6 +105,11 @@ public final class OrderedSender<T> implements AutoCloseable {
         return true;
     }
 
+    /** Whether it takes no more items: stopped, or finishing. */
+    public boolean stopped() {
+        return stopping || finishing;
+    }
+
     /** Items queued and not yet taken for sending. */
     public int waiting() {
         return queue.size();
@@ -104,6 +118,12 @@ public final class OrderedSender<T> implements AutoCloseable {
     /** Items offered and not yet sent: those queued and those of the batch being sent. */
     public int pending() {
         return capacity - room.availablePermits();
+    }
+
+    /** Has the sink do its idle work as soon as nothing is being sent (something changed: a connection broke). */
+    public void wake() {
+        idleDue = true;
+        LockSupport.unpark(thread);
     }
 
     /** Stops after the batch being sent; items still queued fail. Returns at once. */
@@ -146,28 +166,24 @@ public final class OrderedSender<T> implements AutoCloseable {
     }
 
     private void run() {
-        long lastIdle = System.nanoTime();
+        long lastIdle = System.nanoTime() - idleTickNanos; // the idle work runs at once (a first connection)
         try {
             while (!stopping) {
-                List<T> batch = new ArrayList<>();
-                for (T next; batch.size() < maxBatch && (next = queue.poll()) != null; ) {
-                    batch.add(next);
-                }
-                if (!batch.isEmpty()) {
-                    try {
-                        sink.send(batch);
-                    } catch (RuntimeException e) { // the sender must survive anything, or everyone would wait
-                        LOG.log(Level.FINE, "A batch could not be sent", e);
-                    } finally {
-                        room.release(batch.size());
+                if (!queue.isEmpty()) {
+                    sink.beforeBatch();
+                    List<T> batch = new ArrayList<>();
+                    for (T next; batch.size() < maxBatch && (next = queue.poll()) != null; ) {
+                        batch.add(next);
                     }
+                    send(batch);
                     continue;
                 }
                 if (finishing) {
                     return;
                 }
                 long now = System.nanoTime();
-                if (now - lastIdle >= idleTickNanos) {
+                if (idleDue || now - lastIdle >= idleTickNanos) {
+                    idleDue = false;
                     lastIdle = now;
                     try {
                         sink.idle();
@@ -191,14 +207,35 @@ public final class OrderedSender<T> implements AutoCloseable {
         }
     }
 
+    /** Sends a batch; when that fails (or is interrupted), its items fail: nobody waits for them. */
+    private void send(List<T> batch) throws InterruptedException {
+        try {
+            sink.send(batch);
+        } catch (InterruptedException | RuntimeException | Error e) {
+            if (!(e instanceof InterruptedException)) { // the sender must survive anything, or everyone would wait
+                LOG.log(Level.FINE, "A batch could not be sent", e);
+            }
+            batch.forEach(this::fail);
+            if (e instanceof InterruptedException interrupted) {
+                throw interrupted;
+            }
+        } finally {
+            room.release(batch.size());
+        }
+    }
+
+    private void fail(T item) {
+        try {
+            failed.accept(item);
+        } catch (RuntimeException e) {
+            LOG.log(Level.FINE, "Failing an item failed", e);
+        }
+    }
+
     private void failQueued() {
         for (T item; (item = queue.poll()) != null; ) {
             room.release();
-            try {
-                failed.accept(item);
-            } catch (RuntimeException e) {
-                LOG.log(Level.FINE, "Failing a queued item failed", e);
-            }
+            fail(item);
         }
     }
 }

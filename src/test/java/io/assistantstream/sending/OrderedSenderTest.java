@@ -119,25 +119,86 @@ class OrderedSenderTest {
         sender.stop();
     }
 
+    /** A sender whose idle work, every {@code tick}, is {@code idle}. */
+    private OrderedSender<Integer> idleSender(Duration tick, Runnable idle) {
+        return OrderedSender.virtual("test", 10, 1, tick, new OrderedSender.Sink<>() {
+            @Override
+            public void send(List<Integer> batch) {
+                batches.add(batch);
+            }
+
+            @Override
+            public void idle() {
+                idle.run();
+            }
+        }, failed::add);
+    }
+
     @Test
     void with_nothing_to_send_the_sink_does_its_idle_work_every_tick() throws InterruptedException {
-        AtomicInteger idle = new AtomicInteger();
         CountDownLatch ticks = new CountDownLatch(3);
-        OrderedSender<Integer> sender = OrderedSender.virtual("test", 10, 1, Duration.ofMillis(20),
+        OrderedSender<Integer> sender = idleSender(Duration.ofMillis(20), ticks::countDown);
+        await(ticks);
+        sender.stop();
+    }
+
+    @Test
+    void idle_work_runs_at_start_and_when_woken_rather_than_only_at_each_tick() throws InterruptedException {
+        CountDownLatch atStart = new CountDownLatch(1);
+        CountDownLatch both = new CountDownLatch(2);
+        OrderedSender<Integer> sender = idleSender(Duration.ofHours(1), () -> {
+            atStart.countDown();
+            both.countDown();
+        });
+        await(atStart);
+        sender.wake();
+        await(both);
+        sender.stop();
+    }
+
+    @Test
+    void a_batch_whose_sending_fails_or_is_interrupted_fails_its_items() throws InterruptedException {
+        CountDownLatch blocked = new CountDownLatch(1);
+        OrderedSender<Integer> sender = OrderedSender.virtual("test", 10, 1, OrderedSender.NO_IDLE_WORK, batch -> {
+            if (batch.getFirst() == 1) {
+                throw new IllegalStateException("the socket is gone");
+            }
+            blocked.countDown();
+            Thread.sleep(WAIT.toMillis());
+        }, failed::add);
+        sender.offer(1);
+        sender.offer(2);
+        await(blocked);
+        sender.stopNow(WAIT);
+        assertEquals(List.of(1, 2), failed, "the failed batch, then the one being sent when stopped");
+    }
+
+    @Test
+    void items_offered_while_the_sink_is_not_ready_join_one_batch() throws InterruptedException {
+        CountDownLatch waiting = new CountDownLatch(1);
+        CountDownLatch ready = new CountDownLatch(1);
+        CountDownLatch sent = new CountDownLatch(1);
+        OrderedSender<Integer> sender = OrderedSender.virtual("test", 10, 10, OrderedSender.NO_IDLE_WORK,
                 new OrderedSender.Sink<>() {
                     @Override
-                    public void send(List<Integer> batch) {
-                        batches.add(batch);
+                    public void beforeBatch() throws InterruptedException {
+                        waiting.countDown();
+                        ready.await();
                     }
 
                     @Override
-                    public void idle() {
-                        idle.incrementAndGet();
-                        ticks.countDown();
+                    public void send(List<Integer> batch) {
+                        batches.add(List.copyOf(batch));
+                        sent.countDown();
                     }
                 }, failed::add);
-        await(ticks);
+        sender.offer(1);
+        await(waiting);
+        sender.offer(2);
+        sender.offer(3);
+        ready.countDown();
+        await(sent);
+        assertEquals(List.of(1, 2, 3), batches.getFirst());
         sender.stop();
-        assertTrue(idle.get() >= 3);
     }
 }
