@@ -6,8 +6,7 @@
  *
  * <p>It observes and never acts: the checks only probe (a {@code PING}, a queue count, a TCP
  * connection) and change no state, and the meters only count. It imports no other package of the
- * service, while most of them take the one {@code Meters} instance the wiring builds at start; RabbitMQ
- * is reached only through the probes the
- * wiring hands in.
+ * service, while most of them take the one {@code Meters} instance the wiring builds at start.
+ * RabbitMQ is reached only through the probes the wiring hands in.
  */
 package io.assistantstream.observe;
