@@ -23,6 +23,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.assistantstream.sending.Liveness;
 import io.assistantstream.sending.OrderedSender;
 
 /**
@@ -292,18 +293,13 @@ public final class RelayConnection implements AutoCloseable {
         private final StringBuilder partial = new StringBuilder();
         private boolean oversized;
         private WebSocket socket;
-        /** When the relay last sent anything, a pong included ({@link System#nanoTime}); set once open. */
-        private volatile long heardAt;
-        /** When the first ping not answered yet was written (0: none). */
-        private volatile long unansweredSince;
-        /** When the sender last pinged the relay; only the sender uses it. */
-        private long pingedAt;
+        /** Whether the relay still answers; its clock starts again once the connection is open. */
+        private final Liveness liveness = new Liveness(pingInterval);
 
         void open() throws IOException, InterruptedException {
             try {
                 socket = http.newWebSocketBuilder().connectTimeout(CONNECT_TIMEOUT).buildAsync(url, this).get();
-                heard();
-                pingedAt = heardAt;
+                liveness.restart();
             } catch (ExecutionException e) {
                 throw broken("connecting", e.getCause());
             }
@@ -321,33 +317,27 @@ public final class RelayConnection implements AutoCloseable {
         }
 
         /**
-         * Pings the relay once an interval has passed since the last ping. The relay is gone when
-         * not heard from for two intervals while a ping written more than an interval ago is still
-         * unanswered (a sender busy with a slow write or an ack pings late, which proves nothing).
+         * Pings the relay once an interval has passed since the last ping; a relay gone by the rule
+         * of {@link Liveness} (a sender busy with a slow write or an ack pings late, which proves
+         * nothing) breaks the connection.
          */
         void keepAlive() throws IOException, InterruptedException {
             if (ended.isDone()) {
                 throw broken("the connection", ended.exceptionNow());
             }
             long now = System.nanoTime();
-            long interval = pingInterval.toNanos();
-            long unanswered = unansweredSince;
-            if (now - heardAt > 2 * interval && unanswered != 0 && now - unanswered > interval) {
-                throw new IOException("the relay answered no ping for " + (now - unanswered) / 1_000_000 + " ms");
+            if (liveness.gone(now)) {
+                throw new IOException("the relay answered no ping for " + liveness.unansweredMillis(now) + " ms");
             }
-            if (now - pingedAt >= interval) {
-                pingedAt = now;
+            if (liveness.pingDue(now)) {
                 await(socket.sendPing(ByteBuffer.allocate(0)), WRITE_TIMEOUT, "write of a ping");
-                if (unansweredSince == 0) {
-                    unansweredSince = System.nanoTime();
-                }
+                liveness.pingWritten();
             }
         }
 
         /** The relay sent something: it is there. */
         private void heard() {
-            heardAt = System.nanoTime();
-            unansweredSince = 0;
+            liveness.heard();
         }
 
         private void subscribe(String channel) throws IOException, InterruptedException {

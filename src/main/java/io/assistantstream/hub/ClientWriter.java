@@ -10,6 +10,7 @@ import io.helidon.websocket.WsCloseCodes;
 import io.helidon.websocket.WsSession;
 
 import io.assistantstream.observe.Meters;
+import io.assistantstream.sending.Liveness;
 import io.assistantstream.sending.OrderedSender;
 
 /**
@@ -33,14 +34,12 @@ final class ClientWriter {
     private final Runnable leave;
     private final Meters meters;
     private final AtomicBoolean pinging = new AtomicBoolean();
+    private final Liveness liveness;
     private volatile boolean open = true;
-    private volatile long heardAt = System.nanoTime();
-    private volatile long pingedAt = System.nanoTime();
-    /** When the first ping not answered yet went out (0: none); a ping still waiting to be written does not count. */
-    private volatile long unansweredSince;
 
-    ClientWriter(WsSession session, int capacity, Runnable leave, Meters meters) {
+    ClientWriter(WsSession session, int capacity, Duration pingInterval, Runnable leave, Meters meters) {
         this.meters = meters;
+        this.liveness = new Liveness(pingInterval);
         this.session = session;
         this.leave = leave;
         this.capacity = capacity;
@@ -63,46 +62,35 @@ final class ClientWriter {
         open = false;
         meters.websocketSlowClientDrops().increment();
         LOG.warning("Dropping a WebSocket client that fell " + sender.waiting() + " frames behind");
-        sender.stop();
-        // Leaving unsubscribes in Redis: not on the caller's thread (the fan-out, or a subscribe holding its lock).
-        Thread.ofVirtual().name("ws-drop").start(() -> {
-            leave.run();
-            closeQuietly(WsCloseCodes.TRY_AGAIN_LATER, "too slow: frames were not read");
-        });
+        drop(WsCloseCodes.TRY_AGAIN_LATER, "too slow: frames were not read");
         return false;
     }
 
     /** The client sent something (a message, a ping or a pong): it is alive. */
     void heard() {
-        heardAt = System.nanoTime();
-        unansweredSince = 0;
+        liveness.heard();
     }
 
     /**
      * One keep-alive check at {@code now} ({@link System#nanoTime}): pings the client when the last
-     * ping is an interval old. Returns false when the client is gone: not heard from for two
-     * intervals, and a ping written to it more than an interval ago still unanswered. (A ping that
-     * cannot even be written, behind a send to a client that reads slowly, proves nothing: such a
-     * client goes when its queue fills.) A client already being closed needs nothing.
+     * ping is an interval old. Returns false when the client is gone by the rule of {@link Liveness}
+     * (a client that reads so slowly that a ping cannot be written goes when its queue fills). A
+     * client already being closed needs nothing.
      */
-    boolean keepAlive(long now, Duration interval) {
+    boolean keepAlive(long now) {
         if (!open) {
             return true;
         }
-        long nanos = interval.toNanos();
-        long unanswered = unansweredSince;
-        if (now - heardAt > 2 * nanos && unanswered != 0 && now - unanswered > nanos) {
+        if (liveness.gone(now)) {
             return false;
         }
-        if (now - pingedAt >= nanos && pinging.compareAndSet(false, true)) {
-            pingedAt = now;
+        if (!pinging.get() && liveness.pingDue(now)) {
+            pinging.set(true); // only the keep-alive thread pings; the flag is cleared once the ping is out
             // On its own thread: a ping waits for the send lock, which a write to a full socket holds.
             Thread.ofVirtual().name("ws-ping").start(() -> {
                 try {
                     session.ping(BufferData.empty());
-                    if (unansweredSince == 0) {
-                        unansweredSince = System.nanoTime();
-                    }
+                    liveness.pingWritten();
                 } catch (RuntimeException e) {
                     gone(); // the socket is gone
                 } finally {
@@ -119,12 +107,19 @@ final class ClientWriter {
      * server's idle-connection timeout: a vanished peer sends nothing, not even its close reply.
      */
     void drop(String reason) {
-        open = false;
-        // On its own thread: leaving unsubscribes in Redis, which must not hold up the other clients' pings.
+        drop(WsCloseCodes.GOING_AWAY, reason);
+    }
+
+    /**
+     * Drops the client: its writer stops, then, on a thread of its own, it leaves the hub (which
+     * unsubscribes in Redis: not on the caller's thread, be it the fan-out, a subscribe holding its
+     * lock or the keep-alive) and is sent the close frame.
+     */
+    private void drop(int code, String reason) {
+        stop();
         Thread.ofVirtual().name("ws-drop").start(() -> {
             leave.run();
-            stop();
-            closeQuietly(WsCloseCodes.GOING_AWAY, reason);
+            closeQuietly(code, reason);
         });
     }
 

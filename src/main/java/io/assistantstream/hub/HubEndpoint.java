@@ -48,7 +48,7 @@ public final class HubEndpoint implements WsListener {
 
     @Override
     public void onOpen(WsSession session) {
-        writer = new ClientWriter(session, sendQueue, this::leave, meters);
+        writer = new ClientWriter(session, sendQueue, hub.pingInterval(), this::leave, meters);
         hub.join(writer);
     }
 

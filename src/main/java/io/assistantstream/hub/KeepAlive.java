@@ -9,9 +9,10 @@ import io.assistantstream.observe.Meters;
 
 /**
  * Pings every client of this instance once per ping interval ({@code WEBSOCKET_PING_SECONDS}) and
- * drops, with 1001, a client not heard from for two intervals: a peer that vanished without a close
- * (a laptop lid shut, a network gone) no longer holds a writer, a queue and subscriptions until TCP
- * notices. Checks four times an interval, so a dead peer goes within two and a quarter intervals.
+ * drops, with 1001, a client gone by the rule of {@link io.assistantstream.sending.Liveness} (no
+ * answer for two intervals to a ping it was sent): a peer that vanished without a close (a laptop
+ * lid shut, a network gone) no longer holds a writer, a queue and subscriptions until TCP notices.
+ * Checks four times an interval.
  */
 final class KeepAlive implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(KeepAlive.class.getName());
@@ -44,7 +45,7 @@ final class KeepAlive implements AutoCloseable {
     void check(long now) {
         for (ClientWriter client : clients) {
             try {
-                if (!client.keepAlive(now, interval)) {
+                if (!client.keepAlive(now)) {
                     LOG.fine("Dropping a WebSocket client that answered no ping for two intervals");
                     meters.websocketPingTimeouts().increment();
                     client.drop("no pong for two ping intervals");

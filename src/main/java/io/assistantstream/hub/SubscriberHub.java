@@ -27,11 +27,13 @@ public final class SubscriberHub implements AutoCloseable {
     private final ReentrantLock[] locks = new ReentrantLock[STRIPES];
     private final KeepAlive keepAlive;
     private final Meters meters;
+    private final Duration pingInterval;
 
     /** A hub whose clients are pinged every {@code pingInterval}. */
     public SubscriberHub(FrameFeed feed, Duration pingInterval, Meters meters) {
         this.meters = meters;
         this.feed = feed;
+        this.pingInterval = pingInterval;
         for (int i = 0; i < STRIPES; i++) {
             locks[i] = new ReentrantLock();
         }
@@ -118,6 +120,11 @@ public final class SubscriberHub implements AutoCloseable {
     /** Channels with at least one subscriber on this instance now (each one a Redis subscription). */
     public int channels() {
         return subscribers.size();
+    }
+
+    /** How often its clients are pinged. */
+    Duration pingInterval() {
+        return pingInterval;
     }
 
     /** The meters its clients record in. */
