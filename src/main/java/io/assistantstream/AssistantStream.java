@@ -46,6 +46,8 @@ import io.assistantstream.backend.ToolRounds;
 import io.assistantstream.backend.assistants.AssistantsBackend;
 import io.assistantstream.backend.responses.ResponsesBackend;
 import io.assistantstream.config.Settings;
+import io.assistantstream.frames.FrameLog;
+import io.assistantstream.frames.LocalDelivery;
 import io.assistantstream.frames.RedisFramePublisher;
 import io.assistantstream.frames.RelayConnection;
 import io.assistantstream.hub.HubEndpoint;
@@ -74,7 +76,7 @@ public final class AssistantStream implements AutoCloseable {
     private static final Duration REDIS_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration REQUEUE_DELAY = Duration.ofSeconds(1);
     private static final Duration LEASE_POLL = Duration.ofMillis(20);
-    private static final int REDIS_CONNECTIONS = 3;
+    private static final int REDIS_CONNECTIONS = 4;
 
     /** What this instance opened, the latest first: closing goes the opposite way to starting. */
     private final Deque<AutoCloseable> opened = new ArrayDeque<>();
@@ -105,13 +107,17 @@ public final class AssistantStream implements AutoCloseable {
                     .timeoutOptions(TimeoutOptions.enabled(REDIS_TIMEOUT))
                     .build());
             StatefulRedisConnection<String, String> commands = redis.connect();
+            // Resuming clients' reads get a connection of their own: a long replay must not hold up leases.
+            FrameLog frameLog = new FrameLog(stream.relay() ? null : redis.connect(), prefix);
             hub = stream.relay() ? null
-                    : opened(new SubscriberHub(new RedisFrameFeed(redis.connectPubSub(), prefix),
+                    : opened(new SubscriberHub(new RedisFrameFeed(redis.connectPubSub(), prefix, frameLog),
                     stream.pingInterval(), meters));
             RelayConnection relay = stream.relay() ? opened(new RelayConnection(stream.websocketUrl(),
                     stream.relayBufferFrames(), stream.relayMaxBackoff(), stream.pingInterval())) : null;
             RedisFramePublisher publisher = opened(new RedisFramePublisher(redis.connect(ByteArrayCodec.INSTANCE),
-                    prefix, settings.redis().threadExpiry(), settings.redis().dedupWindow(), relay, meters));
+                    settings.redis().threadExpiry(), settings.redis().dedupWindow(), frameLog,
+                    new RedisFramePublisher.Retention(Duration.ofSeconds(600), 2000), relay,
+                    hub == null ? LocalDelivery.NONE : hub, meters));
             ChannelLease lease = opened(new ChannelLease(commands, prefix, settings.redis().channelLease(), LEASE_POLL));
 
             WebClient http = WebClient.builder()
@@ -121,7 +127,7 @@ public final class AssistantStream implements AutoCloseable {
             AssistantBackend backend = backend(settings, http, watchdog, commands, true, meters);
             Responder responder = new Responder(
                     new RedisConversationStore(commands, prefix, settings.redis().threadExpiry(), Clock.systemUTC()),
-                    backend, publisher, stream, settings.openAi().answerTimeout(), Clock.systemUTC(), meters);
+                    backend, stream, settings.openAi().answerTimeout(), Clock.systemUTC(), meters);
 
             int maxIdChars = settings.rabbit().maxIdChars();
             WebServerConfig.Builder web = WebServer.builder()

@@ -10,7 +10,7 @@ import io.assistantstream.backend.ConversationNotFoundException;
 import io.assistantstream.backend.Deadline;
 import io.assistantstream.config.Settings;
 import io.assistantstream.frames.AnswerFrames;
-import io.assistantstream.frames.FramePublisher;
+import io.assistantstream.frames.ChannelTurn;
 import io.assistantstream.message.ChatRequest;
 import io.assistantstream.observe.Meters;
 import io.assistantstream.store.ChannelConversation;
@@ -25,27 +25,29 @@ import io.assistantstream.store.ConversationStore;
 public final class Responder {
     private final ConversationStore store;
     private final AssistantBackend backend;
-    private final FramePublisher publisher;
     private final Settings.Stream stream;
     private final Duration answerTimeout;
     private final Clock clock;
     private final Meters meters;
 
-    public Responder(ConversationStore store, AssistantBackend backend, FramePublisher publisher,
+    public Responder(ConversationStore store, AssistantBackend backend,
                      Settings.Stream stream, Duration answerTimeout, Clock clock, Meters meters) {
         this.meters = meters;
         this.store = store;
         this.backend = backend;
-        this.publisher = publisher;
         this.stream = stream;
         this.answerTimeout = answerTimeout;
         this.clock = clock;
     }
 
-    /** @param arrivedNanos when the delivery arrived ({@link System#nanoTime()}), for the time to first text */
-    public Outcome answer(ChatRequest request, long arrivedNanos) throws InterruptedException {
+    /**
+     * Answers one request, its frames numbered and sent by {@code turn}.
+     *
+     * @param arrivedNanos when the delivery arrived ({@link System#nanoTime()}), for the time to first text
+     */
+    public Outcome answer(ChatRequest request, ChannelTurn turn, long arrivedNanos) throws InterruptedException {
         Deadline deadline = Deadline.in(answerTimeout);
-        AnswerFrames frames = new AnswerFrames(publisher, clock, request.channel(), request.messageId(),
+        AnswerFrames frames = new AnswerFrames(turn, clock, request.channel(), request.messageId(),
                 stream.batchChars(), stream.batchInterval());
         FirstText firstText = new FirstText(arrivedNanos, meters);
         String conversationId = null;

@@ -22,7 +22,7 @@ public final class AnswerFrames {
     private static final JsonText PROCESSING = JsonText.of("Assistant is gathering information...");
     private static final JsonText RESPONDING = JsonText.of("Assistant is responding...");
 
-    private final FramePublisher publisher;
+    private final ChannelTurn turn;
     private final Clock clock;
     private final String channel;
     private final String messageId;
@@ -38,9 +38,9 @@ public final class AnswerFrames {
     private CompletionStage<Long> last = CompletableFuture.completedFuture(0L);
     private volatile Throwable failed;
 
-    public AnswerFrames(FramePublisher publisher, Clock clock, String channel, String messageId,
+    public AnswerFrames(ChannelTurn turn, Clock clock, String channel, String messageId,
                         int batchChars, Duration batchInterval) {
-        this.publisher = publisher;
+        this.turn = turn;
         this.clock = clock;
         this.channel = channel;
         this.messageId = messageId;
@@ -144,7 +144,7 @@ public final class AnswerFrames {
         if (failed != null) {
             return; // an earlier frame failed: nothing more goes into the void, the terminal frame throws
         }
-        last = publisher.publish(new Frame(channel, messageId, conversationId, status, message, delta, details,
+        last = turn.publish(new Frame(channel, messageId, conversationId, status, message, delta, details,
                 clock.millis()));
         last.whenComplete((seq, error) -> {
             if (error != null) {

@@ -7,18 +7,28 @@ package io.assistantstream.frames;
  */
 public record Frame(String channel, String messageId, String conversationId, Status status, JsonText message,
                     String delta, String errorDetails, long timestampMillis) {
+    /** How the {@code message} field, always the last, begins. */
+    static final String MESSAGE_FIELD = ",\"message\":\"";
 
     /**
      * The frame's JSON without its opening <code>{"seq":N</code>: everything after the seq number, starting
-     * with a comma. The publisher places the seq in front once Redis has assigned it, so a frame is
-     * encoded once and numbered in the same round trip that publishes it. Written by hand: it runs
-     * for every frame, and the shape is fixed.
+     * with a comma, {@code message} last. Written by hand: it runs for every frame, and the shape is fixed.
      */
     public String jsonAfterSeq() {
-        String escaped = message.escaped();
+        return jsonAfterSeq(false);
+    }
+
+    /**
+     * The frame's JSON after its seq; {@code compact} leaves out the {@code message} of an
+     * {@code in_progress} frame (the delta format, and what the frame log keeps), and changes nothing
+     * for other frames. {@code message} comes last, so the whole form is the compact form with it
+     * appended, and the compact form of a whole frame is a prefix of it ({@link NumberedFrame}).
+     */
+    public String jsonAfterSeq(boolean compact) {
+        boolean withMessage = !compact || status != Status.IN_PROGRESS;
+        String escaped = withMessage ? message.escaped() : "";
         StringBuilder json = new StringBuilder(200 + escaped.length() + channel.length()
                 + 2 * (delta == null ? 0 : delta.length()));
-        json.append(",\"message\":\"").append(escaped).append('"');
         json.append(",\"timestamp\":");
         seconds(json, timestampMillis);
         json.append(",\"status\":\"").append(status.wire())
@@ -37,6 +47,9 @@ public record Frame(String channel, String messageId, String conversationId, Sta
         if (delta != null) {
             json.append(",\"delta\":");
             string(json, delta);
+        }
+        if (withMessage) {
+            json.append(MESSAGE_FIELD).append(escaped).append('"');
         }
         return json.append('}').toString();
     }

@@ -1,19 +1,15 @@
 package io.assistantstream.frames;
 
-import java.util.concurrent.CompletionStage;
-
 /**
- * Sends frames to every subscriber of their channel, on any instance. Implementations number the
- * frames of a channel with a strictly increasing {@code seq}.
+ * Sends frames to every subscriber of their channel, on any instance, numbered with a strictly
+ * increasing per-channel {@code seq}.
  */
 public interface FramePublisher {
     /**
-     * Sends one frame without waiting. Frames published from one thread go out in that order.
+     * Opens a turn at writing {@code channel}'s frames. Only the holder of the channel's lease opens
+     * one, so the turns of a channel follow each other, and so do their numbers.
      *
-     * @return completes with the frame's seq once the fan-out has it (not once clients have it)
+     * @throws io.lettuce.core.RedisException when the turn's numbers cannot be reserved
      */
-    CompletionStage<Long> publish(Frame frame);
-
-    /** Sends a frame of {@code channel} again (a redelivered message's terminal frame), with a new seq. */
-    CompletionStage<Long> publishAgain(String channel, String jsonAfterSeq);
+    ChannelTurn turn(String channel);
 }

@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Semaphore;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 import io.lettuce.core.RedisException;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -16,92 +18,163 @@ import io.assistantstream.sending.OrderedSender;
 import io.assistantstream.store.AnsweredMessages;
 
 /**
- * Publishes frames through Redis pub/sub on {@code {prefix}frames:{channel}}; every instance's hub
- * that has subscribers for the channel forwards them. A Lua call assigns each frame the next
- * {@code seq} of its channel, splices it into the JSON and publishes, so numbering and sending
- * cannot drift apart. In relay mode the call only numbers the frames, which then go, in the same
- * order, to the {@link RelayConnection}; a frame is done once the relay has it.
+ * Numbers, logs and publishes frames. A frame answered here is numbered on the answering thread from
+ * a block of seqs its {@link ChannelTurn} reserved in Redis (one round trip per turn, not per frame),
+ * handed at once to this instance's subscribers ({@link LocalDelivery}), and only then queued for
+ * Redis. The terminal frame ({@code completed} or {@code error}) alone reaches this instance's
+ * subscribers only once Redis logged it, like everyone else's: a client never sees a message end
+ * that could still be answered again (its delivery requeued because Redis failed). Redis appends
+ * each frame to the channel's log ({@link FrameLog}) and publishes it on
+ * {@code {prefix}frames:{channel}} for the other instances, in one Lua call per batch. In relay mode
+ * a frame goes to the {@link RelayConnection} instead of this instance's subscribers (the terminal
+ * one, again, once logged), and is logged but not published.
  *
- * <p>Callers only queue their frame. One sender thread (an {@link OrderedSender}) takes whatever is queued, up to
- * {@value #MAX_BATCH} frames, and sends it as one Lua call, with up to {@value #IN_FLIGHT} calls
- * pipelined. An idle service sends a frame at once, alone; under load, frames queue while calls are
- * in flight and leave together in the next, so the cost per frame (commands, replies, wake-ups)
- * falls as load rises. The script is sent whole, never by SHA, so no call can fail with
- * {@code NOSCRIPT} and be retried out of order after Redis restarted.
+ * <p>Seqs stay strictly increasing across instances because a channel's turns follow each other under
+ * its lease and each reserves its block with {@code INCRBY}; a turn gives back the numbers it did not
+ * use when it ends, so a channel's seqs normally follow on without gaps. A frame is done (its future
+ * completes) once Redis logged and published it, and, in relay mode, the relay took it: a delivery is
+ * acknowledged only after its terminal frame is done.
  *
- * <p>Measured with the benchmark at 4,000 live answers: one call at a time made a round trip of
- * 5–16 ms on the saturated machine (four thread wake-ups, each waiting for a core), capping the
- * instance near 20,000 frames/s; pipelining lets Redis take several calls per wake-up.
- *
- * <p>Keys and arguments go to lettuce as bytes, encoded on the caller's thread: lettuce would
- * otherwise encode each frame into its buffer on the connection's single I/O thread one character at
- * a time (netty's path without {@code Unsafe}, the default on JDK 25), and that thread became the
- * bottleneck of the whole relay. The sender is a platform thread, so it does not wait for a carrier
- * behind thousands of runnable answer threads.
+ * <p>One sender thread (an {@link OrderedSender}) takes whatever is queued, up to {@value #MAX_BATCH}
+ * frames, and sends it as one Lua call, with up to {@value #IN_FLIGHT} calls pipelined: under load,
+ * frames queue while calls are in flight and leave together in the next, so the cost per frame falls
+ * as load rises. The script is sent whole, never by SHA, so no call can fail with {@code NOSCRIPT}
+ * and be retried out of order after Redis restarted. Keys and arguments are encoded to bytes on the
+ * caller's thread, not on lettuce's single I/O thread. The sender is a platform thread, so it does
+ * not wait for a carrier behind thousands of runnable answer threads.
  */
 public final class RedisFramePublisher implements FramePublisher, AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(RedisFramePublisher.class.getName());
     static final int MAX_BATCH = 256;
     static final int IN_FLIGHT = 4;
+    /** Seqs a turn reserves at a time; a turn that needs more reserves the next block. */
+    static final int BLOCK = 1000;
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
+    private static final int ARGS_PER_FRAME = 7;
     /**
-     * KEYS: one seq key per frame; ARGV[1]: seq expiry; ARGV[2]: how long a message's outcome is
-     * kept; then per frame its topic (empty: number it only), its JSON after the seq, and, for a
-     * {@code completed} frame, the key that records the message as answered (else empty). Recording
-     * it in the same call that publishes it means no message completes without being recorded.
-     * Returns each frame's seq, or 0 for a frame whose seq key could not be incremented (a key of
-     * the wrong type, say): Lua does not roll back, so one bad frame must not fail the others.
+     * KEYS: per frame its log and its answer-text key. ARGV[1]: log retention in seconds; ARGV[2]: most
+     * frames a log keeps; ARGV[3]: how long a completed message is remembered as answered; then per
+     * frame: seq; the seq before it (0: none); its JSON after the seq, compact (an in_progress frame
+     * without message); what it does to the answer text ('r' starts it with the message id and a
+     * newline, 'a' appends the escaped delta, '' nothing) and the argument for that; its pub/sub
+     * topic ('' in relay mode); the key recording its message as answered ('' unless completed).
+     *
+     * <p>The published JSON of an in_progress frame gets its message from the answer text here, so
+     * the whole answer so far never travels to Redis. A log created anew records everything before
+     * its first frame as deleted, and trimming deletes the oldest entries: the stream's max deleted id
+     * then tells a reader whether the log reaches back. A frame that cannot be logged (its seq is not
+     * above the log's last one: a turn whose lease was lost) fails alone; Lua does not roll back.
      */
-    private static final String SCRIPT = """
-            local seqs = {}
-            for i = 1, #KEYS do
-              local seq = redis.pcall('INCR', KEYS[i])
-              if type(seq) == 'number' then
-                redis.call('EXPIRE', KEYS[i], ARGV[1])
-                local topic, json, answered = ARGV[3 * i], ARGV[3 * i + 1], ARGV[3 * i + 2]
+    private static final String WRITE = """
+            local seconds, most, dedup = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+            local done = {}
+            for i = 1, #KEYS / 2 do
+              local log, text = KEYS[2 * i - 1], KEYS[2 * i]
+              local a = 3 + 7 * (i - 1)
+              local seq, prev, json, op, arg, topic, answered =
+                ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]
+              local fresh = redis.call('EXISTS', log) == 0
+              local added = redis.pcall('XADD', log, seq .. '-0', 'f', json)
+              if type(added) == 'table' and added.err then
+                done[i] = 0
+              else
+                if fresh and prev ~= '0' then
+                  redis.call('XSETID', log, seq .. '-0', 'MAXDELETEDID', prev .. '-0')
+                end
+                local over = redis.call('XLEN', log) - most
+                if over > 0 then
+                  local ids = {}
+                  for _, entry in ipairs(redis.call('XRANGE', log, '-', '+', 'COUNT', over)) do ids[#ids + 1] = entry[1] end
+                  redis.call('XDEL', log, unpack(ids))
+                end
+                redis.call('EXPIRE', log, seconds)
+                local whole = json
+                if op == 'r' then
+                  redis.call('SET', text, arg, 'EX', seconds)
+                elseif op == 'a' then
+                  redis.call('APPEND', text, arg)
+                  redis.call('EXPIRE', text, seconds)
+                  if topic ~= '' then
+                    local so_far = redis.call('GET', text)
+                    local newline = string.find(so_far, '\\n', 1, true) or 0
+                    whole = string.sub(json, 1, -2) .. ',"message":"' .. string.sub(so_far, newline + 1) .. '"}'
+                  end
+                end
                 if topic ~= '' then
-                  redis.call('PUBLISH', topic, '{"seq":' .. seq .. json)
+                  redis.call('PUBLISH', topic, '{"seq":' .. seq .. whole)
                 end
                 if answered ~= '' then
-                  redis.call('SET', answered, json, 'EX', ARGV[2])
+                  redis.call('SET', answered, json, 'EX', dedup)
                 end
-                seqs[i] = seq
-              else
-                seqs[i] = 0
+                done[i] = 1
               end
             end
-            return seqs
+            return done
+            """;
+    /** KEYS[1]: the seq counter; ARGV: block size, expiry. Returns the block's last seq. */
+    private static final String RESERVE = """
+            local top = redis.call('INCRBY', KEYS[1], ARGV[1])
+            redis.call('EXPIRE', KEYS[1], ARGV[2])
+            return top
+            """;
+    /** KEYS[1]: the seq counter; ARGV: the block's last seq, the last one used. Gives back the rest. */
+    private static final String GIVE_BACK = """
+            if redis.call('GET', KEYS[1]) == ARGV[1] then
+              redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+              return 1
+            end
+            return 0
             """;
 
-    private record Queued(String channel, byte[] seqKey, byte[] topic, byte[] json, byte[] answeredKey,
-                          CompletableFuture<Long> seq) {
+    private record Queued(NumberedFrame frame, byte[] logKey, byte[] textKey, byte[][] args,
+                          CompletableFuture<Long> logged) {
     }
 
     private static final byte[] NONE = new byte[0];
+    private static final byte[] RESET = bytes("r");
+    private static final byte[] APPEND = bytes("a");
 
     private final String prefix;
-    private final byte[] dedupSeconds;
     private final RelayConnection relay;
+    private final FrameLog log;
+    private final LocalDelivery local;
     private final Meters meters;
-    private final byte[] expirySeconds;
-    private final LuaScript<byte[], byte[], List<Object>> script;
+    private final byte[] logSeconds;
+    private final byte[] maxFrames;
+    private final byte[] dedupSeconds;
+    private final byte[] seqExpirySeconds;
+    private final LuaScript<byte[], byte[], List<Object>> write;
+    private final LuaScript<byte[], byte[], Long> reserve;
+    private final LuaScript<byte[], byte[], Long> giveBack;
     private final OrderedSender<Queued> sender;
     /** Lua calls sent and not yet answered: at most {@value #IN_FLIGHT}; only the sender takes permits. */
     private final Semaphore inFlight = new Semaphore(IN_FLIGHT);
 
     /**
      * @param connection  a connection of the publisher's own, with a byte-array codec
+     * @param seqExpiry   how long a channel's seq counter outlives its last turn
      * @param dedupWindow how long a {@code completed} frame records its message as answered (see
-     *                    {@link io.assistantstream.store.AnsweredMessages})
-     * @param relay       where numbered frames go instead of Redis pub/sub; null for pub/sub
+     *                    {@link AnsweredMessages})
+     * @param log         the frames on their way to the log, for resuming clients
+     * @param logSettings how long and how many frames each channel's log keeps
+     * @param relay       where frames go instead of Redis pub/sub; null for pub/sub
+     * @param local       this instance's subscribers
      */
-    public RedisFramePublisher(StatefulRedisConnection<byte[], byte[]> connection, String prefix,
-                               Duration seqExpiry, Duration dedupWindow, RelayConnection relay, Meters meters) {
+    public RedisFramePublisher(StatefulRedisConnection<byte[], byte[]> connection, Duration seqExpiry,
+                               Duration dedupWindow, FrameLog log, Retention logSettings, RelayConnection relay,
+                               LocalDelivery local, Meters meters) {
+        this.prefix = log.prefix();
+        this.log = log;
+        this.local = local;
         this.meters = meters;
-        this.prefix = prefix;
         this.relay = relay;
+        this.logSeconds = bytes(Long.toString(Math.max(1, logSettings.keep().toSeconds())));
+        this.maxFrames = bytes(Integer.toString(logSettings.maxFrames()));
         this.dedupSeconds = bytes(Long.toString(dedupWindow.toSeconds()));
-        this.expirySeconds = bytes(Long.toString(seqExpiry.toSeconds()));
-        this.script = LuaScript.returningList(connection, SCRIPT);
+        this.seqExpirySeconds = bytes(Long.toString(seqExpiry.toSeconds()));
+        this.write = LuaScript.returningList(connection, WRITE);
+        this.reserve = LuaScript.returningNumber(connection, RESERVE);
+        this.giveBack = LuaScript.returningNumber(connection, GIVE_BACK);
         this.sender = OrderedSender.platform("frame-sender", Integer.MAX_VALUE, MAX_BATCH, OrderedSender.NO_IDLE_WORK,
                 new OrderedSender.Sink<>() {
                     @Override
@@ -113,7 +186,16 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
                     public void send(List<Queued> batch) {
                         sendPipelined(batch);
                     }
-                }, frame -> frame.seq().completeExceptionally(new RedisException("the frame publisher is closed")));
+                }, frame -> failed(frame, new RedisException("the frame publisher is closed")));
+    }
+
+    /** How long a channel's frame log keeps frames after its last one, and how many at most. */
+    public record Retention(Duration keep, int maxFrames) {
+        public Retention {
+            if (keep.isNegative() || keep.isZero() || maxFrames < 1) {
+                throw new IllegalArgumentException("a frame log keeps frames for a positive time, at least one");
+            }
+        }
     }
 
     /** The pub/sub channel that carries the frames of {@code channel}. */
@@ -121,26 +203,117 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
         return prefix + "frames:" + channel;
     }
 
-    /** A {@code completed} frame also records its message as answered, in the same call. */
     @Override
-    public CompletionStage<Long> publish(Frame frame) {
-        boolean answers = frame.status() == Status.COMPLETED && frame.messageId() != null;
-        return enqueue(frame.channel(), frame.jsonAfterSeq(),
-                answers ? bytes(AnsweredMessages.key(prefix, frame.channel(), frame.messageId())) : NONE);
+    public ChannelTurn turn(String channel) {
+        return new Turn(channel);
     }
 
-    @Override
-    public CompletionStage<Long> publishAgain(String channel, String jsonAfterSeq) {
-        return enqueue(channel, jsonAfterSeq, NONE);
-    }
+    /** One turn: numbers from its reserved block, in the order its one thread publishes. */
+    private final class Turn implements ChannelTurn {
+        private final String channel;
+        private final byte[] seqKey;
+        private final byte[] logKey;
+        private final byte[] textKey;
+        private final byte[] topic;
+        private long next;
+        private long top;
+        /** The last seq this turn used, or the one before its first block. */
+        private long used;
 
-    private CompletionStage<Long> enqueue(String channel, String jsonAfterSeq, byte[] answeredKey) {
-        CompletableFuture<Long> seq = new CompletableFuture<>();
-        if (!sender.offer(new Queued(channel, bytes(prefix + "seq:" + channel),
-                relay == null ? bytes(topic(prefix, channel)) : NONE, bytes(jsonAfterSeq), answeredKey, seq))) {
-            seq.completeExceptionally(new RedisException("the frame publisher is closed"));
+        Turn(String channel) {
+            this.channel = channel;
+            this.seqKey = bytes(FrameLog.seqKey(prefix, channel));
+            this.logKey = bytes(FrameLog.logKey(prefix, channel));
+            this.textKey = bytes(FrameLog.textKey(prefix, channel));
+            this.topic = relay == null ? bytes(topic(prefix, channel)) : NONE;
+            reserveBlock();
+            used = next - 1;
         }
-        return seq;
+
+        private void reserveBlock() {
+            top = reserve.call(new byte[][] {seqKey}, bytes(Integer.toString(BLOCK)), seqExpirySeconds);
+            next = top - BLOCK + 1;
+        }
+
+        private long number() {
+            if (next > top) {
+                reserveBlock();
+            }
+            long seq = next++;
+            used = seq;
+            return seq;
+        }
+
+        @Override
+        public CompletionStage<Long> publish(Frame frame) {
+            long prev = used;
+            long seq = number();
+            byte[] op = NONE;
+            byte[] arg = NONE;
+            if (frame.status() == Status.RESPONDING) {
+                op = RESET;
+                arg = bytes((frame.messageId() == null ? "" : frame.messageId()) + "\n");
+            } else if (frame.status() == Status.IN_PROGRESS) {
+                op = APPEND;
+                arg = bytes(frame.delta() == null ? "" : JsonText.of(frame.delta()).escaped());
+            }
+            boolean answers = frame.status() == Status.COMPLETED && frame.messageId() != null;
+            return send(NumberedFrame.of(seq, frame), prev, frame.jsonAfterSeq(true), op, arg,
+                    answers ? bytes(AnsweredMessages.key(prefix, channel, frame.messageId())) : NONE,
+                    frame.status().terminal());
+        }
+
+        @Override
+        public CompletionStage<Long> publishAgain(String jsonAfterSeq) {
+            long prev = used;
+            long seq = number();
+            return send(NumberedFrame.heard(channel, "{\"seq\":" + seq + jsonAfterSeq), prev, jsonAfterSeq, NONE, NONE,
+                    NONE, true);
+        }
+
+        private CompletionStage<Long> send(NumberedFrame frame, long prev, String logJson, byte[] op, byte[] arg,
+                                           byte[] answeredKey, boolean terminal) {
+            CompletableFuture<Long> logged = new CompletableFuture<>();
+            if (terminal) { // clients here see a message end only once it ended for good: it is not answered again
+                logged.thenRun(() -> deliverHere(frame));
+            } else {
+                log.sending(frame); // before clients here see it: a resume in between finds it
+                deliverHere(frame);
+            }
+            byte[][] args = {bytes(Long.toString(frame.seq())), bytes(Long.toString(prev)), bytes(logJson), op, arg,
+                    topic, answeredKey};
+            Queued queued = new Queued(frame, logKey, textKey, args, logged);
+            if (!sender.offer(queued)) {
+                failed(queued, new RedisException("the frame publisher is closed"));
+            }
+            if (relay == null) {
+                return logged;
+            }
+            if (terminal) {
+                return logged.thenCompose(seq -> relay.send(channel, frame.json(false)).thenApply(sent -> seq));
+            }
+            CompletionStage<Void> relayed = relay.send(channel, frame.json(false));
+            return logged.thenCombine(relayed, (seq, ignored) -> seq);
+        }
+
+        private void deliverHere(NumberedFrame frame) {
+            try {
+                local.deliver(frame);
+            } catch (RuntimeException e) { // the answer goes on for every other instance's clients
+                LOG.log(Level.WARNING, "Could not hand frame " + frame.seq() + " of channel " + channel
+                        + " to this instance's clients", e);
+            }
+        }
+
+        /** Gives back the numbers not used, so the channel's next turn follows on; best effort. */
+        @Override
+        public void close() {
+            try {
+                giveBack.call(new byte[][] {seqKey}, bytes(Long.toString(top)), bytes(Long.toString(used)));
+            } catch (RuntimeException e) {
+                LOG.fine(() -> "Could not give back the unused seqs of channel " + channel + ": " + e);
+            }
+        }
     }
 
     /** Sends a batch as one Lua call, holding one of the {@value #IN_FLIGHT} places until it is answered. */
@@ -153,57 +326,47 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
     }
 
     private CompletionStage<List<Object>> send(List<Queued> batch) {
-        byte[][] keys = new byte[batch.size()][];
-        byte[][] args = new byte[2 + 3 * batch.size()][];
-        args[0] = expirySeconds;
-        args[1] = dedupSeconds;
+        byte[][] keys = new byte[2 * batch.size()][];
+        byte[][] args = new byte[3 + ARGS_PER_FRAME * batch.size()][];
+        args[0] = logSeconds;
+        args[1] = maxFrames;
+        args[2] = dedupSeconds;
         for (int i = 0; i < batch.size(); i++) {
             Queued frame = batch.get(i);
-            keys[i] = frame.seqKey();
-            args[2 + 3 * i] = frame.topic();
-            args[3 + 3 * i] = frame.json();
-            args[4 + 3 * i] = frame.answeredKey();
+            keys[2 * i] = frame.logKey();
+            keys[2 * i + 1] = frame.textKey();
+            System.arraycopy(frame.args(), 0, args, 3 + ARGS_PER_FRAME * i, ARGS_PER_FRAME);
         }
-        CompletionStage<List<Object>> seqs;
+        CompletionStage<List<Object>> done;
         try {
-            seqs = script.sendWhole(keys, args);
+            done = write.sendWhole(keys, args);
         } catch (RuntimeException | Error e) { // the sender must survive anything, or every answer would hang
-            seqs = CompletableFuture.failedFuture(e);
+            done = CompletableFuture.failedFuture(e);
         }
-        return seqs.whenComplete((values, error) -> {
+        return done.whenComplete((values, error) -> {
             for (int i = 0; i < batch.size(); i++) {
-                CompletableFuture<Long> seq = batch.get(i).seq();
+                Queued frame = batch.get(i);
                 try {
                     if (error != null) {
-                        seq.completeExceptionally(error);
-                    } else if (values.get(i) instanceof Long number && number > 0) {
-                        numbered(batch.get(i), number);
+                        failed(frame, error);
+                    } else if (values.get(i) instanceof Long one && one == 1L) {
+                        log.sent(frame.frame());
+                        meters.framesSent().increment();
+                        frame.logged().complete(frame.frame().seq());
                     } else {
-                        seq.completeExceptionally(new RedisException("frame not published: its seq key "
-                                + new String(keys[i], StandardCharsets.UTF_8) + " could not be incremented"));
+                        failed(frame, new RedisException("frame " + frame.frame().seq() + " of channel "
+                                + frame.frame().channel() + " could not be logged: its log has later frames"));
                     }
                 } catch (RuntimeException unexpected) {
-                    seq.completeExceptionally(unexpected);
+                    frame.logged().completeExceptionally(unexpected);
                 }
             }
         });
     }
 
-    /** A frame has its seq: published already, or now handed to the relay (in this order, frame by frame). */
-    private void numbered(Queued frame, long seq) {
-        meters.framesSent().increment();
-        if (relay == null) {
-            frame.seq().complete(seq);
-            return;
-        }
-        relay.send(frame.channel(), "{\"seq\":" + seq + new String(frame.json(), StandardCharsets.UTF_8))
-                .whenComplete((sent, error) -> {
-                    if (error != null) {
-                        frame.seq().completeExceptionally(error);
-                    } else {
-                        frame.seq().complete(seq);
-                    }
-                });
+    private void failed(Queued frame, Throwable error) {
+        log.sent(frame.frame());
+        frame.logged().completeExceptionally(error);
     }
 
     private static byte[] bytes(String text) {

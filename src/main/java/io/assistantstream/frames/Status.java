@@ -19,6 +19,20 @@ public enum Status {
         this.terminal = terminal;
     }
 
+    /**
+     * The status a frame's {@code status} field names.
+     *
+     * @throws IllegalArgumentException for anything else
+     */
+    public static Status ofWire(String wire) {
+        for (Status status : values()) {
+            if (status.wire.equals(wire)) {
+                return status;
+            }
+        }
+        throw new IllegalArgumentException("not a frame status: " + wire);
+    }
+
     public String wire() {
         return wire;
     }

@@ -9,6 +9,7 @@ import io.helidon.common.buffers.BufferData;
 import io.helidon.websocket.WsCloseCodes;
 import io.helidon.websocket.WsSession;
 
+import io.assistantstream.frames.NumberedFrame;
 import io.assistantstream.observe.Meters;
 import io.assistantstream.sending.Liveness;
 import io.assistantstream.sending.OrderedSender;
@@ -64,6 +65,11 @@ final class ClientWriter {
         LOG.warning("Dropping a WebSocket client that fell " + sender.waiting() + " frames behind");
         drop(WsCloseCodes.TRY_AGAIN_LATER, "too slow: frames were not read");
         return false;
+    }
+
+    /** Queues a frame in the client's format (temporary until the byte-bounded queue lands). */
+    boolean offer(NumberedFrame frame, boolean delta) {
+        return offer(frame.json(delta));
     }
 
     /** The client sent something (a message, a ping or a pong): it is alive. */

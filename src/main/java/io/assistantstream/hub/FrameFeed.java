@@ -1,21 +1,36 @@
 package io.assistantstream.hub;
 
-import java.util.function.BiConsumer;
+import java.util.concurrent.CompletionStage;
+
+import io.assistantstream.frames.FrameLog;
 
 /**
- * Where the hub hears the frames of the channels its clients want: Redis pub/sub in the service
+ * Where the hub hears the frames other instances answer, for the channels its clients want, and
+ * reads a channel's recent frames back: Redis pub/sub and the frame log in the service
  * ({@link RedisFrameFeed}); in memory in tests. A subscribe returns once the feed delivers the
  * channel's frames, so none published after it can be missed.
  */
 public interface FrameFeed extends AutoCloseable {
-    /** Hands every frame heard to {@code frames} as (channel, frame JSON); called once, before any subscribe. */
-    void listen(BiConsumer<String, String> frames);
+    /** What the feed hears. */
+    interface Listener {
+        /** A frame of {@code channel}, as its whole-text JSON (which begins with its seq). */
+        void frame(String channel, String json);
+
+        /** The feed hears {@code channel} again after its connection came back: frames may have been missed. */
+        void resumed(String channel);
+    }
+
+    /** Hands what it hears to {@code listener}; called once, before any subscribe. */
+    void listen(Listener listener);
 
     /** Starts hearing {@code channel}; returns once that is in force. */
     void subscribe(String channel);
 
     /** Stops hearing {@code channel}. */
     void unsubscribe(String channel);
+
+    /** The frames of {@code channel} after {@code since}, as a resuming client gets them. */
+    CompletionStage<FrameLog.Read> read(String channel, long since);
 
     @Override
     void close();

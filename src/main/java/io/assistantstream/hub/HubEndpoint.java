@@ -18,9 +18,11 @@ import io.assistantstream.observe.Meters;
 
 /**
  * One WebSocket client of {@code /ws}. Accepts both subscribe forms
- * ({@code {"action":"subscribe","channel":C}} and {@code {"type":"subscribe","payload":{"channel":C}}})
- * and the matching unsubscribes; answers {@code subscribed}/{@code unsubscribed}, or an
- * {@code error} reply for anything malformed, and keeps the connection open.
+ * ({@code {"action":"subscribe","channel":C}} and {@code {"type":"subscribe","payload":{"channel":C}}}),
+ * each with an optional {@code since} (resume after that seq; 0: all the log holds) and
+ * {@code format} ({@code "delta"}: in_progress frames without the answer so far), and the matching
+ * unsubscribes; answers {@code subscribed}/{@code unsubscribed}, or an {@code error} reply for
+ * anything malformed, and keeps the connection open.
  */
 public final class HubEndpoint implements WsListener {
     private static final Logger LOG = Logger.getLogger(HubEndpoint.class.getName());
@@ -30,7 +32,7 @@ public final class HubEndpoint implements WsListener {
 
     private final SubscriberHub hub;
     private final Meters meters;
-    private final int sendQueue;
+    private final int sendQueueBytes;
     private final int maxIdChars;
     private final int maxSubscriptions;
     private final Set<String> channels = ConcurrentHashMap.newKeySet();
@@ -38,17 +40,17 @@ public final class HubEndpoint implements WsListener {
     private final AtomicBoolean left = new AtomicBoolean();
     private volatile ClientWriter writer;
 
-    public HubEndpoint(SubscriberHub hub, int sendQueue, int maxIdChars, int maxSubscriptions) {
+    public HubEndpoint(SubscriberHub hub, int sendQueueBytes, int maxIdChars, int maxSubscriptions) {
         this.hub = hub;
         this.meters = hub.meters();
-        this.sendQueue = sendQueue;
+        this.sendQueueBytes = sendQueueBytes;
         this.maxIdChars = maxIdChars;
         this.maxSubscriptions = maxSubscriptions;
     }
 
     @Override
     public void onOpen(WsSession session) {
-        writer = new ClientWriter(session, sendQueue, hub.pingInterval(), this::leave, meters);
+        writer = new ClientWriter(session, sendQueueBytes, hub.pingInterval(), this::leave, meters);
         hub.join(writer);
     }
 
@@ -114,7 +116,8 @@ public final class HubEndpoint implements WsListener {
             return error("expected a JSON object");
         }
         String action = command.path("action").asText(command.path("type").asText(""));
-        JsonNode channelNode = command.has("channel") ? command.get("channel") : command.path("payload").path("channel");
+        JsonNode fields = command.has("channel") || !command.path("payload").isObject() ? command : command.get("payload");
+        JsonNode channelNode = fields.path("channel");
         if (!action.equals("subscribe") && !action.equals("unsubscribe")) {
             return error("unknown action '" + action + "': use subscribe or unsubscribe");
         }
@@ -127,7 +130,20 @@ public final class HubEndpoint implements WsListener {
             return error("channel " + problem);
         }
         if (action.equals("subscribe")) {
-            subscribe(channel);
+            JsonNode since = fields.get("since");
+            if (since != null && !since.isNull() && !(since.canConvertToExactIntegral() && since.canConvertToLong()
+                    && since.asLong() >= 0)) {
+                return error("'since' must be a whole number, 0 or more: the seq of the last frame you have of "
+                        + channel + " (0 for all the log holds)");
+            }
+            JsonNode format = fields.get("format");
+            if (format != null && !format.isNull() && !(format.isTextual()
+                    && (format.asText().equals("delta") || format.asText().equals("whole")))) {
+                return error("'format' must be \"delta\" (in_progress frames without the answer so far) or"
+                        + " \"whole\" (the default)");
+            }
+            subscribe(channel, since == null || since.isNull() ? null : since.asLong(),
+                    format != null && "delta".equals(format.asText()));
             return null;
         }
         if (channels.remove(channel)) {
@@ -137,25 +153,29 @@ public final class HubEndpoint implements WsListener {
         return JSON.createObjectNode().put("type", "unsubscribed").put("channel", channel);
     }
 
-    /** Subscribes; the hub queues the acknowledgement itself, ahead of the channel's frames. */
-    private void subscribe(String channel) {
-        String subscribed = JSON.createObjectNode().put("type", "subscribed").put("channel", channel).toString();
-        if (channels.contains(channel)) {
-            writer.offer(subscribed);
-        } else if (channels.size() >= maxSubscriptions) {
+    /**
+     * Subscribes, or subscribes again with the new {@code since} and format; the hub queues the
+     * acknowledgement itself, ahead of the channel's frames.
+     */
+    private void subscribe(String channel, Long since, boolean delta) {
+        boolean again = channels.contains(channel);
+        if (!again && channels.size() >= maxSubscriptions) {
             reply(error("too many subscriptions: at most " + maxSubscriptions + " per connection"));
-        } else {
-            try {
-                hub.subscribe(channel, writer, subscribed);
-                channels.add(channel);
-                meters.websocketSubscriptions().incrementAndGet();
-                if (left.get() && channels.remove(channel)) { // dropped meanwhile (keep-alive): undo
-                    meters.websocketSubscriptions().decrementAndGet();
-                    hub.unsubscribe(channel, writer);
-                }
-            } catch (RuntimeException e) {
-                reply(error("could not subscribe right now, try again: " + e.getMessage()));
+            return;
+        }
+        try {
+            hub.subscribe(channel, writer, since, delta);
+            if (again) {
+                return;
             }
+            channels.add(channel);
+            meters.websocketSubscriptions().incrementAndGet();
+            if (left.get() && channels.remove(channel)) { // dropped meanwhile (keep-alive): undo
+                meters.websocketSubscriptions().decrementAndGet();
+                hub.unsubscribe(channel, writer);
+            }
+        } catch (RuntimeException e) {
+            reply(error("could not subscribe right now, try again: " + e.getMessage()));
         }
     }
 

@@ -7,22 +7,33 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.logging.Logger;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import io.assistantstream.frames.LocalDelivery;
+import io.assistantstream.frames.NumberedFrame;
 import io.assistantstream.observe.Meters;
 
 /**
- * This instance's subscribers, by channel. The hub listens on its {@link FrameFeed} (Redis pub/sub) for exactly the
- * channels that have a subscriber here (SUBSCRIBE on the first, UNSUBSCRIBE after the last), so
- * frames published by any instance reach every subscriber and an instance receives only what its
- * clients want. A subscribe is acknowledged only once Redis confirmed it, so no frame published
- * after the acknowledgement can be missed. lettuce re-subscribes by itself after a reconnect.
+ * This instance's subscribers, by channel, and the two ways frames reach them: frames answered here
+ * come straight from the publisher ({@link LocalDelivery}), before Redis has them; frames answered
+ * elsewhere come from the {@link FrameFeed} (Redis pub/sub), which the hub listens on for exactly the
+ * channels that have a subscriber here (SUBSCRIBE on the first, UNSUBSCRIBE after the last), so an
+ * instance receives only what its clients want. Each channel's {@link ChannelFanOut} puts the two
+ * in seq order, drops what Redis sends back of this instance's own frames, and fills gaps from the
+ * frame log. A subscribe is acknowledged only once Redis confirmed it, so no frame published after
+ * the acknowledgement can be missed; a subscribe with {@code since} is acknowledged once its replay
+ * is read, and the replay goes out before any live frame.
  */
-public final class SubscriberHub implements AutoCloseable {
+public final class SubscriberHub implements LocalDelivery, AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(SubscriberHub.class.getName());
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int STRIPES = 64;
 
     private final FrameFeed feed;
-    private final Map<String, Set<ClientWriter>> subscribers = new ConcurrentHashMap<>();
+    private final Map<String, ChannelFanOut> channels = new ConcurrentHashMap<>();
     private final Set<ClientWriter> clients = ConcurrentHashMap.newKeySet();
     private final ReentrantLock[] locks = new ReentrantLock[STRIPES];
     private final KeepAlive keepAlive;
@@ -37,46 +48,108 @@ public final class SubscriberHub implements AutoCloseable {
         for (int i = 0; i < STRIPES; i++) {
             locks[i] = new ReentrantLock();
         }
-        feed.listen((channel, frame) -> {
-            Set<ClientWriter> writers = subscribers.get(channel);
-            if (writers != null) {
-                writers.forEach(writer -> writer.offer(frame));
+        feed.listen(new FrameFeed.Listener() {
+            @Override
+            public void frame(String channel, String json) {
+                heard(channel, json);
+            }
+
+            @Override
+            public void resumed(String channel) {
+                ChannelFanOut fanOut = channels.get(channel);
+                if (fanOut != null) {
+                    fanOut.catchUp();
+                }
             }
         });
         this.keepAlive = new KeepAlive(clients, pingInterval, meters); // last: a constructor that throws leaves no thread
     }
 
+    /** A frame answered on this instance: to its subscribers here at once. */
+    @Override
+    public void deliver(NumberedFrame frame) {
+        ChannelFanOut fanOut = channels.get(frame.channel());
+        if (fanOut != null) {
+            fanOut.offer(frame);
+        }
+    }
+
+    /** A frame heard from Redis; this instance's own come back too, and are dropped by their seq. */
+    private void heard(String channel, String json) {
+        ChannelFanOut fanOut = channels.get(channel);
+        if (fanOut == null) {
+            return;
+        }
+        try {
+            if (fanOut.wants(NumberedFrame.seqOf(json))) {
+                fanOut.offer(NumberedFrame.heard(channel, json));
+            }
+        } catch (IllegalArgumentException e) {
+            LOG.warning("Ignored a frame of channel " + channel + " heard from Redis: " + e.getMessage());
+        }
+    }
+
     /**
-     * Adds a subscriber. {@code acknowledgement} is queued to the writer before the writer joins the
-     * channel, so it always reaches the client ahead of the channel's first frame.
+     * Adds a subscriber, replacing its earlier subscription to the channel if any. Without
+     * {@code since}, the acknowledgement is queued before the subscriber joins, so it always reaches
+     * the client ahead of the channel's first frame; with {@code since}, the subscriber joins holding
+     * live frames back, and the acknowledgement ({@code recovered}: whether the log reached back),
+     * the replay and the held frames follow once the log is read.
+     *
+     * @throws RuntimeException when Redis could not confirm the subscription
      */
-    void subscribe(String channel, ClientWriter writer, String acknowledgement) {
+    void subscribe(String channel, ClientWriter writer, Long since, boolean delta) {
+        Subscription subscription = new Subscription(writer, delta, since);
         ReentrantLock lock = lockFor(channel);
         lock.lock();
         try {
-            Set<ClientWriter> writers = subscribers.computeIfAbsent(channel, c -> ConcurrentHashMap.newKeySet());
-            if (writers.isEmpty()) {
-                try {
-                    feed.subscribe(channel);
-                } catch (RuntimeException e) {
-                    subscribers.remove(channel);
-                    throw e;
-                }
+            ChannelFanOut fanOut = channels.get(channel);
+            if (fanOut == null) {
+                fanOut = new ChannelFanOut(channel, feed::read);
+                feed.subscribe(channel); // throws: nothing was added
+                channels.put(channel, fanOut);
             }
-            writer.offer(acknowledgement);
-            writers.add(writer);
+            Subscription earlier = fanOut.subscriptionOf(writer);
+            if (earlier != null) {
+                fanOut.remove(earlier);
+            }
+            if (since == null) {
+                writer.offer(acknowledgement(channel, null));
+            }
+            fanOut.add(subscription);
         } finally {
             lock.unlock();
         }
+        if (since != null) {
+            feed.read(channel, since).whenComplete((read, error) -> {
+                if (error == null) {
+                    subscription.replayed(acknowledgement(channel, read.recovered()), read);
+                } else {
+                    LOG.warning("Could not read the frame log of channel " + channel + ": " + error);
+                    subscription.notReplayed(JSON.createObjectNode().put("type", "error").put("status", "error")
+                            .put("message", "subscribed to " + channel + ", but its earlier frames could not be"
+                                    + " read right now; subscribe again with since to get them").toString());
+                }
+            });
+        }
+    }
+
+    private static String acknowledgement(String channel, Boolean recovered) {
+        ObjectNode ack = JSON.createObjectNode().put("type", "subscribed").put("channel", channel);
+        if (recovered != null) {
+            ack.put("recovered", recovered);
+        }
+        return ack.toString();
     }
 
     void unsubscribe(String channel, ClientWriter writer) {
         ReentrantLock lock = lockFor(channel);
         lock.lock();
         try {
-            Set<ClientWriter> writers = subscribers.get(channel);
-            if (writers != null && writers.remove(writer) && writers.isEmpty()) {
-                subscribers.remove(channel);
+            ChannelFanOut fanOut = channels.get(channel);
+            Subscription subscription = fanOut == null ? null : fanOut.subscriptionOf(writer);
+            if (subscription != null && fanOut.remove(subscription)) {
+                channels.remove(channel);
                 feed.unsubscribe(channel);
             }
         } finally {
@@ -119,7 +192,7 @@ public final class SubscriberHub implements AutoCloseable {
 
     /** Channels with at least one subscriber on this instance now (each one a Redis subscription). */
     public int channels() {
-        return subscribers.size();
+        return channels.size();
     }
 
     /** How often its clients are pinged. */

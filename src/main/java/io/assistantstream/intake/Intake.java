@@ -19,6 +19,7 @@ import io.assistantstream.answer.Outcome;
 import io.assistantstream.answer.Responder;
 import io.assistantstream.config.Settings;
 import io.assistantstream.frames.Frame;
+import io.assistantstream.frames.ChannelTurn;
 import io.assistantstream.frames.FramePublisher;
 import io.assistantstream.frames.JsonText;
 import io.assistantstream.frames.RelayUnavailableException;
@@ -85,7 +86,16 @@ public final class Intake implements AutoCloseable {
         try {
             request = parser.parse(delivery.body(), delivery.contentType());
         } catch (RejectedRequestException rejected) {
-            thread.start(() -> reject(delivery, rejected));
+            ChannelLease.Ticket line = null;
+            if (rejected.channel() != null) {
+                try {
+                    line = lease.enqueue(rejected.channel()); // its error frame takes its place in the line
+                } catch (RuntimeException redisDown) {
+                    LOG.fine(() -> "No error frame for a rejected delivery: " + redisDown);
+                }
+            }
+            ChannelLease.Ticket errorLine = line;
+            thread.start(() -> reject(delivery, rejected, errorLine));
             return;
         }
         ChannelLease.Ticket ticket;
@@ -112,29 +122,11 @@ public final class Intake implements AutoCloseable {
             }
             long leased = System.nanoTime();
             meters.queueWait().record(Duration.ofNanos(leased - delivery.arrivedNanos()));
-            Optional<String> earlier = answered.completedFrame(request.channel(), request.messageId());
-            if (earlier.isPresent()) {
-                repeat(request, earlier.get());
-                delivery.ack();
-                return;
+            try (ChannelTurn turn = publisher.turn(request.channel())) {
+                inTurn(delivery, request, turn, leased);
             }
-            Outcome outcome = answer(request, delivery.arrivedNanos());
-            if (outcome.completed()) {
-                delivery.ack();
-                meters.deliveriesCompleted().increment();
-            } else {
-                meters.deliveriesFailed("answer_failed").increment();
-                delivery.deadLetter("answer failed: " + outcome.failure());
-            }
-            logAnswer(request, outcome, delivery.arrivedNanos(), leased);
         } catch (LeaseUnavailableException | RedisException | RelayUnavailableException e) {
             requeueLater(delivery, request, e);
-        } catch (RuntimeException bug) {
-            // not an outage: requeueing would repeat it forever, so the message is set aside with the reason
-            meters.deliveriesFailed("internal_error").increment();
-            LOG.log(Level.SEVERE, "Unexpected failure answering message " + request.messageId(), bug);
-            sendError(request.channel(), request.messageId(), "Internal error", bug.toString());
-            delivery.deadLetter("internal error: " + bug);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
@@ -145,10 +137,40 @@ public final class Intake implements AutoCloseable {
         }
     }
 
-    private Outcome answer(ChatRequest request, long arrived) throws InterruptedException {
+    /** The message's turn at its channel, lease held: its earlier answer again, or a new answer. */
+    private void inTurn(Delivery delivery, ChatRequest request, ChannelTurn turn, long leased)
+            throws InterruptedException {
+        try {
+            Optional<String> earlier = answered.completedFrame(request.channel(), request.messageId());
+            if (earlier.isPresent()) {
+                repeat(request, turn, earlier.get());
+                delivery.ack();
+                return;
+            }
+            Outcome outcome = answer(request, turn, delivery.arrivedNanos());
+            if (outcome.completed()) {
+                delivery.ack();
+                meters.deliveriesCompleted().increment();
+            } else {
+                meters.deliveriesFailed("answer_failed").increment();
+                delivery.deadLetter("answer failed: " + outcome.failure());
+            }
+            logAnswer(request, outcome, delivery.arrivedNanos(), leased);
+        } catch (RedisException | RelayUnavailableException outage) {
+            throw outage;
+        } catch (RuntimeException bug) {
+            // not an outage: requeueing would repeat it forever, so the message is set aside with the reason
+            meters.deliveriesFailed("internal_error").increment();
+            LOG.log(Level.SEVERE, "Unexpected failure answering message " + request.messageId(), bug);
+            sendError(turn, request.channel(), request.messageId(), "Internal error", bug.toString());
+            delivery.deadLetter("internal error: " + bug);
+        }
+    }
+
+    private Outcome answer(ChatRequest request, ChannelTurn turn, long arrived) throws InterruptedException {
         meters.answersInFlight().incrementAndGet();
         try {
-            return responder.answer(request, arrived);
+            return responder.answer(request, turn, arrived);
         } finally {
             meters.answersInFlight().decrementAndGet();
         }
@@ -169,9 +191,9 @@ public final class Intake implements AutoCloseable {
      * A redelivery of a message answered already (its acknowledgement was lost): no new answer, no
      * call to the model; its {@code completed} frame goes out again, for clients that missed it.
      */
-    private void repeat(ChatRequest request, String completedFrame) {
+    private void repeat(ChatRequest request, ChannelTurn turn, String completedFrame) {
         try {
-            publisher.publishAgain(request.channel(), completedFrame).toCompletableFuture().join();
+            turn.publishAgain(completedFrame).toCompletableFuture().join();
         } catch (CompletionException e) {
             throw e.getCause() instanceof RuntimeException cause ? cause : e;
         } catch (CancellationException e) { // lettuce cancels what is in flight when a connection resets
@@ -186,19 +208,33 @@ public final class Intake implements AutoCloseable {
         return nanos / 1_000_000;
     }
 
-    private void reject(Delivery delivery, RejectedRequestException rejected) {
+    /**
+     * Dead-letters an invalid delivery at once; its error frame, when its channel could be read, goes
+     * out in the channel's turn (after the answers that arrived before it), best effort.
+     */
+    private void reject(Delivery delivery, RejectedRequestException rejected, ChannelLease.Ticket line) {
         meters.deliveriesFailed("invalid_input").increment();
         LOG.warning("Rejected delivery (channel " + rejected.channel() + "): " + rejected.getMessage());
-        if (rejected.channel() != null) {
-            sendError(rejected.channel(), rejected.messageId(), "Invalid request", rejected.getMessage());
-        }
         delivery.deadLetter("invalid input: " + rejected.getMessage());
+        if (line == null) {
+            return;
+        }
+        try (line) {
+            line.acquire(leaseWait);
+            try (ChannelTurn turn = publisher.turn(rejected.channel())) {
+                sendError(turn, rejected.channel(), rejected.messageId(), "Invalid request", rejected.getMessage());
+            }
+        } catch (LeaseUnavailableException | RuntimeException e) {
+            LOG.warning("Could not send an error frame to channel " + rejected.channel() + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** An error frame for a delivery that the responder did not end; best effort, the dead-letter follows anyway. */
-    private void sendError(String channel, String messageId, String message, String details) {
+    private void sendError(ChannelTurn turn, String channel, String messageId, String message, String details) {
         try {
-            publisher.publish(new Frame(channel, messageId, null, Status.ERROR, JsonText.of(message), null, details,
+            turn.publish(new Frame(channel, messageId, null, Status.ERROR, JsonText.of(message), null, details,
                     System.currentTimeMillis())).toCompletableFuture().join();
         } catch (RuntimeException e) {
             LOG.warning("Could not send an error frame to channel " + channel + ": " + e.getMessage());

@@ -1,6 +1,8 @@
 package io.assistantstream.redis;
 
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
 import io.lettuce.core.RedisNoScriptException;
@@ -53,6 +55,23 @@ public final class LuaScript<K, V, T> {
         } catch (RedisNoScriptException e) {
             return redis.sync().eval(source, returns, keys, args);
         }
+    }
+
+    /**
+     * Runs the script without waiting, by its SHA; a Redis that forgot it gets it whole. For calls
+     * whose order against other calls does not matter.
+     */
+    @SafeVarargs
+    public final CompletionStage<T> callAsync(K[] keys, V... args) {
+        CompletionStage<T> bySha = redis.async().evalsha(sha, returns, keys, args);
+        return bySha.<CompletionStage<T>>handle((value, error) -> {
+            Throwable cause = error instanceof CompletionException wrapped ? wrapped.getCause() : error;
+            if (cause instanceof RedisNoScriptException) {
+                CompletionStage<T> whole = redis.async().eval(source, returns, keys, args);
+                return whole;
+            }
+            return error == null ? CompletableFuture.completedFuture(value) : CompletableFuture.<T>failedFuture(cause);
+        }).thenCompose(stage -> stage);
     }
 
     /**

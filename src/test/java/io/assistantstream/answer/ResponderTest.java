@@ -27,7 +27,7 @@ class ResponderTest {
     private final InMemoryConversationStore store = new InMemoryConversationStore();
     private final ScriptedBackend backend = new ScriptedBackend();
     private final RecordedFrames published = new RecordedFrames();
-    private final Responder responder = new Responder(store, backend, published, stream(),
+    private final Responder responder = new Responder(store, backend, stream(),
             Duration.ofSeconds(5), Clock.fixed(Instant.parse("2026-12-06T08:00:00Z"), ZoneOffset.UTC),
             TestMeters.fresh());
 
@@ -38,7 +38,7 @@ class ResponderTest {
     }
 
     private Outcome answer(String channel, String messageId, String message) throws InterruptedException {
-        return responder.answer(new ChatRequest(channel, messageId, message), System.nanoTime());
+        return responder.answer(new ChatRequest(channel, messageId, message), published, System.nanoTime());
     }
 
     @Test

@@ -9,10 +9,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import io.lettuce.core.RedisException;
 
 /**
- * An in-memory {@link FramePublisher}: numbers and keeps every frame, in order. From
- * {@link #failFrom} on, every publish fails as Redis being away would.
+ * An in-memory {@link FramePublisher} and its {@link ChannelTurn}s (all one): numbers and keeps every
+ * frame, in order. From {@link #failFrom} on, every publish fails as Redis being away would.
  */
-public final class RecordedFrames implements FramePublisher {
+public final class RecordedFrames implements FramePublisher, ChannelTurn {
     private final List<Frame> frames = new CopyOnWriteArrayList<>();
     private final AtomicLong seq = new AtomicLong();
     private volatile int failFrom = Integer.MAX_VALUE;
@@ -27,7 +27,16 @@ public final class RecordedFrames implements FramePublisher {
     }
 
     @Override
-    public CompletionStage<Long> publishAgain(String channel, String jsonAfterSeq) {
+    public ChannelTurn turn(String channel) {
+        return this;
+    }
+
+    @Override
+    public void close() {
+    }
+
+    @Override
+    public CompletionStage<Long> publishAgain(String jsonAfterSeq) {
         return CompletableFuture.completedFuture(seq.incrementAndGet());
     }
 

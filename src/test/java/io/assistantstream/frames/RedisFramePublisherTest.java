@@ -30,20 +30,25 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Frames queued from many threads leave in batches, numbered and in order per channel; none waits forever. */
+/**
+ * Frames of many turns at once leave in batches, numbered, logged and in order per channel; this
+ * instance's subscribers have each frame before Redis does; none waits forever.
+ */
 class RedisFramePublisherTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private PrivateRedis server;
     private RedisClient redis;
     private RedisFramePublisher publisher;
+    private final List<NumberedFrame> here = new CopyOnWriteArrayList<>();
 
     @BeforeEach
     void startRedisAndPublisher() throws Exception {
         server = new PrivateRedis();
         redis = RedisClient.create(server.url());
-        publisher = new RedisFramePublisher(redis.connect(ByteArrayCodec.INSTANCE), "t:", Duration.ofHours(1),
-                Duration.ofHours(1), null, TestMeters.fresh());
+        publisher = new RedisFramePublisher(redis.connect(ByteArrayCodec.INSTANCE), Duration.ofHours(1),
+                Duration.ofHours(1), new FrameLog(null, "t:"), new RedisFramePublisher.Retention(Duration.ofHours(1),
+                5000), null, here::add, TestMeters.fresh());
     }
 
     @AfterEach
@@ -81,14 +86,17 @@ class RedisFramePublisherTest {
                 last.add(lastOfChannel);
                 writers.add(Thread.ofVirtual().start(() -> {
                     CompletableFuture<Long> seq = null;
+                    ChannelTurn turn = publisher.turn(channel);
                     for (int i = 1; i <= perChannel; i++) {
                         if (i == perChannel / 2 && channel.equals("c0")) {
                                 try (StatefulRedisConnection<String, String> admin = redis.connect()) {
                                 admin.sync().scriptFlush(); // as a restarted Redis would have
                             }
                         }
-                        seq = publisher.publish(frame(channel, "piece " + i)).toCompletableFuture();
+                        seq = turn.publish(i % 100 == 1 ? responding(channel, "m" + i / 100)
+                                : frame(channel, "m" + i / 100, "piece " + i)).toCompletableFuture();
                     }
+                    turn.close();
                     seq.whenComplete((value, error) -> {
                         if (error != null) {
                             lastOfChannel.completeExceptionally(error);
@@ -109,26 +117,47 @@ class RedisFramePublisherTest {
                     && System.nanoTime() < until) {
                 Thread.sleep(20);
             }
-            for (int c = 0; c < channels; c++) {
-                List<JsonNode> frames = received.get("t:frames:c" + c);
-                assertEquals(perChannel, frames.size());
-                for (int i = 0; i < perChannel; i++) {
-                    assertEquals(i + 1, frames.get(i).get("seq").asLong());
-                    assertEquals("piece " + (i + 1), frames.get(i).get("delta").asText());
+            try (StatefulRedisConnection<String, String> admin = redis.connect()) {
+                for (int c = 0; c < channels; c++) {
+                    String channel = "c" + c;
+                    List<JsonNode> frames = received.get("t:frames:" + channel);
+                    assertEquals(perChannel, frames.size());
+                    StringBuilder text = new StringBuilder();
+                    for (int i = 0; i < perChannel; i++) {
+                        JsonNode published = frames.get(i);
+                        assertEquals(i + 1, published.get("seq").asLong());
+                        if ((i + 1) % 100 == 1) {
+                            text.setLength(0);
+                            assertEquals("responding", published.get("status").asText());
+                            continue;
+                        }
+                        text.append("piece ").append(i + 1);
+                        assertEquals("piece " + (i + 1), published.get("delta").asText());
+                        assertEquals(text.toString(), published.get("message").asText(),
+                                "the published frame carries the whole answer so far");
+                    }
+                    assertEquals(perChannel, admin.sync().xlen("t:log:" + channel), "every frame is logged");
+                    assertEquals(List.copyOf(java.util.stream.LongStream.rangeClosed(1, perChannel).boxed().toList()),
+                            here.stream().filter(frame -> frame.channel().equals(channel)).map(NumberedFrame::seq)
+                                    .toList(), "this instance's subscribers had every frame, in order");
+                    assertEquals(Long.toString(perChannel), admin.sync().get("t:seq:" + channel),
+                            "the turn gave back the seqs it did not use");
                 }
             }
         }
     }
 
     @Test
-    void a_frame_whose_seq_key_is_unusable_fails_alone_and_the_others_of_its_batch_go_out() throws Exception {
+    void a_frame_whose_log_is_unusable_fails_alone_and_the_others_of_its_batch_go_out() throws Exception {
         try (StatefulRedisConnection<String, String> admin = redis.connect()) {
-            admin.sync().hset("t:seq:bad", "not", "a counter");
+            admin.sync().hset("t:log:bad", "not", "a stream");
+            ChannelTurn goodTurn = publisher.turn("good");
+            ChannelTurn badTurn = publisher.turn("bad");
             List<CompletableFuture<Long>> good = new ArrayList<>();
             List<CompletableFuture<Long>> bad = new ArrayList<>();
             for (int i = 0; i < 50; i++) {
-                good.add(publisher.publish(frame("good", "g" + i)).toCompletableFuture());
-                bad.add(publisher.publish(frame("bad", "b" + i)).toCompletableFuture());
+                good.add(goodTurn.publish(frame("good", "g" + i)).toCompletableFuture());
+                bad.add(badTurn.publish(frame("bad", "b" + i)).toCompletableFuture());
             }
             for (int i = 0; i < 50; i++) {
                 assertEquals(i + 1, good.get(i).get(10, TimeUnit.SECONDS));
@@ -136,24 +165,47 @@ class RedisFramePublisherTest {
                 ExecutionException error = assertThrows(ExecutionException.class,
                         () -> failed.get(10, TimeUnit.SECONDS));
                 assertInstanceOf(RedisException.class, error.getCause());
-                assertTrue(error.getCause().getMessage().contains("t:seq:bad"), error.getCause().getMessage());
+                assertTrue(error.getCause().getMessage().contains("could not be logged"), error.getCause().getMessage());
             }
         }
     }
 
     @Test
+    void turns_that_follow_each_other_number_on_without_a_gap() throws Exception {
+        List<Long> seqs = new ArrayList<>();
+        for (int turn = 0; turn < 3; turn++) {
+            try (ChannelTurn next = publisher.turn("c")) {
+                for (int i = 0; i < 2; i++) {
+                    seqs.add(next.publish(frame("c", "t" + turn)).toCompletableFuture().get(10, TimeUnit.SECONDS));
+                }
+            }
+        }
+        assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L), seqs);
+    }
+
+    @Test
     void a_closed_publisher_fails_frames_instead_of_leaving_anyone_waiting() throws Exception {
-        CompletableFuture<Long> before = publisher.publish(frame("c", "before")).toCompletableFuture();
+        ChannelTurn turn = publisher.turn("c");
+        CompletableFuture<Long> before = turn.publish(frame("c", "before")).toCompletableFuture();
         assertEquals(1, before.get(10, TimeUnit.SECONDS));
         publisher.close();
-        CompletableFuture<Long> after = publisher.publish(frame("c", "after")).toCompletableFuture();
+        CompletableFuture<Long> after = turn.publish(frame("c", "after")).toCompletableFuture();
         ExecutionException error = assertThrows(ExecutionException.class,
                 () -> after.get(10, TimeUnit.SECONDS));
         assertInstanceOf(RedisException.class, error.getCause());
     }
 
     private static Frame frame(String channel, String delta) {
-        return new Frame(channel, "m", "conv", Status.IN_PROGRESS, JsonText.of(delta), delta, null,
+        return frame(channel, "m", delta);
+    }
+
+    private static Frame frame(String channel, String messageId, String delta) {
+        return new Frame(channel, messageId, "conv", Status.IN_PROGRESS, JsonText.of(delta), delta, null,
                 System.currentTimeMillis());
+    }
+
+    private static Frame responding(String channel, String messageId) {
+        return new Frame(channel, messageId, "conv", Status.RESPONDING, JsonText.of("Assistant is responding..."),
+                null, null, System.currentTimeMillis());
     }
 }

@@ -1,17 +1,31 @@
 package io.assistantstream.hub;
 
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.BiConsumer;
+import java.util.concurrent.CopyOnWriteArrayList;
 
-/** An in-memory {@link FrameFeed}: knows which channels are heard, and lets a test publish a frame. */
+import io.assistantstream.frames.FrameLog;
+import io.assistantstream.frames.NumberedFrame;
+
+/**
+ * An in-memory {@link FrameFeed}: knows which channels are heard, keeps every frame published as the
+ * log, and lets a test publish a frame, lose one on the way (as pub/sub does while its connection
+ * is away) and report the connection back.
+ */
 final class InMemoryFrameFeed implements FrameFeed {
     private final Set<String> heard = ConcurrentHashMap.newKeySet();
-    private volatile BiConsumer<String, String> frames = (channel, frame) -> { };
+    private final Map<String, List<NumberedFrame>> log = new ConcurrentHashMap<>();
+    private volatile Listener listener;
+    /** Reads not answered yet while reads are held; null when reads answer at once. */
+    private volatile List<Runnable> heldReads;
 
     @Override
-    public void listen(BiConsumer<String, String> frames) {
-        this.frames = frames;
+    public void listen(Listener listener) {
+        this.listener = listener;
     }
 
     @Override
@@ -25,15 +39,56 @@ final class InMemoryFrameFeed implements FrameFeed {
     }
 
     @Override
+    public CompletionStage<FrameLog.Read> read(String channel, long since) {
+        List<Runnable> held = heldReads;
+        if (held != null) {
+            CompletableFuture<FrameLog.Read> later = new CompletableFuture<>();
+            held.add(() -> readNow(channel, since).thenAccept(later::complete));
+            return later;
+        }
+        return readNow(channel, since);
+    }
+
+    private CompletionStage<FrameLog.Read> readNow(String channel, long since) {
+        List<NumberedFrame> frames = log.getOrDefault(channel, List.of()).stream()
+                .filter(frame -> frame.seq() > since).toList();
+        long latest = log.getOrDefault(channel, List.of()).stream().mapToLong(NumberedFrame::seq).max().orElse(0);
+        return CompletableFuture.completedFuture(new FrameLog.Read(true, frames, latest));
+    }
+
+    @Override
     public void close() {
         heard.clear();
     }
 
-    /** A frame published on {@code channel}: heard only when the channel is subscribed, as pub/sub would. */
+    /** A frame published on {@code channel}: logged, and heard only when the channel is subscribed. */
     void publish(String channel, String frame) {
+        logged(channel, frame);
         if (heard.contains(channel)) {
-            frames.accept(channel, frame);
+            listener.frame(channel, frame);
         }
+    }
+
+    /** A frame logged but never heard. */
+    void logged(String channel, String frame) {
+        log.computeIfAbsent(channel, c -> new CopyOnWriteArrayList<>()).add(NumberedFrame.heard(channel, frame));
+    }
+
+    /** The connection came back: every channel heard is confirmed again. */
+    void reconnected() {
+        heard.forEach(listener::resumed);
+    }
+
+    /** Reads wait until {@link #answerReads}, as a slow Redis would make them. */
+    void holdReads() {
+        heldReads = new CopyOnWriteArrayList<>();
+    }
+
+    /** Answers the reads held, reading the log as it is now, and answers later ones at once. */
+    void answerReads() {
+        List<Runnable> held = heldReads;
+        heldReads = null;
+        held.forEach(Runnable::run);
     }
 
     Set<String> heard() {

@@ -36,6 +36,10 @@ public final class PrivateRedis implements AutoCloseable {
         return new PrivateRedis(Files.createTempDirectory("private-redis"));
     }
 
+    public int port() {
+        return port;
+    }
+
     public String url() {
         return "redis://127.0.0.1:" + port + "/0";
     }

@@ -1,0 +1,25 @@
+package io.assistantstream.frames;
+
+import java.util.concurrent.CompletionStage;
+
+/**
+ * One holder's turn at writing a channel's frames, from one thread: it numbers them in order, hands
+ * them to this instance's subscribers at once and to every other instance through Redis. Closing it
+ * gives back the numbers it reserved and did not use, so the next turn's frames follow on.
+ */
+public interface ChannelTurn extends AutoCloseable {
+    /**
+     * Sends one frame without waiting.
+     *
+     * @return completes with the frame's seq once the frame is logged in Redis and on its way to every
+     *         instance (not once clients have it); fails when it could not be
+     */
+    CompletionStage<Long> publish(Frame frame);
+
+    /** Sends a frame kept as its JSON after the seq (a redelivered message's terminal frame), with a new seq. */
+    CompletionStage<Long> publishAgain(String jsonAfterSeq);
+
+    /** Ends the turn; frames already published still go out. */
+    @Override
+    void close();
+}

@@ -1,0 +1,121 @@
+package io.assistantstream.hub;
+
+import java.util.List;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.function.BiFunction;
+import java.util.logging.Logger;
+
+import io.assistantstream.frames.FrameLog;
+import io.assistantstream.frames.NumberedFrame;
+
+/**
+ * One channel's subscribers on this instance, and the order of the frames they get: each frame once,
+ * in seq order, whether it was answered here or heard from Redis (which also sends back this
+ * instance's own). A channel's seqs follow on without gaps (each turn gives back the numbers it did
+ * not use), so a frame that skips ahead means frames were missed, typically while the pub/sub
+ * connection was away: the gap is filled from the frame log before that frame and any later one
+ * goes out. A gap the log cannot fill (an instance that died mid-turn leaves unused numbers) costs
+ * one read.
+ */
+final class ChannelFanOut {
+    private static final Logger LOG = Logger.getLogger(ChannelFanOut.class.getName());
+
+    private final String channel;
+    private final BiFunction<String, Long, CompletionStage<FrameLog.Read>> log;
+    private final Set<Subscription> subscriptions = new CopyOnWriteArraySet<>();
+    /** The last seq handed out; 0 until the first frame. */
+    private long last;
+    /** Frames held while a gap is filled, by seq; null when none is being filled. */
+    private TreeMap<Long, NumberedFrame> held;
+
+    /** @param log reads the frames of a channel after a seq */
+    ChannelFanOut(String channel, BiFunction<String, Long, CompletionStage<FrameLog.Read>> log) {
+        this.channel = channel;
+        this.log = log;
+    }
+
+    void add(Subscription subscription) {
+        subscriptions.add(subscription);
+    }
+
+    /** Removes {@code subscription}; true when none is left. */
+    boolean remove(Subscription subscription) {
+        subscriptions.remove(subscription);
+        return subscriptions.isEmpty();
+    }
+
+    Subscription subscriptionOf(ClientWriter writer) {
+        for (Subscription subscription : subscriptions) {
+            if (subscription.writer() == writer) {
+                return subscription;
+            }
+        }
+        return null;
+    }
+
+    /** Whether a frame heard with this seq would be news; lets a frame be dropped before it is decoded. */
+    synchronized boolean wants(long seq) {
+        return seq > last;
+    }
+
+    /** A frame, answered here or heard from Redis, in any order and possibly twice. */
+    synchronized void offer(NumberedFrame frame) {
+        if (frame.seq() <= last) {
+            return;
+        }
+        if (held != null) {
+            held.put(frame.seq(), frame);
+        } else if (last > 0 && frame.seq() > last + 1) {
+            held = new TreeMap<>();
+            held.put(frame.seq(), frame);
+            fill(last);
+        } else {
+            send(frame);
+        }
+    }
+
+    /**
+     * Fills from the log whatever came after the last frame handed out (the pub/sub connection came
+     * back, and frames published meanwhile were never heard).
+     */
+    synchronized void catchUp() {
+        if (held == null && last > 0) {
+            held = new TreeMap<>();
+            fill(last);
+        }
+    }
+
+    private void fill(long after) {
+        log.apply(channel, after).whenComplete((read, error) -> filled(read == null ? List.of() : read.frames(), error));
+    }
+
+    private synchronized void filled(List<NumberedFrame> frames, Throwable error) {
+        if (error != null) {
+            LOG.warning("Could not fill a gap in the frames of channel " + channel + " from the log: " + error);
+        }
+        TreeMap<Long, NumberedFrame> waiting = held;
+        held = null;
+        for (NumberedFrame frame : frames) {
+            if (frame.seq() > last) {
+                send(frame);
+            }
+        }
+        if (waiting != null) {
+            for (NumberedFrame frame : waiting.values()) {
+                if (frame.seq() > last) {
+                    send(frame);
+                }
+            }
+        }
+    }
+
+    private void send(NumberedFrame frame) {
+        last = frame.seq();
+        for (Subscription subscription : subscriptions) {
+            subscription.offer(frame);
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package io.assistantstream.hub;
+
+import java.time.Duration;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import io.assistantstream.frames.Frame;
+import io.assistantstream.frames.JsonText;
+import io.assistantstream.frames.NumberedFrame;
+import io.assistantstream.frames.Status;
+import io.assistantstream.testing.TestMeters;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * How frames reach a channel's subscribers on one instance, in memory: answered here or heard from
+ * Redis, each once and in seq order, gaps filled from the log, resumes replayed before live frames.
+ */
+class SubscriberHubTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final InMemoryFrameFeed feed = new InMemoryFrameFeed();
+    private final SubscriberHub hub = new SubscriberHub(feed, Duration.ofMinutes(10), TestMeters.fresh());
+
+    @AfterEach
+    void closeHub() {
+        hub.close();
+    }
+
+    private RecordedSession client(String subscribe) throws InterruptedException {
+        RecordedSession session = new RecordedSession();
+        HubEndpoint endpoint = new HubEndpoint(hub, 1 << 20, 64, 10);
+        endpoint.onOpen(session);
+        endpoint.onMessage(session, subscribe, true);
+        return session;
+    }
+
+    private static NumberedFrame frame(long seq, String soFar, String delta) {
+        return NumberedFrame.of(seq, new Frame("c", "m", "conv_1", Status.IN_PROGRESS, JsonText.of(soFar), delta, null,
+                1_000L));
+    }
+
+    private static long seq(String json) throws Exception {
+        return JSON.readTree(json).get("seq").asLong();
+    }
+
+    @Test
+    void a_frame_answered_here_and_heard_back_from_redis_reaches_the_client_once() throws Exception {
+        RecordedSession client = client("{\"action\":\"subscribe\",\"channel\":\"c\"}");
+        client.next(); // subscribed
+        NumberedFrame first = frame(1, "a", "a");
+        hub.deliver(first);
+        feed.publish("c", first.json(false));
+        assertEquals(1, seq(client.next()));
+        assertTrue(client.quietFor(100), "not a second time");
+    }
+
+    @Test
+    void a_frame_that_skips_ahead_waits_until_the_log_filled_the_gap() throws Exception {
+        RecordedSession client = client("{\"action\":\"subscribe\",\"channel\":\"c\"}");
+        client.next();
+        feed.publish("c", frame(1, "a", "a").json(false));
+        feed.logged("c", frame(2, "ab", "b").json(false)); // never heard
+        feed.holdReads();
+        feed.publish("c", frame(3, "abc", "c").json(false));
+        assertEquals(1, seq(client.next()));
+        assertTrue(client.quietFor(100), "frame 3 waits for frame 2");
+        feed.answerReads();
+        assertEquals(2, seq(client.next()));
+        assertEquals(3, seq(client.next()));
+    }
+
+    @Test
+    void after_the_feed_reconnects_the_frames_published_meanwhile_are_filled_from_the_log() throws Exception {
+        RecordedSession client = client("{\"action\":\"subscribe\",\"channel\":\"c\"}");
+        client.next();
+        feed.publish("c", frame(1, "a", "a").json(false));
+        assertEquals(1, seq(client.next()));
+        feed.logged("c", frame(2, "ab", "b").json(false));
+        feed.logged("c", frame(3, "abc", "c").json(false));
+        feed.reconnected();
+        assertEquals(2, seq(client.next()));
+        assertEquals(3, seq(client.next()));
+    }
+
+    @Test
+    void a_resume_gets_its_acknowledgement_then_the_frames_after_since_then_the_live_ones_held_meanwhile()
+            throws Exception {
+        RecordedSession other = client("{\"action\":\"subscribe\",\"channel\":\"c\"}");
+        other.next();
+        for (int seq = 1; seq <= 3; seq++) {
+            feed.publish("c", frame(seq, "x".repeat(seq), "x").json(false));
+        }
+        feed.holdReads();
+        RecordedSession resumed = client("{\"type\":\"subscribe\",\"payload\":{\"channel\":\"c\",\"since\":1}}");
+        feed.publish("c", frame(4, "xxxx", "x").json(false)); // live while the replay is read
+        hub.deliver(frame(5, "xxxxx", "x"));
+        assertTrue(resumed.quietFor(100), "nothing before the replay");
+        feed.answerReads();
+        JsonNode ack = JSON.readTree(resumed.next());
+        assertEquals("subscribed", ack.get("type").asText());
+        assertTrue(ack.get("recovered").asBoolean());
+        for (long seq = 2; seq <= 5; seq++) {
+            assertEquals(seq, seq(resumed.next()));
+        }
+        assertTrue(resumed.quietFor(100), "no frame twice");
+    }
+
+    @Test
+    void delta_and_whole_text_clients_of_one_channel_each_get_their_format() throws Exception {
+        RecordedSession whole = client("{\"action\":\"subscribe\",\"channel\":\"c\"}");
+        RecordedSession delta = client("{\"action\":\"subscribe\",\"channel\":\"c\",\"format\":\"delta\"}");
+        whole.next();
+        delta.next();
+        hub.deliver(frame(1, "Hello", "Hello"));
+        hub.deliver(NumberedFrame.of(2, new Frame("c", "m", "conv_1", Status.COMPLETED, JsonText.of("Hello"), null, null,
+                1_000L)));
+        JsonNode wholeProgress = JSON.readTree(whole.next());
+        JsonNode deltaProgress = JSON.readTree(delta.next());
+        assertEquals("Hello", wholeProgress.get("message").asText());
+        assertFalse(deltaProgress.has("message"));
+        assertEquals("Hello", deltaProgress.get("delta").asText());
+        assertEquals("Hello", JSON.readTree(whole.next()).get("message").asText());
+        assertEquals("Hello", JSON.readTree(delta.next()).get("message").asText(), "completed carries the whole text");
+    }
+}
