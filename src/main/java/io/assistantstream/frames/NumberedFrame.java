@@ -20,6 +20,7 @@ public final class NumberedFrame {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String SEQ_FIELD = "{\"seq\":";
     private static final String STATUS_FIELD = "\"status\":\"";
+    private static final String DELTA_FIELD = ",\"delta\":\"";
 
     private final long seq;
     private final String channel;
@@ -114,7 +115,12 @@ public final class NumberedFrame {
             } else if (inProgress()) {
                 String all = whole;
                 int message = all.indexOf(Frame.MESSAGE_FIELD); // the delta before it cannot hold this unescaped
-                json = message < 0 ? all : all.substring(0, message) + "}";
+                int delta = all.indexOf(DELTA_FIELD);
+                if (message > 0 && delta > 0 && delta < message) {
+                    json = all.substring(0, message) + "}";
+                } else { // message first: a frame of an earlier version of the service, during an upgrade
+                    json = SEQ_FIELD + seq + frame().jsonAfterSeq(true);
+                }
             } else {
                 json = whole;
             }

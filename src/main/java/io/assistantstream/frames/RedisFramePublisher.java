@@ -36,9 +36,9 @@ import io.assistantstream.store.AnsweredMessages;
  * acknowledged only after its terminal frame is done.
  *
  * <p>One sender thread (an {@link OrderedSender}) takes whatever is queued, up to {@value #MAX_BATCH}
- * frames, and sends it as one Lua call, with up to {@value #IN_FLIGHT} calls pipelined: under load,
- * frames queue while calls are in flight and leave together in the next, so the cost per frame falls
- * as load rises. The script is sent whole, never by SHA, so no call can fail with {@code NOSCRIPT}
+ * frames, gathered for up to {@link #LINGER}, and sends it as one Lua call, with up to
+ * {@value #IN_FLIGHT} calls pipelined: frames queue while calls are in flight and leave together in
+ * the next, so the cost per frame falls as load rises. The script is sent whole, never by SHA, so no call can fail with {@code NOSCRIPT}
  * and be retried out of order after Redis restarted. Keys and arguments are encoded to bytes on the
  * caller's thread, not on lettuce's single I/O thread. The sender is a platform thread, so it does
  * not wait for a carrier behind thousands of runnable answer threads.
@@ -47,6 +47,13 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
     private static final Logger LOG = Logger.getLogger(RedisFramePublisher.class.getName());
     static final int MAX_BATCH = 256;
     static final int IN_FLIGHT = 4;
+    /**
+     * How long a frame may wait for others to join its Lua call. Frames reach this instance's clients
+     * without waiting for Redis, so Redis may take them in fewer, larger calls: each call costs a
+     * round trip and several thread wake-ups whatever it carries. A terminal frame goes at once: the
+     * delivery's acknowledgement waits for it.
+     */
+    static final Duration LINGER = Duration.ofMillis(5);
     /** Seqs a turn reserves at a time; a turn that needs more reserves the next block. */
     static final int BLOCK = 1000;
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
@@ -175,7 +182,7 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
         this.write = LuaScript.returningList(connection, WRITE);
         this.reserve = LuaScript.returningNumber(connection, RESERVE);
         this.giveBack = LuaScript.returningNumber(connection, GIVE_BACK);
-        this.sender = OrderedSender.platform("frame-sender", Integer.MAX_VALUE, MAX_BATCH, OrderedSender.NO_IDLE_WORK,
+        this.sender = OrderedSender.<Queued>platform("frame-sender", Integer.MAX_VALUE, MAX_BATCH, OrderedSender.NO_IDLE_WORK,
                 new OrderedSender.Sink<>() {
                     @Override
                     public void beforeBatch() throws InterruptedException {
@@ -186,7 +193,7 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
                     public void send(List<Queued> batch) {
                         sendPipelined(batch);
                     }
-                }, frame -> failed(frame, new RedisException("the frame publisher is closed")));
+                }, frame -> failed(frame, new RedisException("the frame publisher is closed"))).lingering(LINGER);
     }
 
     /** How long a channel's frame log keeps frames after its last one, and how many at most. */
@@ -285,6 +292,8 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
             Queued queued = new Queued(frame, logKey, textKey, args, logged);
             if (!sender.offer(queued)) {
                 failed(queued, new RedisException("the frame publisher is closed"));
+            } else if (terminal) {
+                sender.flush();
             }
             if (relay == null) {
                 return logged;

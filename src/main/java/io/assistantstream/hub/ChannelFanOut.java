@@ -1,10 +1,10 @@
 package io.assistantstream.hub;
 
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
 import java.util.logging.Logger;
 
@@ -25,7 +25,7 @@ final class ChannelFanOut {
 
     private final String channel;
     private final BiFunction<String, Long, CompletionStage<FrameLog.Read>> log;
-    private final Set<Subscription> subscriptions = new CopyOnWriteArraySet<>();
+    private final Map<ClientWriter, Subscription> subscriptions = new ConcurrentHashMap<>();
     /** The last seq handed out; 0 until the first frame. */
     private long last;
     /** Frames held while a gap is filled, by seq; null when none is being filled. */
@@ -37,23 +37,19 @@ final class ChannelFanOut {
         this.log = log;
     }
 
-    void add(Subscription subscription) {
-        subscriptions.add(subscription);
+    /** Adds {@code subscription}; returns the one of the same client it replaces, or null. */
+    Subscription add(Subscription subscription) {
+        return subscriptions.put(subscription.writer(), subscription);
     }
 
     /** Removes {@code subscription}; true when none is left. */
     boolean remove(Subscription subscription) {
-        subscriptions.remove(subscription);
+        subscriptions.remove(subscription.writer(), subscription);
         return subscriptions.isEmpty();
     }
 
     Subscription subscriptionOf(ClientWriter writer) {
-        for (Subscription subscription : subscriptions) {
-            if (subscription.writer() == writer) {
-                return subscription;
-            }
-        }
-        return null;
+        return subscriptions.get(writer);
     }
 
     /** Whether a frame heard with this seq would be news; lets a frame be dropped before it is decoded. */
@@ -114,7 +110,7 @@ final class ChannelFanOut {
 
     private void send(NumberedFrame frame) {
         last = frame.seq();
-        for (Subscription subscription : subscriptions) {
+        for (Subscription subscription : subscriptions.values()) {
             subscription.offer(frame);
         }
     }

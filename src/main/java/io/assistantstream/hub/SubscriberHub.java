@@ -109,14 +109,13 @@ public final class SubscriberHub implements LocalDelivery, AutoCloseable {
                 feed.subscribe(channel); // throws: nothing was added
                 channels.put(channel, fanOut);
             }
-            Subscription earlier = fanOut.subscriptionOf(writer);
-            if (earlier != null) {
-                fanOut.remove(earlier);
-            }
             if (since == null) {
                 writer.offer(acknowledgement(channel, null));
             }
-            fanOut.add(subscription);
+            Subscription earlier = fanOut.add(subscription);
+            if (earlier != null) {
+                earlier.end();
+            }
         } finally {
             lock.unlock();
         }
@@ -148,7 +147,11 @@ public final class SubscriberHub implements LocalDelivery, AutoCloseable {
         try {
             ChannelFanOut fanOut = channels.get(channel);
             Subscription subscription = fanOut == null ? null : fanOut.subscriptionOf(writer);
-            if (subscription != null && fanOut.remove(subscription)) {
+            if (subscription == null) {
+                return;
+            }
+            subscription.end();
+            if (fanOut.remove(subscription)) {
                 channels.remove(channel);
                 feed.unsubscribe(channel);
             }

@@ -18,6 +18,8 @@ final class Subscription {
     private long last;
     /** Live frames held back while the replay is read; null once live. */
     private List<NumberedFrame> held;
+    /** Unsubscribed (or replaced): a replay read meanwhile is not sent. */
+    private boolean ended;
 
     /**
      * @param since the seq the client has, for a resume; null for live frames only
@@ -35,6 +37,9 @@ final class Subscription {
 
     /** A live frame of the channel, in seq order. */
     synchronized void offer(NumberedFrame frame) {
+        if (ended) {
+            return;
+        }
         if (held != null) {
             held.add(frame);
         } else {
@@ -47,6 +52,9 @@ final class Subscription {
      * client is ahead of the channel, everything), then the live frames held meanwhile, and goes live.
      */
     synchronized void replayed(String acknowledgement, FrameLog.Read read) {
+        if (ended) {
+            return;
+        }
         writer.offer(acknowledgement);
         if (last > read.latest()) {
             last = 0; // the channel's numbers started again (Redis lost them): the client's seq means nothing
@@ -57,8 +65,17 @@ final class Subscription {
 
     /** The replay could not be read: the client is told, and gets live frames from here on. */
     synchronized void notReplayed(String error) {
+        if (ended) {
+            return;
+        }
         writer.offer(error);
         goLive();
+    }
+
+    /** The client unsubscribed, or subscribed again: nothing more goes out through this subscription. */
+    synchronized void end() {
+        ended = true;
+        held = null;
     }
 
     private void goLive() {

@@ -18,7 +18,7 @@ class HubEndpointTest {
     private final InMemoryFrameFeed feed = new InMemoryFrameFeed();
     private final SubscriberHub hub = new SubscriberHub(feed, Duration.ofMinutes(10), TestMeters.fresh());
     private final RecordedSession session = new RecordedSession();
-    private final HubEndpoint endpoint = new HubEndpoint(hub, 16, 32, 2);
+    private final HubEndpoint endpoint = new HubEndpoint(hub, 1 << 16, 32, 2);
 
     @AfterEach
     void closeHub() {
@@ -62,7 +62,11 @@ class HubEndpointTest {
                 {"{\"action\":\"dance\",\"channel\":\"c\"}", "unknown action 'dance'"},
                 {"{\"action\":\"subscribe\",\"channel\":7}", "subscribe needs a string 'channel'"},
                 {"{\"action\":\"subscribe\",\"channel\":\"\"}", "channel is empty"},
-                {"{\"action\":\"subscribe\",\"channel\":\"" + "x".repeat(33) + "\"}", "more than the 32 allowed"}};
+                {"{\"action\":\"subscribe\",\"channel\":\"" + "x".repeat(33) + "\"}", "more than the 32 allowed"},
+                {"{\"action\":\"subscribe\",\"channel\":\"c\",\"since\":-1}", "'since' must be a whole number"},
+                {"{\"action\":\"subscribe\",\"channel\":\"c\",\"since\":1.5}", "'since' must be a whole number"},
+                {"{\"type\":\"subscribe\",\"payload\":{\"channel\":\"c\",\"since\":\"7\"}}", "'since' must be"},
+                {"{\"action\":\"subscribe\",\"channel\":\"c\",\"format\":\"diff\"}", "'format' must be \\\"delta\\\""}};
         for (String[] c : cases) {
             String reply = reply(c[0]);
             assertTrue(reply.startsWith("{\"type\":\"error\",\"status\":\"error\",\"message\":\""), reply);

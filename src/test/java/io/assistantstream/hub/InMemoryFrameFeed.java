@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.assistantstream.frames.FrameLog;
 import io.assistantstream.frames.NumberedFrame;
@@ -20,6 +21,7 @@ final class InMemoryFrameFeed implements FrameFeed {
     private final Set<String> heard = ConcurrentHashMap.newKeySet();
     private final Map<String, List<NumberedFrame>> log = new ConcurrentHashMap<>();
     private volatile Listener listener;
+    private final AtomicInteger reads = new AtomicInteger();
     /** Reads not answered yet while reads are held; null when reads answer at once. */
     private volatile List<Runnable> heldReads;
 
@@ -40,6 +42,7 @@ final class InMemoryFrameFeed implements FrameFeed {
 
     @Override
     public CompletionStage<FrameLog.Read> read(String channel, long since) {
+        reads.incrementAndGet();
         List<Runnable> held = heldReads;
         if (held != null) {
             CompletableFuture<FrameLog.Read> later = new CompletableFuture<>();
@@ -89,6 +92,11 @@ final class InMemoryFrameFeed implements FrameFeed {
         List<Runnable> held = heldReads;
         heldReads = null;
         held.forEach(Runnable::run);
+    }
+
+    /** How many times the log was read. */
+    int reads() {
+        return reads.get();
     }
 
     Set<String> heard() {

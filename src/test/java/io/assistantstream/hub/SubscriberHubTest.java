@@ -50,14 +50,22 @@ class SubscriberHubTest {
     }
 
     @Test
-    void a_frame_answered_here_and_heard_back_from_redis_reaches_the_client_once() throws Exception {
+    void frames_answered_here_and_heard_back_from_redis_reach_the_client_once_and_open_no_gap() throws Exception {
         RecordedSession client = client("{\"action\":\"subscribe\",\"channel\":\"c\"}");
         client.next(); // subscribed
-        NumberedFrame first = frame(1, "a", "a");
-        hub.deliver(first);
-        feed.publish("c", first.json(false));
-        assertEquals(1, seq(client.next()));
+        for (int seq = 1; seq <= 3; seq++) {
+            hub.deliver(frame(seq, "x".repeat(seq), "x"));
+        }
+        feed.publish("c", frame(1, "x", "x").json(false)); // Redis sends this instance's own frames back, later
+        hub.deliver(frame(4, "xxxx", "x"));
+        for (int seq = 2; seq <= 4; seq++) {
+            feed.publish("c", frame(seq, "x".repeat(seq), "x").json(false));
+        }
+        for (long seq = 1; seq <= 4; seq++) {
+            assertEquals(seq, seq(client.next()));
+        }
         assertTrue(client.quietFor(100), "not a second time");
+        assertEquals(0, feed.reads(), "a frame heard back is no gap to fill");
     }
 
     @Test

@@ -62,6 +62,31 @@ class OrderedSenderTest {
     }
 
     @Test
+    void a_lingering_sender_gathers_items_offered_apart_into_one_batch_and_a_flush_sends_at_once()
+            throws InterruptedException {
+        OrderedSender<Integer> sender = OrderedSender.<Integer>virtual("test", 100, 10, OrderedSender.NO_IDLE_WORK,
+                batch -> batches.add(List.copyOf(batch)), failed::add).lingering(Duration.ofMillis(300));
+        for (int i = 1; i <= 3; i++) {
+            sender.offer(i);
+            Thread.sleep(20);
+        }
+        long until = System.nanoTime() + WAIT.toNanos();
+        while (batches.isEmpty() && System.nanoTime() < until) {
+            Thread.sleep(10);
+        }
+        assertEquals(List.of(List.of(1, 2, 3)), batches, "three items 20 ms apart, one batch");
+        long flushed = System.nanoTime();
+        sender.offer(4);
+        sender.flush();
+        while (batches.size() < 2 && System.nanoTime() < until) {
+            Thread.sleep(1);
+        }
+        assertEquals(List.of(4), batches.get(1));
+        assertTrue(System.nanoTime() - flushed < TimeUnit.MILLISECONDS.toNanos(250), "a flush does not linger");
+        assertTrue(sender.finish(WAIT));
+    }
+
+    @Test
     void past_the_capacity_an_offer_is_refused_at_once_an_item_being_sent_still_counts_and_sent_ones_make_room()
             throws InterruptedException {
         CountDownLatch blocked = new CountDownLatch(1);
