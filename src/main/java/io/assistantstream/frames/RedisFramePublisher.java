@@ -61,31 +61,32 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
     /**
      * KEYS: per frame its log and its answer-text key. ARGV[1]: log retention in seconds; ARGV[2]: most
      * frames a log keeps; ARGV[3]: how long a completed message is remembered as answered; then per
-     * frame: seq; the seq before it (0: none); its JSON after the seq, compact (an in_progress frame
+     * frame: seq; for a turn's first frame the seq before it, else 0 (the log exists: the turn's
+     * first frame made it); its JSON after the seq, compact (an in_progress frame
      * without message); what it does to the answer text ('r' starts it with the message id and a
      * newline, 'a' appends the escaped delta, '' nothing) and the argument for that; its pub/sub
      * topic ('' in relay mode); the key recording its message as answered ('' unless completed).
      *
      * <p>The published JSON of an in_progress frame gets its message from the answer text here, so
-     * the whole answer so far never travels to Redis. A log created anew records everything before
-     * its first frame as deleted, and trimming deletes the oldest entries: the stream's max deleted id
+     * the whole answer so far never travels to Redis. Each key's expiry is set once per call. A log
+     * created anew records everything before its first frame as deleted, and trimming deletes the oldest entries: the stream's max deleted id
      * then tells a reader whether the log reaches back. A frame that cannot be logged (its seq is not
      * above the log's last one: a turn whose lease was lost) fails alone; Lua does not roll back.
      */
     private static final String WRITE = """
             local seconds, most, dedup = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-            local done = {}
+            local done, expiring = {}, {}
             for i = 1, #KEYS / 2 do
               local log, text = KEYS[2 * i - 1], KEYS[2 * i]
               local a = 3 + 7 * (i - 1)
               local seq, prev, json, op, arg, topic, answered =
                 ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]
-              local fresh = redis.call('EXISTS', log) == 0
+              local fresh = prev ~= '0' and redis.call('EXISTS', log) == 0
               local added = redis.pcall('XADD', log, seq .. '-0', 'f', json)
               if type(added) == 'table' and added.err then
                 done[i] = 0
               else
-                if fresh and prev ~= '0' then
+                if fresh then
                   redis.call('XSETID', log, seq .. '-0', 'MAXDELETEDID', prev .. '-0')
                 end
                 local over = redis.call('XLEN', log) - most
@@ -94,13 +95,14 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
                   for _, entry in ipairs(redis.call('XRANGE', log, '-', '+', 'COUNT', over)) do ids[#ids + 1] = entry[1] end
                   redis.call('XDEL', log, unpack(ids))
                 end
-                redis.call('EXPIRE', log, seconds)
+                expiring[log] = true
                 local whole = json
                 if op == 'r' then
-                  redis.call('SET', text, arg, 'EX', seconds)
+                  redis.call('SET', text, arg)
+                  expiring[text] = true
                 elseif op == 'a' then
                   redis.call('APPEND', text, arg)
-                  redis.call('EXPIRE', text, seconds)
+                  expiring[text] = true
                   if topic ~= '' then
                     local so_far = redis.call('GET', text)
                     local newline = string.find(so_far, '\\n', 1, true) or 0
@@ -115,6 +117,9 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
                 end
                 done[i] = 1
               end
+            end
+            for key in pairs(expiring) do
+              redis.call('EXPIRE', key, seconds)
             end
             return done
             """;
@@ -226,6 +231,8 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
         private long top;
         /** The last seq this turn used, or the one before its first block. */
         private long used;
+        /** No frame of this turn sent yet: the first says which seq came before it, for a log created anew. */
+        private boolean first = true;
 
         Turn(String channel) {
             this.channel = channel;
@@ -251,9 +258,16 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
             return seq;
         }
 
+        /** The seq before the turn's first frame; 0 for the frames after it. */
+        private long previous() {
+            long prev = first ? used : 0;
+            first = false;
+            return prev;
+        }
+
         @Override
         public CompletionStage<Long> publish(Frame frame) {
-            long prev = used;
+            long prev = previous();
             long seq = number();
             byte[] op = NONE;
             byte[] arg = NONE;
@@ -272,7 +286,7 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
 
         @Override
         public CompletionStage<Long> publishAgain(String jsonAfterSeq) {
-            long prev = used;
+            long prev = previous();
             long seq = number();
             return send(NumberedFrame.heard(channel, "{\"seq\":" + seq + jsonAfterSeq), prev, jsonAfterSeq, NONE, NONE,
                     NONE, true);

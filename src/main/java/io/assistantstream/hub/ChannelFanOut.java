@@ -52,11 +52,6 @@ final class ChannelFanOut {
         return subscriptions.get(writer);
     }
 
-    /** Whether a frame heard with this seq would be news; lets a frame be dropped before it is decoded. */
-    synchronized boolean wants(long seq) {
-        return seq > last;
-    }
-
     /** A frame, answered here or heard from Redis, in any order and possibly twice. */
     synchronized void offer(NumberedFrame frame) {
         if (frame.seq() <= last) {

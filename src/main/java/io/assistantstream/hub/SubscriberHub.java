@@ -81,9 +81,7 @@ public final class SubscriberHub implements LocalDelivery, AutoCloseable {
             return;
         }
         try {
-            if (fanOut.wants(NumberedFrame.seqOf(json))) {
-                fanOut.offer(NumberedFrame.heard(channel, json));
-            }
+            fanOut.offer(NumberedFrame.heard(channel, json));
         } catch (IllegalArgumentException e) {
             LOG.warning("Ignored a frame of channel " + channel + " heard from Redis: " + e.getMessage());
         }
