@@ -68,7 +68,9 @@ public final class ConversationAdmin {
     /**
      * KEYS[1]: the index; ARGV[1]: the key prefix; ARGV[2]: delete only channels whose last message
      * is older than this score ('+inf': any); then channels. A channel that got a message since it
-     * was listed is kept. Returns how many mappings were deleted.
+     * was listed is kept. A deleted channel's frame log and answer text go too (they hold its
+     * recent answers); its seq counter stays, so its clients' seqs keep increasing. Returns how many
+     * mappings were deleted.
      */
     private static final String DELETE = """
             local deleted = 0
@@ -77,7 +79,8 @@ public final class ConversationAdmin {
               local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
               if not score or tonumber(score) < cutoff then
                 deleted = deleted + redis.call('DEL', ARGV[1] .. 'thread:' .. ARGV[i])
-                redis.call('DEL', ARGV[1] .. 'metadata:' .. ARGV[i])
+                redis.call('DEL', ARGV[1] .. 'metadata:' .. ARGV[i], ARGV[1] .. 'log:' .. ARGV[i],
+                  ARGV[1] .. 'text:' .. ARGV[i])
                 redis.call('ZREM', KEYS[1], ARGV[i])
               end
             end
