@@ -116,7 +116,8 @@ public final class AssistantStream implements AutoCloseable {
                     stream.relayBufferFrames(), stream.relayMaxBackoff(), stream.pingInterval())) : null;
             RedisFramePublisher publisher = opened(new RedisFramePublisher(redis.connect(ByteArrayCodec.INSTANCE),
                     settings.redis().threadExpiry(), settings.redis().dedupWindow(), frameLog,
-                    new RedisFramePublisher.Retention(Duration.ofSeconds(600), 2000), relay,
+                    new RedisFramePublisher.Retention(settings.redis().frameLogKeep(),
+                            settings.redis().frameLogMaxFrames()), relay,
                     hub == null ? LocalDelivery.NONE : hub, meters));
             ChannelLease lease = opened(new ChannelLease(commands, prefix, settings.redis().channelLease(), LEASE_POLL));
 
@@ -135,7 +136,7 @@ public final class AssistantStream implements AutoCloseable {
                     .port(settings.serverPort());
             if (hub != null) {
                 web.addRouting(WsRouting.builder().endpoint("/ws", () -> new HubEndpoint(hub,
-                        stream.sendQueueFrames(), maxIdChars, stream.maxSubscriptions())));
+                        stream.sendQueueBytes(), maxIdChars, stream.maxSubscriptions())));
                 // The handshake decides on the Origin itself: Helidon's own check knows only exact lists.
                 web.addConnectionSelector(OriginCheckingUpgrader.selector(stream.allowedOrigins(),
                         Http1Config.create(settings.server().get("protocols").get("http_1_1"))));

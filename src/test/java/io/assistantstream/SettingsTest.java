@@ -59,6 +59,9 @@ class SettingsTest {
         assertEquals("", settings.weather().apiKey());
         assertEquals(Duration.ofSeconds(25), settings.stream().pingInterval());
         assertTrue(settings.stream().allowedOrigins().any(), "any origin, as the seed");
+        assertEquals(1_048_576, settings.stream().sendQueueBytes());
+        assertEquals(Duration.ofSeconds(600), settings.redis().frameLogKeep());
+        assertEquals(2000, settings.redis().frameLogMaxFrames());
     }
 
     @Test
@@ -69,9 +72,29 @@ class SettingsTest {
                 PrintSettings.class.getName());
         builder.environment().putAll(Map.of("OPENAI_API_KEY", "sk-env", "OPENAI_MODEL", "gpt-env",
                 "REDIS_PREFIX", "env:", "STREAM_BATCH_CHARS", "0", "OPENAI_API", "assistants", "SERVER_PORT", "9999",
-                "WEBSOCKET_MODE", "relay", "WEBSOCKET_URL", "wss://relay.example/ws"));
+                "WEBSOCKET_MODE", "relay", "WEBSOCKET_URL", "wss://relay.example/ws", "WEBSOCKET_SEND_QUEUE_BYTES", "2048"));
         String out = run(builder);
-        assertEquals("gpt-env env: 0 9999 assistants relay wss://relay.example/ws", out.strip());
+        assertEquals("gpt-env env: 0 9999 assistants relay wss://relay.example/ws 2048", out.strip());
+    }
+
+    @Test
+    void the_send_queue_in_frames_is_no_longer_read_and_saying_so_names_its_replacement() throws Exception {
+        String expected = "WEBSOCKET_SEND_QUEUE is no longer supported: set WEBSOCKET_SEND_QUEUE_BYTES instead";
+        for (Map<String, String> env : List.of(Map.of("openai.api.key", "sk-x", "websocket.send.queue", "64"),
+                Map.of("openai.api.key", "sk-x", "websocket.send.queue", "64", "websocket.send.queue.bytes", "4096"))) {
+            InvalidSettingException e = assertThrows(InvalidSettingException.class, () -> read(env), env.toString());
+            assertTrue(e.getMessage().startsWith(expected), e.getMessage());
+        }
+        // as an environment variable, beside app.yaml's websocket.send.queue.bytes
+        String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+        ProcessBuilder builder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                PrintSettings.class.getName()).redirectErrorStream(true);
+        builder.environment().putAll(Map.of("OPENAI_API_KEY", "sk-env", "WEBSOCKET_SEND_QUEUE", "1024"));
+        Process process = builder.start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(1, process.exitValue(), out);
+        assertTrue(out.contains(expected), out);
     }
 
     @Test
@@ -118,6 +141,9 @@ class SettingsTest {
                 List.of("websocket.mode", "carrier-pigeon", "WEBSOCKET_MODE must be one of"),
                 List.of("websocket.url", "http://relay", "WEBSOCKET_URL must be a"),
                 List.of("websocket.relay.buffer", "0", "WEBSOCKET_RELAY_BUFFER must be between 1 and"),
+                List.of("websocket.send.queue.bytes", "1000", "WEBSOCKET_SEND_QUEUE_BYTES must be between 1024 and"),
+                List.of("frame.log.seconds", "0", "FRAME_LOG_SECONDS must be between 1 and"),
+                List.of("frame.log.max.frames", "none", "FRAME_LOG_MAX_FRAMES must be a whole number"),
                 List.of("openai.assistant.name", "", "OPENAI_ASSISTANT_NAME must not be empty"),
                 List.of("log.level", "loud", "LOG_LEVEL must be one of"),
                 List.of("openai.answer.timeout.ms", "1000000", "OPENAI_ANSWER_TIMEOUT_MS and CHANNEL_LEASE_MS let a "
@@ -175,10 +201,17 @@ class SettingsTest {
     /** Prints a few settings as the real configuration (with the process environment) gives them. */
     public static final class PrintSettings {
         public static void main(String[] args) {
-            Settings s = Settings.from(Main.loadConfig());
+            Settings s;
+            try {
+                s = Settings.from(Main.loadConfig());
+            } catch (InvalidSettingException e) {
+                System.out.println(e.getMessage());
+                System.exit(1);
+                return;
+            }
             System.out.println(s.openAi().model() + " " + s.redis().prefix() + " " + s.stream().batchChars() + " "
                     + s.serverPort() + " " + s.openAi().api().wire() + " " + s.stream().websocketMode().wire() + " "
-                    + s.stream().websocketUrl());
+                    + s.stream().websocketUrl() + " " + s.stream().sendQueueBytes());
         }
     }
 }

@@ -82,6 +82,20 @@ final class SettingReader {
         }
     }
 
+    /**
+     * Fails when {@code key}, a setting that {@code replacement} took over, still has a value.
+     * Looks for a value of the node itself: it may have children ({@code replacement} may be one),
+     * which is no value.
+     *
+     * @param why what changed, and how to set the replacement
+     */
+    void replaced(String key, String replacement, String why) {
+        if (config.get(key).asString().isPresent()) {
+            throw new InvalidSettingException(variable(key) + " is no longer supported: set " + variable(replacement)
+                    + " instead and unset " + variable(key) + " (" + why + ")");
+        }
+    }
+
     /** A duration in Helidon's form (ISO-8601, e.g. {@code PT5M}), {@code fallback} when unset. */
     Duration duration(String key, Duration fallback) {
         Duration value;

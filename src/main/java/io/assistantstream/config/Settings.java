@@ -57,7 +57,13 @@ public record Settings(OpenAi openAi,
      * Redis location, key prefix, expiry and the channel lease (the keys: docs/ARCHITECTURE.md); how long a
      * message's outcome is remembered so that a redelivery of it is not answered twice.
      */
-    public record Redis(URI url, String prefix, Duration threadExpiry, Duration channelLease, Duration dedupWindow) {
+    /**
+     * Redis, and what the service keeps there: conversations for {@code threadExpiry} after their last
+     * use, a completed message for {@code dedupWindow}, and each channel's frame log for
+     * {@code frameLogKeep} after its last frame, at most {@code frameLogMaxFrames} frames.
+     */
+    public record Redis(URI url, String prefix, Duration threadExpiry, Duration channelLease, Duration dedupWindow,
+                        Duration frameLogKeep, int frameLogMaxFrames) {
         @Override
         public String toString() {
             return "Redis[url=" + SettingReader.redacted(url) + ", prefix=" + prefix + "]";
@@ -67,12 +73,13 @@ public record Settings(OpenAi openAi,
     /**
      * Frame batching and WebSocket delivery: served on {@code /ws} ({@code embedded}) or
      * sent to an external relay at {@code websocketUrl} ({@code relay}), with up to
-     * {@code relayBufferFrames} frames waiting while the relay is away. Every WebSocket connection,
-     * the relay's included, is pinged every {@code pingInterval}; {@code allowedOrigins} are the
-     * web pages that may open {@code /ws}.
+     * {@code relayBufferFrames} frames waiting while the relay is away. Up to {@code sendQueueBytes}
+     * (chars of JSON) wait for one {@code /ws} client, its {@code in_progress} frames merged when they
+     * would not fit. Every WebSocket connection, the relay's included, is pinged every
+     * {@code pingInterval}; {@code allowedOrigins} are the web pages that may open {@code /ws}.
      */
     public record Stream(int batchChars, Duration batchInterval, WebSocketMode websocketMode, URI websocketUrl,
-                         int sendQueueFrames, int maxSubscriptions, int relayBufferFrames,
+                         int sendQueueBytes, int maxSubscriptions, int relayBufferFrames,
                          Duration relayMaxBackoff, Duration pingInterval, AllowedOrigins allowedOrigins) {
         public boolean relay() {
             return websocketMode == WebSocketMode.RELAY;
@@ -146,7 +153,7 @@ public record Settings(OpenAi openAi,
                 Duration.ofMillis(in.longInteger("stream.batch.ms", 0, 3_600_000)),
                 in.oneOf("websocket.mode", WebSocketMode.class),
                 in.uri("websocket.url", Set.of("ws", "wss")),
-                in.integer("websocket.send.queue", 1, 1_000_000),
+                sendQueueBytes(in),
                 in.integer("websocket.max.subscriptions", 1, 1_000_000),
                 in.integer("websocket.relay.buffer", 1, 10_000_000),
                 millis(in, "websocket.relay.max.backoff.ms"),
@@ -188,7 +195,9 @@ public record Settings(OpenAi openAi,
                 in.text("redis.prefix"),
                 Duration.ofSeconds(in.longInteger("redis.thread.expiry", 1, Integer.MAX_VALUE)),
                 Duration.ofMillis(in.longInteger("channel.lease.ms", 1_000, 3_600_000)),
-                Duration.ofSeconds(in.longInteger("dedup.window.s", 1, 90L * 86_400)));
+                Duration.ofSeconds(in.longInteger("dedup.window.s", 1, 90L * 86_400)),
+                Duration.ofSeconds(in.longInteger("frame.log.seconds", 1, 30L * 86_400)),
+                in.integer("frame.log.max.frames", 1, 1_000_000));
     }
 
     /**
@@ -198,9 +207,21 @@ public record Settings(OpenAi openAi,
     public Settings inProcess() {
         Stream embedded = new Stream(stream.batchChars(), stream.batchInterval(), WebSocketMode.EMBEDDED,
                 stream.websocketUrl(),
-                stream.sendQueueFrames(), stream.maxSubscriptions(), stream.relayBufferFrames(),
+                stream.sendQueueBytes(), stream.maxSubscriptions(), stream.relayBufferFrames(),
                 stream.relayMaxBackoff(), stream.pingInterval(), stream.allowedOrigins());
         return new Settings(openAi, rabbit, redis, embedded, weather, adminToken, shutdownGrace, logLevel, 0, server);
+    }
+
+    /**
+     * {@code WEBSOCKET_SEND_QUEUE_BYTES}, from a KiB (a frame's fields alone take a few hundred) to a
+     * GiB. It replaced {@code WEBSOCKET_SEND_QUEUE}, a count of frames: a value still set for that one
+     * stops the start, since it would otherwise be ignored without a word.
+     */
+    private static int sendQueueBytes(SettingReader in) {
+        in.replaced("websocket.send.queue", "websocket.send.queue.bytes",
+                "a WebSocket client's send queue is now bounded in bytes, e.g. 1048576 for 1 MiB, and its "
+                        + "in_progress frames are merged when they would not fit");
+        return in.integer("websocket.send.queue.bytes", 1_024, 1 << 30);
     }
 
     /** {@code LOG_LEVEL}: the usual names (ERROR, WARN, INFO, DEBUG, TRACE) or java.util.logging's. */

@@ -3,6 +3,10 @@ package io.assistantstream.hub;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import io.helidon.common.buffers.BufferData;
@@ -12,12 +16,14 @@ import io.helidon.websocket.WsSession;
 import io.assistantstream.frames.NumberedFrame;
 import io.assistantstream.observe.Meters;
 import io.assistantstream.sending.Liveness;
-import io.assistantstream.sending.OrderedSender;
 
 /**
- * The only sender on one WebSocket session: an {@link OrderedSender} of its own, bounded to the
- * send queue. Offering never blocks, so a slow client cannot hold up an answer or anyone else; a
- * client whose queue is full is closed with 1013 (try again later) and its queue dropped.
+ * The only sender on one WebSocket session: a writer thread of its own takes from the client's
+ * {@link SendQueue}, bounded in bytes ({@code WEBSOCKET_SEND_QUEUE_BYTES}), and writes one item at a
+ * time, so what waits can still be merged and the item being written counts no more. Offering never
+ * blocks, so a slow client cannot hold up an answer or anyone else. A client that falls behind
+ * catches up: its queued {@code in_progress} frames are merged ({@link SendQueue}); only one whose
+ * queue cannot take an item even then is closed with 1013 (try again later) and its queue dropped.
  *
  * <p>It also keeps the connection alive: {@link KeepAlive} asks it to ping the client every ping
  * interval, and a client not heard from (a pong, or any message) for two intervals is taken for
@@ -27,49 +33,83 @@ import io.assistantstream.sending.OrderedSender;
 final class ClientWriter {
     private static final Logger LOG = Logger.getLogger(ClientWriter.class.getName());
     static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
+    /** Items taken at a time: one, so that what waits behind it can still be merged. */
+    private static final int ONE = 1;
 
     private final WsSession session;
-    private final OrderedSender<String> sender;
-    private final int capacity;
+    /** Guards {@link #queue}, {@link #stopping} and {@link #finishing} (the latter two are also read without it). */
+    private final ReentrantLock lock = new ReentrantLock();
+    private final SendQueue queue;
     /** Takes the client out of the hub (its subscriptions and its count). */
     private final Runnable leave;
     private final Meters meters;
     private final AtomicBoolean pinging = new AtomicBoolean();
     private final Liveness liveness;
+    private final Thread writer;
     private volatile boolean open = true;
+    /** The writer stops after the item it is writing; nothing more is queued. */
+    private volatile boolean stopping;
+    /** The writer stops once the queue is empty; nothing more is queued. */
+    private volatile boolean finishing;
 
-    ClientWriter(WsSession session, int capacity, Duration pingInterval, Runnable leave, Meters meters) {
+    ClientWriter(WsSession session, int queueBytes, Duration pingInterval, Runnable leave, Meters meters) {
         this.meters = meters;
         this.liveness = new Liveness(pingInterval);
         this.session = session;
         this.leave = leave;
-        this.capacity = capacity;
-        // capacity frames may wait while one more is being written
-        this.sender = OrderedSender.virtual("ws-writer", capacity + 1, 1, OrderedSender.NO_IDLE_WORK, this::send,
-                text -> { });
+        this.queue = new SendQueue(queueBytes);
+        this.writer = Thread.ofVirtual().name("ws-writer").start(this::write); // last: it reads the fields
     }
 
-    /** Queues a text frame; returns false (and drops the client) when the client is too far behind. */
+    /** Queues a control reply; returns false (and drops the client) when the client is too far behind. */
     boolean offer(String text) {
+        return offer(queued -> queued.offer(text));
+    }
+
+    /**
+     * Queues a frame, to be written in the subscription's format ({@code delta}: the delta format);
+     * returns false (and drops the client) when the client is too far behind even with its
+     * {@code in_progress} frames merged.
+     */
+    boolean offer(NumberedFrame frame, boolean delta) {
+        return offer(queued -> queued.offer(frame, delta));
+    }
+
+    private boolean offer(Predicate<SendQueue> add) {
         if (!open) {
             return false;
         }
-        if (sender.offer(text)) {
-            return true;
+        boolean queued;
+        long merged;
+        long behind;
+        lock.lock();
+        try {
+            if (stopping || finishing) {
+                return false; // being closed, not too slow
+            }
+            long mergedBefore = queue.merged();
+            queued = add.test(queue);
+            merged = queue.merged() - mergedBefore;
+            behind = queue.bytes();
+            if (!queued) {
+                stopping = true; // only this offer drops the client; any other offer now returns false
+            }
+        } finally {
+            lock.unlock();
         }
-        if (!open || sender.stopped()) {
-            return false; // being closed meanwhile, not too slow
+        if (merged > 0) {
+            meters.websocketFramesCoalesced().increment(merged);
+        }
+        if (queued) {
+            LockSupport.unpark(writer);
+            return true;
         }
         open = false;
         meters.websocketSlowClientDrops().increment();
-        LOG.warning("Dropping a WebSocket client that fell " + sender.waiting() + " frames behind");
+        LOG.warning("Dropping a WebSocket client that fell " + behind
+                + " bytes behind even with its in_progress frames merged");
         drop(WsCloseCodes.TRY_AGAIN_LATER, "too slow: frames were not read");
         return false;
-    }
-
-    /** Queues a frame in the client's format (temporary until the byte-bounded queue lands). */
-    boolean offer(NumberedFrame frame, boolean delta) {
-        return offer(frame.json(delta));
     }
 
     /** The client sent something (a message, a ping or a pong): it is alive. */
@@ -80,7 +120,8 @@ final class ClientWriter {
     /**
      * One keep-alive check at {@code now} ({@link System#nanoTime}): pings the client when the last
      * ping is an interval old. Returns false when the client is gone by the rule of {@link Liveness}
-     * (a client that reads so slowly that a ping cannot be written goes when its queue fills). A
+     * (a client that reads so slowly that a ping cannot be written goes when its queue cannot take an
+     * item even with its frames merged, or with the embedded server's idle-connection timeout). A
      * client already being closed needs nothing.
      */
     boolean keepAlive(long now) {
@@ -135,10 +176,21 @@ final class ClientWriter {
      */
     void goAway() {
         open = false;
-        if (sender.waiting() >= capacity) { // full: this client was not reading anyway
-            sender.stop();
+        boolean behind;
+        lock.lock();
+        try {
+            behind = queue.atBound();
+            finishing = true;
+        } finally {
+            lock.unlock();
+        }
+        if (behind) { // its queue met its bound since the writer last took from it: this client was not reading
+            stop();
         } else {
-            sender.finish(CLOSE_GRACE);
+            LockSupport.unpark(writer);
+            if (!join(CLOSE_GRACE)) {
+                stop();
+            }
         }
         closeQuietly(WsCloseCodes.GOING_AWAY, "the service is stopping");
     }
@@ -146,7 +198,44 @@ final class ClientWriter {
     /** Stops the writer; what is still queued is dropped (the client went away or is being closed). */
     void stop() {
         open = false;
-        sender.stop();
+        lock.lock();
+        try {
+            stopping = true;
+            queue.clear();
+        } finally {
+            lock.unlock();
+        }
+        LockSupport.unpark(writer);
+    }
+
+    /** The writer thread: writes what is queued, one item at a time, until stopped (or finished). */
+    private void write() {
+        try {
+            while (!stopping) {
+                List<String> next;
+                lock.lock();
+                try {
+                    next = queue.take(ONE);
+                } finally {
+                    lock.unlock();
+                }
+                if (!next.isEmpty()) {
+                    send(next);
+                    continue;
+                }
+                if (finishing) {
+                    return;
+                }
+                LockSupport.park(this);
+                if (Thread.interrupted()) {
+                    return;
+                }
+            }
+        } catch (RuntimeException e) { // not a send (that is the socket gone): a bug, which must not pass unseen
+            LOG.log(Level.WARNING, "The writer of a WebSocket client failed", e);
+        } finally {
+            stop();
+        }
     }
 
     private void send(List<String> texts) {
@@ -156,7 +245,7 @@ final class ClientWriter {
             }
         } catch (RuntimeException e) {
             gone();
-            sender.stop();
+            stopping = true;
         }
     }
 
@@ -167,6 +256,15 @@ final class ClientWriter {
     private void gone() {
         open = false;
         leave.run();
+    }
+
+    private boolean join(Duration wait) {
+        try {
+            return writer.join(wait);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /**
@@ -189,7 +287,8 @@ final class ClientWriter {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        sender.stopNow(Duration.ZERO); // a send stuck on a socket that is not read
+        stop();
+        writer.interrupt(); // a send stuck on a socket that is not read
         closer.interrupt();
     }
 }

@@ -38,6 +38,7 @@ public final class Meters {
     private final Counter deliveriesDeadLettered;
     private final Counter framesSent;
     private final Counter websocketSlowClientDrops;
+    private final Counter websocketFramesCoalesced;
     private final Counter websocketPingTimeouts;
     private final Counter openAiRetries;
     private final Counter redisReconnects;
@@ -73,6 +74,8 @@ public final class Meters {
         framesSent = counter("frames.sent", "Frames handed to the fan-out (Redis or relay)");
         websocketSlowClientDrops = counter("websocket.slow.client.drops",
                 "WebSocket clients closed (1013) because they fell too far behind");
+        websocketFramesCoalesced = counter("websocket.frames.coalesced", "in_progress frames merged away in the "
+                + "send queue of a WebSocket client that fell behind (n merged into one count n - 1)");
         websocketPingTimeouts = counter("websocket.ping.timeouts",
                 "WebSocket clients closed (1001) because they answered no ping for two intervals");
         openAiRetries = counter("openai.retries", "OpenAI requests sent again");
@@ -112,6 +115,11 @@ public final class Meters {
 
     public Counter websocketSlowClientDrops() {
         return websocketSlowClientDrops;
+    }
+
+    /** Frames merged away: a run of n {@code in_progress} frames merged into one counts n - 1. */
+    public Counter websocketFramesCoalesced() {
+        return websocketFramesCoalesced;
     }
 
     public Counter websocketPingTimeouts() {

@@ -8,6 +8,10 @@ import io.helidon.common.buffers.BufferData;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import io.assistantstream.frames.Frame;
+import io.assistantstream.frames.JsonText;
+import io.assistantstream.frames.NumberedFrame;
+import io.assistantstream.frames.Status;
 import io.assistantstream.testing.TestMeters;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -101,5 +105,31 @@ class HubEndpointTest {
         assertEquals(0, hub.clients());
         assertEquals(0, hub.channels());
         assertEquals(Set.of(), feed.heard());
+    }
+
+    @Test
+    void a_client_that_cannot_catch_up_is_closed_with_1013_and_leaves_no_subscription_behind() throws Exception {
+        HubEndpoint small = new HubEndpoint(hub, 4096, 32, 2);
+        small.onOpen(session);
+        small.onMessage(session, "{\"action\":\"subscribe\",\"channel\":\"a\"}", true);
+        assertEquals("{\"type\":\"subscribed\",\"channel\":\"a\"}", session.next());
+        session.pause();
+        for (int seq = 1; seq <= 100; seq++) { // the completed frames of 100 answers: nothing to merge
+            feed.publish("a", NumberedFrame.of(seq, new Frame("a", "m" + seq, "conv_1", Status.COMPLETED,
+                    JsonText.of("x".repeat(500)), null, null, 1_000L * seq)).json(false));
+        }
+        long until = System.nanoTime() + 5_000_000_000L;
+        while ((hub.clients() > 0 || hub.channels() > 0) && System.nanoTime() < until) {
+            Thread.sleep(10);
+        }
+        assertEquals(0, hub.clients());
+        assertEquals(0, hub.channels());
+        assertEquals(Set.of(), feed.heard());
+        session.resume();
+        String sent;
+        do {
+            sent = session.next();
+        } while (!sent.startsWith("close"));
+        assertEquals("close 1013 too slow: frames were not read", sent);
     }
 }

@@ -8,12 +8,67 @@ import io.helidon.common.buffers.BufferData;
 import io.helidon.common.socket.SocketContext;
 import io.helidon.websocket.WsSession;
 
-/** An in-memory {@link WsSession}: what the server sends is kept as text ("pong x", "close 1001 why", or JSON). */
+/**
+ * An in-memory {@link WsSession}: what the server sends is kept as text ("pong x", "close 1001 why", or JSON).
+ * {@link #pause} makes it a client that stopped reading: a text, a ping or a close then blocks until
+ * {@link #resume} (or throws, as a socket write does, when its thread is interrupted).
+ */
 final class RecordedSession implements WsSession {
     private final BlockingQueue<String> sent = new LinkedBlockingQueue<>();
+    private final Object gate = new Object();
+    private boolean paused;
+    /** Threads waiting for the client to read. */
+    private int waiting;
+
+    /** The client stops reading: what is sent from now on waits. */
+    void pause() {
+        synchronized (gate) {
+            paused = true;
+        }
+    }
+
+    /** The client reads again: what waits goes through. */
+    void resume() {
+        synchronized (gate) {
+            paused = false;
+            gate.notifyAll();
+        }
+    }
+
+    /** Waits up to 5 s until a send (or a close, or a ping) waits for the paused client; fails when none does. */
+    void awaitWaitingSend() throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        synchronized (gate) {
+            while (waiting == 0) {
+                long left = until - System.nanoTime();
+                if (left <= 0) {
+                    throw new AssertionError("nothing waited for the client within 5 s");
+                }
+                TimeUnit.NANOSECONDS.timedWait(gate, left);
+            }
+        }
+    }
+
+    private void awaitReading() {
+        synchronized (gate) {
+            waiting++;
+            gate.notifyAll();
+            try {
+                while (paused) {
+                    gate.wait();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while the client was not reading", e);
+            } finally {
+                waiting--;
+            }
+        }
+    }
 
     @Override
     public WsSession send(String text, boolean last) {
+        awaitReading();
         sent.add(text);
         return this;
     }
@@ -26,6 +81,7 @@ final class RecordedSession implements WsSession {
 
     @Override
     public WsSession ping(BufferData bufferData) {
+        awaitReading();
         sent.add("ping");
         return this;
     }
@@ -38,6 +94,7 @@ final class RecordedSession implements WsSession {
 
     @Override
     public WsSession close(int code, String reason) {
+        awaitReading();
         sent.add("close " + code + " " + reason);
         return this;
     }
