@@ -123,10 +123,24 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
             end
             return done
             """;
-    /** KEYS[1]: the seq counter; ARGV: block size, expiry. Returns the block's last seq. */
+    /**
+     * KEYS: the seq counter, the log; ARGV: block size, the counter's expiry, the log's. Returns the
+     * block's last seq. A channel without a log gets an empty one that records every seq before the
+     * block as deleted: a client resuming before the turn's first frame is logged is told the truth
+     * (nothing lost for a new channel; frames lost when an earlier log expired).
+     */
     private static final String RESERVE = """
             local top = redis.call('INCRBY', KEYS[1], ARGV[1])
             redis.call('EXPIRE', KEYS[1], ARGV[2])
+            if redis.call('EXISTS', KEYS[2]) == 0 then
+              local prev = top - tonumber(ARGV[1])
+              redis.call('XADD', KEYS[2], '0-1', 'f', '')
+              redis.call('XDEL', KEYS[2], '0-1')
+              if prev > 0 then
+                redis.call('XSETID', KEYS[2], prev .. '-0', 'MAXDELETEDID', prev .. '-0')
+              end
+              redis.call('EXPIRE', KEYS[2], ARGV[3])
+            end
             return top
             """;
     /** KEYS[1]: the seq counter; ARGV: the block's last seq, the last one used. Gives back the rest. */
@@ -245,7 +259,8 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
         }
 
         private void reserveBlock() {
-            top = reserve.call(new byte[][] {seqKey}, bytes(Integer.toString(BLOCK)), seqExpirySeconds);
+            top = reserve.call(new byte[][] {seqKey, logKey}, bytes(Integer.toString(BLOCK)), seqExpirySeconds,
+                    logSeconds);
             next = top - BLOCK + 1;
         }
 

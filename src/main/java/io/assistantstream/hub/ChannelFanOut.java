@@ -3,8 +3,10 @@ package io.assistantstream.hub;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.logging.Logger;
 
@@ -18,10 +20,17 @@ import io.assistantstream.frames.NumberedFrame;
  * not use), so a frame that skips ahead means frames were missed, typically while the pub/sub
  * connection was away: the gap is filled from the frame log before that frame and any later one
  * goes out. A gap the log cannot fill (an instance that died mid-turn leaves unused numbers) costs
- * one read.
+ * one read; a read that fails is tried again ({@value #FILL_ATTEMPTS} times in all) while the
+ * frames after the gap wait.
  */
 final class ChannelFanOut {
     private static final Logger LOG = Logger.getLogger(ChannelFanOut.class.getName());
+    /**
+     * Reads of a gap tried before the held frames go out without it. A read fails when the log's
+     * connection is still reconnecting while pub/sub already came back; the first retries follow
+     * quickly, the later ones a couple of seconds apart: about ten seconds in all.
+     */
+    static final int FILL_ATTEMPTS = 10;
 
     private final String channel;
     private final BiFunction<String, Long, CompletionStage<FrameLog.Read>> log;
@@ -30,6 +39,10 @@ final class ChannelFanOut {
     private long last;
     /** Frames held while a gap is filled, by seq; null when none is being filled. */
     private TreeMap<Long, NumberedFrame> held;
+    /** Reads of the current gap that failed. */
+    private int failedFills;
+    /** No subscriber is left: a failed read is not tried again. */
+    private volatile boolean closed;
 
     /** @param log reads the frames of a channel after a seq */
     ChannelFanOut(String channel, BiFunction<String, Long, CompletionStage<FrameLog.Read>> log) {
@@ -84,9 +97,18 @@ final class ChannelFanOut {
     }
 
     private synchronized void filled(List<NumberedFrame> frames, Throwable error) {
-        if (error != null) {
-            LOG.warning("Could not fill a gap in the frames of channel " + channel + " from the log: " + error);
+        if (error != null && !closed && ++failedFills < FILL_ATTEMPTS) {
+            long delay = Math.min(100L << (failedFills - 1), 2000L);
+            LOG.fine(() -> "Could not read the gap in the frames of channel " + channel + " from the log (" + error
+                    + "); trying again in " + delay + " ms");
+            CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS).execute(this::fillAgain);
+            return;
         }
+        if (error != null && !closed) {
+            LOG.warning("Could not read the gap in the frames of channel " + channel + " from the log in "
+                    + FILL_ATTEMPTS + " attempts; its clients go on without it: " + error);
+        }
+        failedFills = 0;
         TreeMap<Long, NumberedFrame> waiting = held;
         held = null;
         for (NumberedFrame frame : frames) {
@@ -101,6 +123,17 @@ final class ChannelFanOut {
                 }
             }
         }
+    }
+
+    private synchronized void fillAgain() {
+        if (held != null) {
+            fill(last);
+        }
+    }
+
+    /** The channel's last subscriber here left. */
+    void close() {
+        closed = true;
     }
 
     private void send(NumberedFrame frame) {

@@ -151,6 +151,7 @@ public final class SubscriberHub implements LocalDelivery, AutoCloseable {
             subscription.end();
             if (fanOut.remove(subscription)) {
                 channels.remove(channel);
+                fanOut.close();
                 feed.unsubscribe(channel);
             }
         } finally {

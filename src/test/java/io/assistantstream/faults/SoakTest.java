@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -11,6 +12,8 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.lettuce.core.RedisClient;
@@ -21,6 +24,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.assistantstream.AssistantStream;
 import io.assistantstream.intake.Intake;
 import io.assistantstream.store.AnsweredMessages;
+import io.assistantstream.testing.ChannelTranscript;
 import io.assistantstream.testing.Json;
 import io.assistantstream.testing.PrivateRedis;
 import io.assistantstream.testing.Readiness;
@@ -36,7 +40,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (twice), the RabbitMQ connection cut (twice), OpenAI failing, cutting streams and refusing
  * answers, a WebSocket client vanishing mid-answer and one that never reads. Every message must
  * end exactly once — completed, failed with an error frame, or (unreadable input) dead-lettered —
- * and none may be answered again once it completed.
+ * and none may be answered again once it completed. Meanwhile clients drop their connections at
+ * random and come back with {@code since}: each must end with every completed message's whole text,
+ * its deltas added up, every frame once and in order.
  */
 class SoakTest {
     private static final int CHANNELS = 200;
@@ -48,8 +54,11 @@ class SoakTest {
     /** What a published message should end as. */
     private enum Expected { COMPLETED, ERROR, DEAD_LETTERED }
 
-    /** A message sent, and how it may end. */
-    private record Sent(String channel, Set<Expected> expected) {
+    /** Clients that drop their connection at random and resume; each follows a quarter of the channels. */
+    private static final int RESUMERS = 4;
+
+    /** A message sent, how it may end, and its text when it completes (null: it cannot). */
+    private record Sent(String channel, Set<Expected> expected, String text) {
     }
 
     @RegisterExtension
@@ -67,6 +76,7 @@ class SoakTest {
             Random random = new Random(42);
             Map<String, Sent> published = new HashMap<>();
 
+            List<Resumer> resumers = new ArrayList<>();
             try (WsClient collector = WsClient.connect(service.port());
                  WsClient neverReads = WsClient.connectNotReading(service.port())) {
                 for (int c = 0; c < CHANNELS; c++) {
@@ -74,6 +84,13 @@ class SoakTest {
                 }
                 for (int c = 0; c < CHANNELS; c++) {
                     neverReads.send("{\"action\":\"subscribe\",\"channel\":\"soak-" + c + "\"}");
+                }
+                for (int r = 0; r < RESUMERS; r++) { // half of them in the delta format
+                    List<String> theirs = new ArrayList<>();
+                    for (int c = r; c < CHANNELS; c += RESUMERS) {
+                        theirs.add("soak-" + c);
+                    }
+                    resumers.add(new Resumer(service.port(), theirs, r % 2 == 0, new Random(r)));
                 }
                 FutureTask<Void> faults = new FutureTask<>(() -> {
                     injectFaults(redis, rabbitLink, service);
@@ -87,22 +104,24 @@ class SoakTest {
                         int roll = random.nextInt(100);
                         if (roll < 3) {
                             world.rabbit().publish("{\"channel\":\"" + channel + "\",\"message_id\":\"" + id + "\"}");
-                            published.put(id, new Sent(channel, Set.of(Expected.DEAD_LETTERED)));
+                            published.put(id, new Sent(channel, Set.of(Expected.DEAD_LETTERED), null));
                             continue;
                         }
                         String script = roll < 7 ? "!failed" : roll < 12 ? "!fail=500x1" : roll < 17 ? "!cut=2"
                                 : roll < 20 ? "!fail=429msx1" : "";
-                        world.rabbit().publish(channel, id, "soak " + i + " !words=8 !delay=5 " + script);
+                        int words = 6 + i % 5; // eight on average; each message's text its own
+                        world.rabbit().publish(channel, id, "soak " + i + " !words=" + words + " !delay=5 " + script);
                         // a stream cut after text reached clients is not retried: that answer ends in an error, unless
                         // a fault sent the message back to the queue first and the next attempt (uncut) completed
                         published.put(id, new Sent(channel, script.equals("!failed") ? Set.of(Expected.ERROR)
                                 : script.equals("!cut=2") ? Set.of(Expected.ERROR, Expected.COMPLETED)
-                                : Set.of(Expected.COMPLETED)));
+                                : Set.of(Expected.COMPLETED), text(words)));
                         if (i % 50 == 0) {
                             Thread.sleep(200); // about ten seconds of publishing, while the faults happen
                         }
                     }
                     faults.get(FAULTS_WAIT.toSeconds(), TimeUnit.SECONDS); // a fault not made fails the test
+                    resumers.forEach(Resumer::settle); // the last connection of each stays
                 } finally {
                     faults.cancel(true); // stops the faults when publishing failed
                 }
@@ -127,6 +146,9 @@ class SoakTest {
                             .contains("started"), frames.getKey() + " was answered again after it completed: "
                             + frames.getValue());
                 }
+                assertResumersEndedWithEveryText(resumers, published, outcomes.actual());
+            } finally {
+                resumers.forEach(Resumer::close);
             }
             assertEquals(0, world.rabbit().messageCount(world.queue()), "nothing left in the queue");
             assertReadyAndIdle(service);
@@ -137,6 +159,179 @@ class SoakTest {
             assertTrue(threadsAfter <= threadsBefore + 20, "platform threads " + threadsBefore + " → " + threadsAfter);
             assertTrue(heapAfter < heapBefore + (128L << 20), "heap " + (heapBefore >> 20) + " → " + (heapAfter >> 20)
                     + " MiB");
+        }
+    }
+
+    /** The fake's answer of {@code words} words. */
+    private static String text(int words) {
+        return IntStream.rangeClosed(1, words).mapToObj(i -> "w" + i).collect(Collectors.joining(" "));
+    }
+
+    /**
+     * Each resumer, connected for good now, gets the completed frame of every message that completed on
+     * its channels (bounded wait), and ends with its whole text: its deltas added up, each frame once and
+     * in order.
+     */
+    private static void assertResumersEndedWithEveryText(List<Resumer> resumers, Map<String, Sent> published,
+                                                         Map<String, Expected> actual) throws Exception {
+        Map<String, Sent> completed = new HashMap<>();
+        published.forEach((id, sent) -> {
+            if (actual.get(id) == Expected.COMPLETED) {
+                completed.put(id, sent);
+            }
+        });
+        for (Resumer resumer : resumers) {
+            List<String> wrong = Readiness.poll(TestWorld.timeout(), Duration.ofMillis(100),
+                    () -> resumer.wrongTexts(completed), List::isEmpty);
+            Resumer.Report report = resumer.report();
+            System.out.printf("soak: resumer (%s) resumed %d times (%d after an error reply), %d not recovered, "
+                            + "%d gaps%n", report.delta() ? "delta" : "whole", report.resumes(), report.afterError(),
+                    report.notRecovered(), report.gaps());
+            assertEquals(List.of(), wrong, "a resumer ends with the completed text of every message");
+            assertEquals(List.of(), report.problems(), "a resumer gets each frame once, in order, its text whole");
+            assertEquals(0, report.notRecovered(), "the log reached back to every resume");
+            assertTrue(report.resumes() >= 5, "the resumer came back " + report.resumes() + " times");
+        }
+    }
+
+    /**
+     * A client of some channels that drops its connection at random (after 0.2 to 1.5 s) and comes back
+     * (after up to 0.3 s) subscribing each again with the seq of the last frame it has of it; after an
+     * error reply (a subscribe or replay that Redis could not serve) it comes back at once. Once told to
+     * settle it keeps its connection. Its own virtual thread reads; the transcripts are read under its lock.
+     */
+    private static final class Resumer implements AutoCloseable {
+        record Report(boolean delta, int resumes, int afterError, int notRecovered, long gaps, List<String> problems) {
+        }
+
+        private final int port;
+        private final boolean delta;
+        private final Random random;
+        private final Map<String, ChannelTranscript> transcripts = new LinkedHashMap<>();
+        private final Thread thread;
+        private final List<String> failures = new ArrayList<>();
+        private volatile boolean settled;
+        private int resumes;
+        private int afterError;
+        private int notRecovered;
+
+        Resumer(int port, List<String> channels, boolean delta, Random random) {
+            this.port = port;
+            this.delta = delta;
+            this.random = random;
+            channels.forEach(channel -> transcripts.put(channel, new ChannelTranscript(channel, delta)));
+            this.thread = Thread.ofVirtual().name("soak-resumer").start(this::run);
+        }
+
+        private void run() {
+            boolean first = true;
+            try {
+                while (!Thread.currentThread().isInterrupted()) {
+                    boolean failed;
+                    try (WsClient client = WsClient.connect(port)) {
+                        Map<String, Long> since = new HashMap<>();
+                        synchronized (this) {
+                            if (!first) {
+                                resumes++;
+                            }
+                            for (ChannelTranscript transcript : transcripts.values()) {
+                                since.put(transcript.channel(), transcript.lastSeq());
+                            }
+                        }
+                        for (Map.Entry<String, Long> channel : since.entrySet()) {
+                            client.send(WsClient.subscribeCommand(channel.getKey(), channel.getValue(),
+                                    delta ? "delta" : null));
+                        }
+                        first = false;
+                        failed = read(client, since, System.nanoTime()
+                                + Duration.ofMillis(200 + random.nextInt(1300)).toNanos());
+                    }
+                    synchronized (this) {
+                        if (failed) {
+                            afterError++;
+                        }
+                    }
+                    Thread.sleep(failed ? 100 : random.nextInt(300)); // away for a while, as after a network change
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception | AssertionError e) {
+                synchronized (this) {
+                    failures.add("the resumer failed: " + e);
+                }
+            }
+        }
+
+        /** Reads until {@code until} (for ever once settled); true when it stopped on an error reply. */
+        private boolean read(WsClient client, Map<String, Long> since, long until) throws InterruptedException {
+            while (settled || System.nanoTime() < until) {
+                Optional<JsonNode> next = client.poll(settled ? 100
+                        : Math.max(1, (until - System.nanoTime()) / 1_000_000));
+                if (next.isEmpty()) {
+                    if (client.isClosed()) {
+                        return true;
+                    }
+                    continue;
+                }
+                JsonNode message = next.get();
+                String type = message.path("type").asText();
+                if (type.equals("error") && !message.has("seq")) { // a reply, not an error frame
+                    return true; // come back, with since, for what this connection could not give
+                }
+                synchronized (this) {
+                    ChannelTranscript transcript = transcripts.get(message.path("channel").asText());
+                    if (transcript == null) {
+                        failures.add("a message of a channel not subscribed to: " + message);
+                    } else if (type.equals("subscribed")) {
+                        transcript.subscribed(message, since.get(transcript.channel()));
+                        if (!message.path("recovered").asBoolean(false)) {
+                            notRecovered++;
+                        }
+                    } else {
+                        transcript.add(message);
+                    }
+                }
+            }
+            return false;
+        }
+
+        /** Stops dropping the connection: the one open now (or the next) stays. */
+        void settle() {
+            settled = true;
+        }
+
+        /** The messages among {@code completed} on its channels whose completed text it does not have (yet). */
+        synchronized List<String> wrongTexts(Map<String, Sent> completed) {
+            List<String> wrong = new ArrayList<>();
+            completed.forEach((id, sent) -> {
+                ChannelTranscript transcript = transcripts.get(sent.channel());
+                if (transcript != null && !sent.text().equals(transcript.completedText(id).orElse(null))) {
+                    wrong.add(id + " on " + sent.channel() + ": expected \"" + sent.text() + "\", got \""
+                            + transcript.completedText(id).orElse(null) + "\"");
+                }
+            });
+            return wrong;
+        }
+
+        synchronized Report report() {
+            List<String> problems = new ArrayList<>(failures);
+            long gaps = 0;
+            for (ChannelTranscript transcript : transcripts.values()) {
+                problems.addAll(transcript.problems());
+                transcript.unverified().forEach(id -> problems.add(id + " completed with its text unknown"));
+                gaps += transcript.gaps().size();
+            }
+            return new Report(delta, resumes, afterError, notRecovered, gaps, problems);
+        }
+
+        @Override
+        public void close() {
+            thread.interrupt();
+            try {
+                thread.join(Duration.ofSeconds(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

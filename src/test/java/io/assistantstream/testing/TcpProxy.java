@@ -6,8 +6,10 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** A loopback TCP proxy that a test can use to cut every connection through it, as a network fault would. */
 public final class TcpProxy implements AutoCloseable {
@@ -15,7 +17,10 @@ public final class TcpProxy implements AutoCloseable {
     private final int targetPort;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final Set<Socket> stalled = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger cutsOnSent = new AtomicInteger();
     private volatile boolean refusing;
+    private volatile boolean holding;
+    private volatile String cutOn;
 
     public TcpProxy(int targetPort) throws IOException {
         this.targetPort = targetPort;
@@ -43,6 +48,31 @@ public final class TcpProxy implements AutoCloseable {
         stalled.addAll(open);
     }
 
+    /**
+     * While true, new connections are accepted and held: nothing passes either way, and nothing is lost,
+     * as on a network that stopped answering; false lets every connection through again.
+     */
+    public void holdNew(boolean hold) {
+        holding = hold;
+        if (!hold) {
+            stalled.clear();
+        }
+    }
+
+    /**
+     * While {@code marker} is set (null: never), a connection whose client sends it (a Redis command's
+     * name, say) is closed before that reaches the server, as a network that fails at that moment would.
+     * A marker split across two reads is not seen.
+     */
+    public void cutWhenSent(String marker) {
+        cutOn = marker;
+    }
+
+    /** How many connections {@link #cutWhenSent} has closed. */
+    public int cutsWhenSent() {
+        return cutsOnSent.get();
+    }
+
     /** Closes every connection now open; new ones are accepted as before. */
     public void cutAll() {
         open.forEach(TcpProxy::closeQuietly);
@@ -61,20 +91,30 @@ public final class TcpProxy implements AutoCloseable {
                 Socket upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
                 open.add(client);
                 open.add(upstream);
-                Thread.ofVirtual().start(() -> pipe(client, upstream));
-                Thread.ofVirtual().start(() -> pipe(upstream, client));
+                if (holding) {
+                    stalled.add(client);
+                    stalled.add(upstream);
+                }
+                Thread.ofVirtual().start(() -> pipe(client, upstream, true));
+                Thread.ofVirtual().start(() -> pipe(upstream, client, false));
             } catch (IOException e) {
                 // closed, or the target refused: the client sees its connection fail
             }
         }
     }
 
-    private void pipe(Socket from, Socket to) {
+    private void pipe(Socket from, Socket to, boolean fromClient) {
         try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
             byte[] buffer = new byte[8192];
             for (int read; (read = in.read(buffer)) >= 0; ) {
                 while (stalled.contains(from)) {
                     Thread.sleep(10); // holds what was read: nothing more passes, and nothing is lost
+                }
+                String marker = cutOn;
+                if (fromClient && marker != null
+                        && new String(buffer, 0, read, StandardCharsets.ISO_8859_1).contains(marker)) {
+                    cutsOnSent.incrementAndGet();
+                    return; // the finally closes both sides
                 }
                 out.write(buffer, 0, read);
                 out.flush();

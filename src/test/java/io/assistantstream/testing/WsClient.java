@@ -98,11 +98,36 @@ public final class WsClient implements AutoCloseable {
 
     /** Subscribes with the seed's form and waits for the acknowledgement. */
     public void subscribe(String channel) throws Exception {
-        send(Json.object(java.util.Map.of("action", "subscribe", "channel", channel)));
+        subscribe(channel, null, null);
+    }
+
+    /**
+     * Subscribes with the seed's form, resuming after {@code since} (null: live frames only; 0: all the
+     * frame log holds) in {@code format} ({@code "delta"}, {@code "whole"}, or null for the default), and
+     * waits for the acknowledgement, which must be the next message; returns it (its {@code recovered}
+     * says whether the log reached back to {@code since}).
+     */
+    public JsonNode subscribe(String channel, Long since, String format) throws Exception {
+        send(subscribeCommand(channel, since, format));
         JsonNode reply = next();
         if (!"subscribed".equals(reply.path("type").asText()) || !channel.equals(reply.path("channel").asText())) {
             throw new AssertionError("expected subscribed to " + channel + ", got " + reply);
         }
+        return reply;
+    }
+
+    /** The seed's subscribe command, with {@code since} and {@code format} when given. */
+    public static String subscribeCommand(String channel, Long since, String format) {
+        java.util.Map<String, Object> command = new java.util.LinkedHashMap<>();
+        command.put("action", "subscribe");
+        command.put("channel", channel);
+        if (since != null) {
+            command.put("since", since);
+        }
+        if (format != null) {
+            command.put("format", format);
+        }
+        return Json.object(command);
     }
 
     /** The next message, waiting up to the test timeout. */
