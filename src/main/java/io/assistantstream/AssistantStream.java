@@ -59,6 +59,7 @@ import io.assistantstream.intake.QueueProducer;
 import io.assistantstream.lease.ChannelLease;
 import io.assistantstream.observe.DependencyChecks;
 import io.assistantstream.observe.Meters;
+import io.assistantstream.redis.RedisVersion;
 import io.assistantstream.store.AnsweredMessages;
 import io.assistantstream.store.AssistantIdStore;
 import io.assistantstream.store.RedisConversationStore;
@@ -91,7 +92,7 @@ public final class AssistantStream implements AutoCloseable {
             meters = new Meters(Services.get(MeterRegistry.class));
             String prefix = settings.redis().prefix();
             Settings.Stream stream = settings.stream();
-            // One I/O thread per connection (commands, pub/sub, frame publisher): sharing one made the
+            // One I/O thread per connection (commands, pub/sub, frame publisher, frame-log reads): sharing one made the
             // replies of lease and store calls wait behind pub/sub traffic, 10-20 ms each under load.
             ClientResources redisResources = DefaultClientResources.builder().ioThreadPoolSize(REDIS_CONNECTIONS)
                     .reconnectDelay(Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(5), 2,
@@ -107,6 +108,7 @@ public final class AssistantStream implements AutoCloseable {
                     .timeoutOptions(TimeoutOptions.enabled(REDIS_TIMEOUT))
                     .build());
             StatefulRedisConnection<String, String> commands = redis.connect();
+            RedisVersion.require(commands.sync().info("server"));
             // Resuming clients' reads get a connection of their own: a long replay must not hold up leases.
             FrameLog frameLog = new FrameLog(stream.relay() ? null : redis.connect(), prefix);
             hub = stream.relay() ? null
@@ -115,7 +117,7 @@ public final class AssistantStream implements AutoCloseable {
             RelayConnection relay = stream.relay() ? opened(new RelayConnection(stream.websocketUrl(),
                     stream.relayBufferFrames(), stream.relayMaxBackoff(), stream.pingInterval())) : null;
             RedisFramePublisher publisher = opened(new RedisFramePublisher(redis.connect(ByteArrayCodec.INSTANCE),
-                    settings.redis().threadExpiry(), settings.redis().dedupWindow(), frameLog,
+                    seqExpiry(settings), settings.redis().dedupWindow(), frameLog,
                     new RedisFramePublisher.Retention(settings.redis().frameLogKeep(),
                             settings.redis().frameLogMaxFrames()), relay,
                     hub == null ? LocalDelivery.NONE : hub, meters));
@@ -179,6 +181,17 @@ public final class AssistantStream implements AutoCloseable {
             close(); // a start that fails leaves no connection or thread behind
             throw e;
         }
+    }
+
+    /**
+     * How long a channel's seq counter lives after a turn reserved seqs: as long as its conversation,
+     * and at least as long as the turn plus its frames' log. A counter that expired while the log
+     * still held frames would number new frames below them.
+     */
+    private static Duration seqExpiry(Settings settings) {
+        Duration outlivesLog = settings.openAi().answerTimeout().plus(settings.redis().frameLogKeep());
+        Duration threadExpiry = settings.redis().threadExpiry();
+        return threadExpiry.compareTo(outlivesLog) >= 0 ? threadExpiry : outlivesLog;
     }
 
     /** Counts the Redis connections re-established (lettuce reconnects by itself). */

@@ -54,11 +54,8 @@ public record Settings(OpenAi openAi,
     }
 
     /**
-     * Redis location, key prefix, expiry and the channel lease (the keys: docs/ARCHITECTURE.md); how long a
-     * message's outcome is remembered so that a redelivery of it is not answered twice.
-     */
-    /**
-     * Redis, and what the service keeps there: conversations for {@code threadExpiry} after their last
+     * Redis (location, key prefix, the channel lease; the keys: docs/ARCHITECTURE.md), and what the
+     * service keeps there: conversations for {@code threadExpiry} after their last
      * use, a completed message for {@code dedupWindow}, and each channel's frame log for
      * {@code frameLogKeep} after its last frame, at most {@code frameLogMaxFrames} frames.
      */

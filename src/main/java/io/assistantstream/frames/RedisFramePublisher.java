@@ -313,7 +313,9 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
             if (terminal) { // clients here see a message end only once it ended for good: it is not answered again
                 logged.thenRun(() -> deliverHere(frame));
             } else {
-                log.sending(frame); // before clients here see it: a resume in between finds it
+                if (relay == null) {
+                    log.sending(frame); // before clients here see it: a resume in between finds it
+                }
                 deliverHere(frame);
             }
             byte[][] args = {bytes(Long.toString(frame.seq())), bytes(Long.toString(prev)), bytes(logJson), op, arg,

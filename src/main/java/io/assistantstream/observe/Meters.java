@@ -71,7 +71,7 @@ public final class Meters {
         deliveriesRepeated = counter("deliveries.repeated", "Redeliveries of messages answered already: "
                 + "acknowledged with their final frame sent again, not answered");
         deliveriesDeadLettered = counter("deliveries.dead.lettered", "Deliveries moved to the dead-letter queue");
-        framesSent = counter("frames.sent", "Frames handed to the fan-out (Redis or relay)");
+        framesSent = counter("frames.sent", "Frames logged in Redis (and published to other instances, or handed to the relay)");
         websocketSlowClientDrops = counter("websocket.slow.client.drops",
                 "WebSocket clients closed (1013) because they fell too far behind");
         websocketFramesCoalesced = counter("websocket.frames.coalesced", "in_progress frames merged away in the "

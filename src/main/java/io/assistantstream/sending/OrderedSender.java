@@ -20,8 +20,8 @@ import java.util.logging.Logger;
  * it lets the sink do its idle work (a keep-alive, a reconnect). Stopping fails every item still
  * queued through {@code failed}, so nobody waits for an item that will never go.
  *
- * <p>The one sender of a WebSocket client, of the frame publisher's Redis calls and of the relay
- * connection: each brings only what sending means for it.
+ * <p>The one sender of the frame publisher's Redis calls and of the relay connection: each brings
+ * only what sending means for it. A batch may wait a little for more items ({@link #lingering}).
  *
  * @param <T> the items
  */
