@@ -7,6 +7,9 @@ import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
+import io.lettuce.core.StreamMessage;
 import io.lettuce.core.api.StatefulRedisConnection;
 
 import io.assistantstream.redis.LuaScript;
@@ -66,6 +69,7 @@ public final class FrameLog {
     }
 
     private final String prefix;
+    private final StatefulRedisConnection<String, String> connection;
     private final LuaScript<String, String, List<Object>> read;
     /** Per channel, the frames answered here that Redis has not logged yet, in seq order. */
     private final Map<String, ArrayDeque<NumberedFrame>> unlogged = new ConcurrentHashMap<>();
@@ -73,6 +77,7 @@ public final class FrameLog {
     /** Reads through {@code connection}; null for an instance that only writes (no clients of its own). */
     public FrameLog(StatefulRedisConnection<String, String> connection, String prefix) {
         this.prefix = prefix;
+        this.connection = connection;
         this.read = connection == null ? null : LuaScript.returningList(connection, READ);
     }
 
@@ -119,13 +124,24 @@ public final class FrameLog {
         return copy;
     }
 
+    /** The seq of the last frame logged for {@code channel}; 0 when it has none. Waits for Redis. */
+    public long latest(String channel) {
+        List<StreamMessage<String, String>> last = connection.sync().xrevrange(logKey(prefix, channel),
+                Range.create("-", "+"), Limit.create(0, 1));
+        if (last.isEmpty()) {
+            return 0;
+        }
+        String id = last.getFirst().getId();
+        return Long.parseLong(id.substring(0, id.indexOf('-')));
+    }
+
     /**
      * The frames of {@code channel} after {@code since} (0: all the log holds), as a resuming client
-     * gets them ({@link Replay}). {@code recovered} is false when frames after {@code since} were
+     * gets them ({@link Replay}), coalesced or each one. {@code recovered} is false when frames after {@code since} were
      * trimmed or expired, or when {@code since} is ahead of the channel (its numbers were lost with
      * Redis' data): then the frames are all the log holds.
      */
-    public CompletionStage<Read> read(String channel, long since) {
+    public CompletionStage<Read> read(String channel, long since, boolean coalesce) {
         List<NumberedFrame> here = unlogged(channel); // before the read: a frame leaves only once Redis has it
         return read.callAsync(new String[] {logKey(prefix, channel), textKey(prefix, channel), seqKey(prefix, channel)},
                 Long.toString(since)).thenApply(reply -> {
@@ -149,7 +165,7 @@ public final class FrameLog {
                     String text = (String) reply.get(3);
                     int newline = text == null ? -1 : text.indexOf('\n');
                     return new Read(kept && !ahead, Replay.of(logged, newline < 0 ? null : text.substring(0, newline),
-                            newline < 0 ? null : text.substring(newline + 1), here, ahead ? 0 : since), latest);
+                            newline < 0 ? null : text.substring(newline + 1), here, ahead ? 0 : since, coalesce), latest);
                 });
     }
 }

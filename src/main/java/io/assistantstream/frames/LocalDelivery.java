@@ -2,7 +2,8 @@ package io.assistantstream.frames;
 
 /**
  * This instance's subscribers, as the frames answered here reach them: directly, in order, before
- * Redis has them. Called on the answering thread, so it must never block.
+ * Redis has them (a terminal frame once Redis logged it). Called on the answering thread, and for a
+ * terminal frame on the thread that hears Redis' reply, so it must never block.
  */
 @FunctionalInterface
 public interface LocalDelivery {

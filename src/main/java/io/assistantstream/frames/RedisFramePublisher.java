@@ -61,62 +61,78 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
     /**
      * KEYS: per frame its log and its answer-text key. ARGV[1]: log retention in seconds; ARGV[2]: most
      * frames a log keeps; ARGV[3]: how long a completed message is remembered as answered; then per
-     * frame: seq; for a turn's first frame the seq before it, else 0 (the log exists: the turn's
-     * first frame made it); its JSON after the seq, compact (an in_progress frame
-     * without message); what it does to the answer text ('r' starts it with the message id and a
-     * newline, 'a' appends the escaped delta, '' nothing) and the argument for that; its pub/sub
-     * topic ('' in relay mode); the key recording its message as answered ('' unless completed).
+     * frame: seq; the seq before it in its turn (0: none); its JSON after the seq, compact (an
+     * in_progress frame without message); what it does to the answer text ('r' starts it with the
+     * message id and a newline, 'a' appends the escaped delta, '' nothing) and the argument for that;
+     * its pub/sub topic ('' in relay mode); the key recording its message as answered ('' unless
+     * completed).
      *
      * <p>The published JSON of an in_progress frame gets its message from the answer text here, so
      * the whole answer so far never travels to Redis. Each key's expiry is set once per call. A log
-     * created anew records everything before its first frame as deleted, and trimming deletes the oldest entries: the stream's max deleted id
-     * then tells a reader whether the log reaches back. A frame that cannot be logged (its seq is not
-     * above the log's last one: a turn whose lease was lost) fails alone; Lua does not roll back.
+     * found missing (it expired, or was deleted, during the turn) is created recording everything
+     * before the frame as deleted, and trimming deletes the oldest entries (at most 100 per frame, so
+     * a lowered limit is reached over a few frames): the stream's max deleted id then tells a reader
+     * whether the log reaches back.
+     *
+     * <p>Each frame is written in a protected call, so a frame that fails fails alone and the others
+     * of the call go on: Lua does not roll back. A frame whose seq is not above the log's last one is
+     * either this very frame again (lettuce sends a call again after a reconnect when its reply was
+     * lost: it is done already) or a frame of a turn whose lease was lost, which fails.
      */
     private static final String WRITE = """
             local seconds, most, dedup = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-            local done, expiring = {}, {}
-            for i = 1, #KEYS / 2 do
-              local log, text = KEYS[2 * i - 1], KEYS[2 * i]
-              local a = 3 + 7 * (i - 1)
-              local seq, prev, json, op, arg, topic, answered =
-                ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]
-              local fresh = prev ~= '0' and redis.call('EXISTS', log) == 0
+            local done, expiring, checked = {}, {}, {}
+            local function write(log, text, seq, prev, json, op, arg, topic, answered)
+              local fresh = false
+              if not checked[log] then
+                checked[log] = true
+                fresh = redis.call('EXISTS', log) == 0
+              end
               local added = redis.pcall('XADD', log, seq .. '-0', 'f', json)
               if type(added) == 'table' and added.err then
-                done[i] = 0
-              else
-                if fresh then
-                  redis.call('XSETID', log, seq .. '-0', 'MAXDELETEDID', prev .. '-0')
+                local same = redis.call('XRANGE', log, seq .. '-0', seq .. '-0')
+                if #same == 1 and same[1][2][2] == json then
+                  return 1
                 end
-                local over = redis.call('XLEN', log) - most
-                if over > 0 then
-                  local ids = {}
-                  for _, entry in ipairs(redis.call('XRANGE', log, '-', '+', 'COUNT', over)) do ids[#ids + 1] = entry[1] end
-                  redis.call('XDEL', log, unpack(ids))
-                end
-                expiring[log] = true
-                local whole = json
-                if op == 'r' then
-                  redis.call('SET', text, arg)
-                  expiring[text] = true
-                elseif op == 'a' then
-                  redis.call('APPEND', text, arg)
-                  expiring[text] = true
-                  if topic ~= '' then
-                    local so_far = redis.call('GET', text)
-                    local newline = string.find(so_far, '\\n', 1, true) or 0
-                    whole = string.sub(json, 1, -2) .. ',"message":"' .. string.sub(so_far, newline + 1) .. '"}'
-                  end
-                end
-                if topic ~= '' then
-                  redis.call('PUBLISH', topic, '{"seq":' .. seq .. whole)
-                end
-                if answered ~= '' then
-                  redis.call('SET', answered, json, 'EX', dedup)
-                end
-                done[i] = 1
+                return 0
               end
+              if fresh and prev ~= '0' then
+                redis.call('XSETID', log, seq .. '-0', 'MAXDELETEDID', prev .. '-0')
+              end
+              local over = redis.call('XLEN', log) - most
+              if over > 0 then
+                local ids = {}
+                for _, entry in ipairs(redis.call('XRANGE', log, '-', '+', 'COUNT', math.min(over, 100))) do
+                  ids[#ids + 1] = entry[1]
+                end
+                redis.call('XDEL', log, unpack(ids))
+              end
+              expiring[log] = true
+              expiring[text] = true
+              local whole = json
+              if op == 'r' then
+                redis.call('SET', text, arg)
+              elseif op == 'a' then
+                redis.call('APPEND', text, arg)
+                if topic ~= '' then
+                  local so_far = redis.call('GET', text)
+                  local newline = string.find(so_far, '\\n', 1, true) or 0
+                  whole = string.sub(json, 1, -2) .. ',"message":"' .. string.sub(so_far, newline + 1) .. '"}'
+                end
+              end
+              if topic ~= '' then
+                redis.call('PUBLISH', topic, '{"seq":' .. seq .. whole)
+              end
+              if answered ~= '' then
+                redis.call('SET', answered, json, 'EX', dedup)
+              end
+              return 1
+            end
+            for i = 1, #KEYS / 2 do
+              local a = 3 + 7 * (i - 1)
+              local ok, result = pcall(write, KEYS[2 * i - 1], KEYS[2 * i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3],
+                ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7])
+              done[i] = ok and result or 0
             end
             for key in pairs(expiring) do
               redis.call('EXPIRE', key, seconds)
@@ -124,12 +140,17 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
             return done
             """;
     /**
-     * KEYS: the seq counter, the log; ARGV: block size, the counter's expiry, the log's. Returns the
-     * block's last seq. A channel without a log gets an empty one that records every seq before the
+     * KEYS: the seq counter, the log; ARGV: block size, the counter's expiry, the log's, and for a
+     * turn's next block the last seq of its block before ('' for its first). Returns the block's last
+     * seq, or 0 when the counter moved on since the turn's block before: another turn numbers the
+     * channel (this one's lease was lost), and this one must stop. A channel without a log gets an empty one that records every seq before the
      * block as deleted: a client resuming before the turn's first frame is logged is told the truth
      * (nothing lost for a new channel; frames lost when an earlier log expired).
      */
     private static final String RESERVE = """
+            if ARGV[4] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[4] then
+              return 0
+            end
             local top = redis.call('INCRBY', KEYS[1], ARGV[1])
             redis.call('EXPIRE', KEYS[1], ARGV[2])
             if redis.call('EXISTS', KEYS[2]) == 0 then
@@ -245,8 +266,6 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
         private long top;
         /** The last seq this turn used, or the one before its first block. */
         private long used;
-        /** No frame of this turn sent yet: the first says which seq came before it, for a log created anew. */
-        private boolean first = true;
 
         Turn(String channel) {
             this.channel = channel;
@@ -254,30 +273,34 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
             this.logKey = bytes(FrameLog.logKey(prefix, channel));
             this.textKey = bytes(FrameLog.textKey(prefix, channel));
             this.topic = relay == null ? bytes(topic(prefix, channel)) : NONE;
-            reserveBlock();
+            reserveBlock(NONE);
             used = next - 1;
         }
 
-        private void reserveBlock() {
-            top = reserve.call(new byte[][] {seqKey, logKey}, bytes(Integer.toString(BLOCK)), seqExpirySeconds,
-                    logSeconds);
+        /** Reserves the next block; after {@code before}, the last seq of the turn's block before, if any. */
+        private void reserveBlock(byte[] before) {
+            long reserved = reserve.call(new byte[][] {seqKey, logKey}, bytes(Integer.toString(BLOCK)), seqExpirySeconds,
+                    logSeconds, before);
+            if (reserved == 0) {
+                throw new RedisException("the seqs of channel " + channel + " moved on while this answer numbered"
+                        + " its frames: another instance answers it (this one's lease was lost)");
+            }
+            top = reserved;
             next = top - BLOCK + 1;
         }
 
         private long number() {
             if (next > top) {
-                reserveBlock();
+                reserveBlock(bytes(Long.toString(top)));
             }
             long seq = next++;
             used = seq;
             return seq;
         }
 
-        /** The seq before the turn's first frame; 0 for the frames after it. */
+        /** The seq before the next frame: the turn's last, or the one before its first block. */
         private long previous() {
-            long prev = first ? used : 0;
-            first = false;
-            return prev;
+            return used;
         }
 
         @Override

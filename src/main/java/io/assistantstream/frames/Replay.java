@@ -30,9 +30,12 @@ public final class Replay {
      * @param text       that message's text (JSON-escaped) as of the latest logged frame
      * @param unlogged   frames answered here and not logged yet, whole
      * @param since      the seq the client has
+     * @param coalesce   whether consecutive {@code in_progress} frames of a message become one: for
+     *                   one client resuming, not for a gap filled for many (each of them may have
+     *                   some of those frames already)
      */
     public static List<NumberedFrame> of(List<NumberedFrame> logged, String textOf, String text,
-                                         List<NumberedFrame> unlogged, long since) {
+                                         List<NumberedFrame> unlogged, long since, boolean coalesce) {
         TreeMap<Long, Frame> bySeq = new TreeMap<>();
         for (NumberedFrame frame : logged) {
             if (frame.seq() > since) {
@@ -48,7 +51,7 @@ public final class Replay {
         List<Frame> frames = new ArrayList<>(bySeq.values());
         fillBackwards(frames, textOf, text);
         fillForwards(frames);
-        return coalesce(seqs, frames);
+        return coalesce ? coalesce(seqs, frames) : numbered(seqs, frames);
     }
 
     private static void fillBackwards(List<Frame> frames, String textOf, String text) {
@@ -84,6 +87,9 @@ public final class Replay {
         Map<String, StringBuilder> seen = new HashMap<>();
         for (int i = 0; i < frames.size(); i++) {
             Frame frame = frames.get(i);
+            if (frame.status() == Status.STARTED || frame.status() == Status.RESPONDING) {
+                seen.remove(frame.messageId()); // an attempt starts again from no text
+            }
             if (frame.status() != Status.IN_PROGRESS) {
                 continue;
             }
@@ -109,6 +115,14 @@ public final class Replay {
             } else {
                 out.add(frame);
             }
+        }
+        return out;
+    }
+
+    private static List<NumberedFrame> numbered(List<Long> seqs, List<Frame> frames) {
+        List<NumberedFrame> out = new ArrayList<>(frames.size());
+        for (int i = 0; i < frames.size(); i++) {
+            out.add(NumberedFrame.of(seqs.get(i), frames.get(i)));
         }
         return out;
     }

@@ -41,6 +41,8 @@ final class ChannelFanOut {
     private TreeMap<Long, NumberedFrame> held;
     /** Reads of the current gap that failed. */
     private int failedFills;
+    /** The pub/sub connection came back while a gap was being read: read again once that read is in. */
+    private boolean catchUpDue;
     /** No subscriber is left: a failed read is not tried again. */
     private volatile boolean closed;
 
@@ -50,9 +52,24 @@ final class ChannelFanOut {
         this.log = log;
     }
 
-    /** Adds {@code subscription}; returns the one of the same client it replaces, or null. */
-    Subscription add(Subscription subscription) {
+    /**
+     * Adds {@code subscription} after {@code first} (its acknowledgement) is queued, with no frame
+     * handed out in between: a frame goes either before the acknowledgement or to the subscription.
+     * Returns the subscription of the same client it replaces, or null.
+     */
+    synchronized Subscription add(Subscription subscription, Runnable first) {
+        first.run();
         return subscriptions.put(subscription.writer(), subscription);
+    }
+
+    /**
+     * Where the channel stood when this instance started hearing it (the last seq logged then):
+     * a frame that skips ahead of it is a gap to fill, even before the first frame came.
+     */
+    synchronized void startAt(long latest) {
+        if (last == 0) {
+            last = latest;
+        }
     }
 
     /** Removes {@code subscription}; true when none is left. */
@@ -86,17 +103,19 @@ final class ChannelFanOut {
      * back, and frames published meanwhile were never heard).
      */
     synchronized void catchUp() {
-        if (held == null && last > 0) {
+        if (held != null) {
+            catchUpDue = true; // the read in flight may have run before the connection came back
+        } else if (last > 0) {
             held = new TreeMap<>();
             fill(last);
         }
     }
 
     private void fill(long after) {
-        log.apply(channel, after).whenComplete((read, error) -> filled(read == null ? List.of() : read.frames(), error));
+        log.apply(channel, after).whenComplete((read, error) -> filled(after, read, error));
     }
 
-    private synchronized void filled(List<NumberedFrame> frames, Throwable error) {
+    private synchronized void filled(long after, FrameLog.Read read, Throwable error) {
         if (error != null && !closed && ++failedFills < FILL_ATTEMPTS) {
             long delay = Math.min(100L << (failedFills - 1), 2000L);
             LOG.fine(() -> "Could not read the gap in the frames of channel " + channel + " from the log (" + error
@@ -109,6 +128,10 @@ final class ChannelFanOut {
                     + FILL_ATTEMPTS + " attempts; its clients go on without it: " + error);
         }
         failedFills = 0;
+        List<NumberedFrame> frames = read == null ? List.of() : read.frames();
+        if (read != null && read.latest() < after) {
+            restart(); // the channel's numbers started again (Redis lost them): what was handed out means nothing
+        }
         TreeMap<Long, NumberedFrame> waiting = held;
         held = null;
         for (NumberedFrame frame : frames) {
@@ -123,12 +146,27 @@ final class ChannelFanOut {
                 }
             }
         }
+        if (catchUpDue) {
+            catchUpDue = false;
+            catchUp();
+        }
     }
 
     private synchronized void fillAgain() {
         if (held != null) {
             fill(last);
         }
+    }
+
+    /**
+     * The channel's seqs went back below what was handed out (Redis restarted without its data, or
+     * failed over to a replica that was behind): everyone starts again from the frames now logged.
+     */
+    private void restart() {
+        LOG.warning("The seqs of channel " + channel + " went back below " + last + " (Redis lost them);"
+                + " its clients here get its frames from the log again");
+        last = 0;
+        subscriptions.values().forEach(Subscription::restart);
     }
 
     /** The channel's last subscriber here left. */

@@ -29,8 +29,14 @@ public interface FrameFeed extends AutoCloseable {
     /** Stops hearing {@code channel}. */
     void unsubscribe(String channel);
 
-    /** The frames of {@code channel} after {@code since}, as a resuming client gets them. */
-    CompletionStage<FrameLog.Read> read(String channel, long since);
+    /** The seq of the last frame of {@code channel} logged now; 0 when none is. Waits for the answer. */
+    long latest(String channel);
+
+    /**
+     * The frames of {@code channel} after {@code since}: coalesced, as one resuming client gets
+     * them, or each one, to fill a gap for clients that may have some of them already.
+     */
+    CompletionStage<FrameLog.Read> read(String channel, long since, boolean coalesce);
 
     @Override
     void close();

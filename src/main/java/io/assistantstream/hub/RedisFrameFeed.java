@@ -56,8 +56,13 @@ public final class RedisFrameFeed implements FrameFeed {
     }
 
     @Override
-    public CompletionStage<FrameLog.Read> read(String channel, long since) {
-        return log.read(channel, since);
+    public long latest(String channel) {
+        return log.latest(channel);
+    }
+
+    @Override
+    public CompletionStage<FrameLog.Read> read(String channel, long since, boolean coalesce) {
+        return log.read(channel, since, coalesce);
     }
 
     @Override

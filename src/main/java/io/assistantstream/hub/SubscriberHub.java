@@ -103,14 +103,14 @@ public final class SubscriberHub implements LocalDelivery, AutoCloseable {
         try {
             ChannelFanOut fanOut = channels.get(channel);
             if (fanOut == null) {
-                fanOut = new ChannelFanOut(channel, feed::read);
+                fanOut = new ChannelFanOut(channel, (c, after) -> feed.read(c, after, false));
+                long latest = feed.latest(channel); // before SUBSCRIBE: a frame after it is news or a gap
                 feed.subscribe(channel); // throws: nothing was added
+                fanOut.startAt(latest);
                 channels.put(channel, fanOut);
             }
-            if (since == null) {
-                writer.offer(acknowledgement(channel, null));
-            }
-            Subscription earlier = fanOut.add(subscription);
+            Subscription earlier = fanOut.add(subscription, since != null ? () -> { }
+                    : () -> writer.offer(acknowledgement(channel, null)));
             if (earlier != null) {
                 earlier.end();
             }
@@ -118,7 +118,7 @@ public final class SubscriberHub implements LocalDelivery, AutoCloseable {
             lock.unlock();
         }
         if (since != null) {
-            feed.read(channel, since).whenComplete((read, error) -> {
+            feed.read(channel, since, true).whenComplete((read, error) -> {
                 if (error == null) {
                     subscription.replayed(acknowledgement(channel, read.recovered()), read);
                 } else {

@@ -55,12 +55,20 @@ final class Subscription {
         if (ended) {
             return;
         }
-        writer.offer(acknowledgement);
-        if (last > read.latest()) {
-            last = 0; // the channel's numbers started again (Redis lost them): the client's seq means nothing
+        try {
+            writer.offer(acknowledgement);
+            if (last > read.latest()) {
+                last = 0; // the channel's numbers started again (Redis lost them): the client's seq means nothing
+            }
+            read.frames().forEach(this::send);
+        } finally {
+            goLive();
         }
-        read.frames().forEach(this::send);
-        goLive();
+    }
+
+    /** The channel's numbers started again: frames with any seq are news from here on. */
+    synchronized void restart() {
+        last = 0;
     }
 
     /** The replay could not be read: the client is told, and gets live frames from here on. */

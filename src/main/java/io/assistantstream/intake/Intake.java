@@ -219,8 +219,12 @@ public final class Intake implements AutoCloseable {
         if (line == null) {
             return;
         }
+        answering.add(Thread.currentThread()); // a stop that outlasts its grace interrupts the wait
         try (line) {
             line.acquire(leaseWait);
+            if (stopping) {
+                return;
+            }
             try (ChannelTurn turn = publisher.turn(rejected.channel())) {
                 sendError(turn, rejected.channel(), rejected.messageId(), "Invalid request", rejected.getMessage());
             }
@@ -228,6 +232,8 @@ public final class Intake implements AutoCloseable {
             LOG.warning("Could not send an error frame to channel " + rejected.channel() + ": " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            answering.remove(Thread.currentThread());
         }
     }
 

@@ -86,7 +86,7 @@ class FrameLogTest {
     }
 
     private static FrameLog.Read read(FrameLog log, long since) throws Exception {
-        return log.read("c", since).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        return log.read("c", since, true).toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
     private static List<String> statuses(FrameLog.Read read) {
@@ -108,6 +108,9 @@ class FrameLogTest {
         assertEquals("Hello \"you\"\n!", progress.delta());
         assertEquals(JsonText.of("Hello \"you\"\n!").escaped(), progress.message().escaped());
         assertEquals(6, read.latest());
+        List<NumberedFrame> each = log.read("c", 3, false).toCompletableFuture().get(10, TimeUnit.SECONDS).frames();
+        assertEquals(List.of(4L, 5L, 6L), each.stream().map(NumberedFrame::seq).toList(), "a gap is filled frame by frame");
+        assertEquals("Hello \"you\"", each.get(0).frame().message().escaped().replace("\\\"", "\""));
     }
 
     @Test

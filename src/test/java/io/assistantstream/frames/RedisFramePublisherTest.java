@@ -171,6 +171,46 @@ class RedisFramePublisherTest {
     }
 
     @Test
+    void a_frame_whose_answer_text_is_unusable_fails_alone_too() throws Exception {
+        try (StatefulRedisConnection<String, String> admin = redis.connect()) {
+            admin.sync().hset("t:text:bad", "not", "a string");
+            ChannelTurn goodTurn = publisher.turn("good");
+            ChannelTurn badTurn = publisher.turn("bad");
+            CompletableFuture<Long> good = goodTurn.publish(frame("good", "g")).toCompletableFuture();
+            CompletableFuture<Long> bad = badTurn.publish(frame("bad", "b")).toCompletableFuture();
+            CompletableFuture<Long> goodAfter = goodTurn.publish(frame("good", "h")).toCompletableFuture();
+            assertEquals(1, good.get(10, TimeUnit.SECONDS));
+            assertEquals(2, goodAfter.get(10, TimeUnit.SECONDS));
+            assertThrows(ExecutionException.class, () -> bad.get(10, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void a_frame_sent_again_after_redis_logged_it_is_done_and_a_different_one_with_its_seq_fails() throws Exception {
+        try (StatefulRedisConnection<String, String> admin = redis.connect()) {
+            Frame same = new Frame("c", "m", "conv", Status.IN_PROGRESS, JsonText.of("x"), "x", null, 1_000L);
+            admin.sync().xadd("t:log:c", new io.lettuce.core.XAddArgs().id("1-0"), Map.of("f", same.jsonAfterSeq(true)));
+            admin.sync().xadd("t:log:d", new io.lettuce.core.XAddArgs().id("1-0"), Map.of("f", "{}"));
+            // lettuce sends a call again when its reply was lost in a reconnect: Redis logged it the first time
+            assertEquals(1, publisher.turn("c").publish(same).toCompletableFuture().get(10, TimeUnit.SECONDS));
+            CompletableFuture<Long> other = publisher.turn("d").publish(frame("d", "y")).toCompletableFuture();
+            assertThrows(ExecutionException.class, () -> other.get(10, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void a_turn_whose_seqs_were_taken_over_by_another_stops_at_the_end_of_its_block() throws Exception {
+        ChannelTurn lost = publisher.turn("c");
+        try (StatefulRedisConnection<String, String> admin = redis.connect()) {
+            admin.sync().incrby("t:seq:c", RedisFramePublisher.BLOCK); // another instance's turn took the channel
+        }
+        for (int i = 0; i < RedisFramePublisher.BLOCK; i++) {
+            lost.publish(frame("c", "x"));
+        }
+        assertThrows(RedisException.class, () -> lost.publish(frame("c", "one too many")));
+    }
+
+    @Test
     void turns_that_follow_each_other_number_on_without_a_gap() throws Exception {
         List<Long> seqs = new ArrayList<>();
         for (int turn = 0; turn < 3; turn++) {

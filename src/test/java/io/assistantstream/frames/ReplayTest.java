@@ -42,7 +42,14 @@ class ReplayTest {
                 "4 in_progress Let me check.  Let me check. ",
                 "5 processing Assistant is gathering information...",
                 "7 in_progress Sunny! Let me check. Sunny!",
-                "8 completed Let me check. Sunny!"), described(Replay.of(log, null, null, List.of(), 2)));
+                "8 completed Let me check. Sunny!"), described(Replay.of(log, null, null, List.of(), 2, true)));
+    }
+
+    @Test
+    void a_gap_is_filled_frame_by_frame_each_with_the_text_it_ended_with() {
+        List<NumberedFrame> log = List.of(logged(10, "m2", "b"), logged(11, "m2", "c"), logged(12, "m2", "d"));
+        assertEquals(List.of("11 in_progress c abc", "12 in_progress d abcd"),
+                described(Replay.of(log, "m2", "abcd", List.of(), 10, false)));
     }
 
     @Test
@@ -50,8 +57,8 @@ class ReplayTest {
         List<NumberedFrame> log = List.of(logged(10, "m2", "b"), logged(11, "m2", "c"));
         List<NumberedFrame> here = List.of(frame(11, "m2", Status.IN_PROGRESS, "abc", "c"),
                 frame(12, "m2", Status.IN_PROGRESS, "abcd", "d"));
-        assertEquals(List.of("12 in_progress bcd abcd"), described(Replay.of(log, "m2", "abc", here, 9)));
-        assertEquals(List.of("12 in_progress cd abcd"), described(Replay.of(log, "m2", "abc", here, 10)));
+        assertEquals(List.of("12 in_progress bcd abcd"), described(Replay.of(log, "m2", "abc", here, 9, true)));
+        assertEquals(List.of("12 in_progress cd abcd"), described(Replay.of(log, "m2", "abc", here, 10, true)));
     }
 
     @Test
@@ -64,6 +71,17 @@ class ReplayTest {
         assertEquals(List.of("21 in_progress xy xy", "22 error The assistant failed",
                         "23 started Assistant is processing...", "24 responding Assistant is responding...",
                         "25 in_progress ok ok"),
-                described(Replay.of(log, "m4", "ok", List.of(), 19)));
+                described(Replay.of(log, "m4", "ok", List.of(), 19, true)));
+    }
+
+    @Test
+    void an_answer_started_again_after_a_failure_does_not_carry_the_first_attempt_s_text() {
+        List<NumberedFrame> log = List.of(
+                frame(30, "m5", Status.RESPONDING, "Assistant is responding...", null), logged(31, "m5", "AB"),
+                frame(32, "m5", Status.STARTED, "Assistant is processing...", null),
+                frame(33, "m5", Status.RESPONDING, "Assistant is responding...", null), logged(34, "m5", "CD"),
+                frame(35, "m5", Status.ERROR, "The assistant failed", null),
+                frame(36, "m6", Status.RESPONDING, "Assistant is responding...", null), logged(37, "m6", "ok"));
+        assertEquals("34 in_progress CD CD", described(Replay.of(log, "m6", "ok", List.of(), 29, true)).get(4));
     }
 }

@@ -41,7 +41,12 @@ final class InMemoryFrameFeed implements FrameFeed {
     }
 
     @Override
-    public CompletionStage<FrameLog.Read> read(String channel, long since) {
+    public long latest(String channel) {
+        return log.getOrDefault(channel, List.of()).stream().mapToLong(NumberedFrame::seq).max().orElse(0);
+    }
+
+    @Override
+    public CompletionStage<FrameLog.Read> read(String channel, long since, boolean coalesce) {
         reads.incrementAndGet();
         List<Runnable> held = heldReads;
         if (held != null) {
@@ -52,11 +57,13 @@ final class InMemoryFrameFeed implements FrameFeed {
         return readNow(channel, since);
     }
 
+    /** As the frame log answers: all it holds, not recovered, when {@code since} is ahead of the channel. */
     private CompletionStage<FrameLog.Read> readNow(String channel, long since) {
+        long latest = latest(channel);
+        long from = since > latest ? 0 : since;
         List<NumberedFrame> frames = log.getOrDefault(channel, List.of()).stream()
-                .filter(frame -> frame.seq() > since).toList();
-        long latest = log.getOrDefault(channel, List.of()).stream().mapToLong(NumberedFrame::seq).max().orElse(0);
-        return CompletableFuture.completedFuture(new FrameLog.Read(true, frames, latest));
+                .filter(frame -> frame.seq() > from).toList();
+        return CompletableFuture.completedFuture(new FrameLog.Read(since <= latest, frames, latest));
     }
 
     @Override
@@ -75,6 +82,11 @@ final class InMemoryFrameFeed implements FrameFeed {
     /** A frame logged but never heard. */
     void logged(String channel, String frame) {
         log.computeIfAbsent(channel, c -> new CopyOnWriteArrayList<>()).add(NumberedFrame.heard(channel, frame));
+    }
+
+    /** Redis lost the channel's frames. */
+    void forget(String channel) {
+        log.remove(channel);
     }
 
     /** The connection came back: every channel heard is confirmed again. */

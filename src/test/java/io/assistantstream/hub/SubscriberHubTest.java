@@ -136,4 +136,31 @@ class SubscriberHubTest {
         assertEquals("Hello", JSON.readTree(whole.next()).get("message").asText());
         assertEquals("Hello", JSON.readTree(delta.next()).get("message").asText(), "completed carries the whole text");
     }
+
+    @Test
+    void a_frame_that_skips_ahead_of_where_the_channel_stood_at_the_first_subscribe_is_a_gap_too() throws Exception {
+        for (int seq = 1; seq <= 3; seq++) {
+            feed.logged("c", frame(seq, "x".repeat(seq), "x").json(false)); // before anyone here listened
+        }
+        RecordedSession client = client("{\"action\":\"subscribe\",\"channel\":\"c\"}");
+        client.next();
+        feed.logged("c", frame(4, "xxxx", "x").json(false)); // published after the subscribe, never heard
+        feed.publish("c", frame(5, "xxxxx", "x").json(false));
+        assertEquals(4, seq(client.next()));
+        assertEquals(5, seq(client.next()));
+    }
+
+    @Test
+    void when_the_channel_s_seqs_start_again_below_what_its_clients_had_they_get_the_new_frames() throws Exception {
+        RecordedSession client = client("{\"action\":\"subscribe\",\"channel\":\"c\"}");
+        client.next();
+        hub.deliver(frame(5000, "old", "old"));
+        assertEquals(5000, seq(client.next()));
+        feed.forget("c"); // Redis restarted without its data
+        feed.logged("c", frame(1, "n", "n").json(false));
+        feed.reconnected();
+        feed.publish("c", frame(2, "ne", "e").json(false));
+        assertEquals(1, seq(client.next()));
+        assertEquals(2, seq(client.next()));
+    }
 }
