@@ -401,7 +401,11 @@ public final class LoadDriver {
         env.put("SERVER_PORT", "0");
         env.put("STREAM_BATCH_CHARS", "0");
         env.put("STREAM_BATCH_MS", "0");
-        env.put("WEBSOCKET_SEND_QUEUE", "100000");
+        // A subscriber socket carries 100 channels: room enough that the driver is never a slow client.
+        // A build from before the queue was bounded in bytes reads WEBSOCKET_SEND_QUEUE (frames) instead.
+        env.put(System.getenv().containsKey("BENCH_SERVICE_QUEUE_FRAMES") ? "WEBSOCKET_SEND_QUEUE"
+                : "WEBSOCKET_SEND_QUEUE_BYTES", System.getenv().containsKey("BENCH_SERVICE_QUEUE_FRAMES") ? "100000"
+                : "268435456");
         env.put("WEBSOCKET_MAX_SUBSCRIPTIONS", "100000");
         env.putAll(extra);
         return new Launched(command, env, Launched.SERVICE_READY);
