@@ -418,7 +418,8 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
                         frame.logged().complete(frame.frame().seq());
                     } else {
                         failed(frame, new RedisException("frame " + frame.frame().seq() + " of channel "
-                                + frame.frame().channel() + " could not be logged: its log has later frames"));
+                                + frame.frame().channel() + " could not be logged: its log has later frames (another"
+                                + " instance numbers the channel), or one of its keys holds another type"));
                     }
                 } catch (RuntimeException unexpected) {
                     frame.logged().completeExceptionally(unexpected);

@@ -41,6 +41,14 @@ class ClientWriterTest {
         writer.stop();
     }
 
+    /** A writer of 8 KB whose client stops reading once the writer took its acknowledgement. */
+    private void pausedClient() {
+        session.pause();
+        writer = new ClientWriter(session, 8 * 1024, Duration.ofMinutes(10), left::incrementAndGet, meters);
+        assertTrue(writer.offer(ACK));
+        session.awaitWaitingSend(); // the writer took it, and waits: the client does not read
+    }
+
     private static NumberedFrame frame(long seq, String message, Status status, String text, String delta) {
         return NumberedFrame.of(seq, new Frame("c", message, "conv_1", status, JsonText.of(text), delta, null,
                 1_000L * seq));
@@ -48,11 +56,8 @@ class ClientWriterTest {
 
     @Test
     void a_paused_client_catches_up_with_the_whole_text_once_it_reads_again() throws Exception {
-        session.pause();
-        writer = new ClientWriter(session, 8 * 1024, Duration.ofMinutes(10), left::incrementAndGet, meters);
         double coalescedBefore = meters.websocketFramesCoalesced().count();
-        assertTrue(writer.offer(ACK));
-        session.awaitWaitingSend(); // the writer took it, and waits: the client does not read
+        pausedClient();
         assertTrue(writer.offer(frame(1, "m", Status.STARTED, "", null), WHOLE));
         StringBuilder text = new StringBuilder();
         long seq = 1;
@@ -93,11 +98,8 @@ class ClientWriterTest {
 
     @Test
     void a_paused_client_that_cannot_catch_up_even_with_its_frames_merged_is_closed_with_1013() throws Exception {
-        session.pause();
-        writer = new ClientWriter(session, 8 * 1024, Duration.ofMinutes(10), left::incrementAndGet, meters);
         double dropsBefore = meters.websocketSlowClientDrops().count();
-        assertTrue(writer.offer(ACK));
-        session.awaitWaitingSend(); // the writer took it, and waits: the client does not read
+        pausedClient();
         int offered = 0;
         boolean refused = false;
         while (!refused && offered < 100) { // answers that ended: nothing to merge
