@@ -42,7 +42,7 @@ class ClientWriterTest {
     }
 
     /** A writer of 8 KB whose client stops reading once the writer took its acknowledgement. */
-    private void pausedClient() {
+    private void pausedClient() throws InterruptedException {
         session.pause();
         writer = new ClientWriter(session, 8 * 1024, Duration.ofMinutes(10), left::incrementAndGet, meters);
         assertTrue(writer.offer(ACK));
