@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -27,14 +28,17 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScanIterator;
 import io.lettuce.core.api.StatefulRedisConnection;
 
+import io.assistantstream.store.AnsweredMessages;
 import io.assistantstream.testing.Launched;
 
 /**
  * The benchmark: starts the built service and a fake OpenAI as processes of their own, drives them
  * through RabbitMQ and WebSocket subscribers on loopback, and reports relay latency, capacity,
- * answers open at once, throughput and start-up, with every process's CPU share in each window so a
- * figure can be read beside what limited it.
- * {@code LoadDriver [relay] [capacity] [open] [throughput] [startup] [--quick] [--out DIR]}.
+ * answers open at once, throughput, start-up, resuming clients, the idle service's CPU and the Redis
+ * memory an answer takes, with every process's CPU share in each window so a figure can be read
+ * beside what limited it.
+ * {@code LoadDriver [relay] [capacity] [open] [throughput] [startup] [resume] [idle] [memory] [--quick]
+ * [--out DIR]}.
  */
 public final class LoadDriver {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -63,7 +67,7 @@ public final class LoadDriver {
             }
         }
         if (scenarios.isEmpty()) {
-            scenarios = List.of("relay", "capacity", "open", "throughput", "startup");
+            scenarios = List.of("relay", "capacity", "open", "throughput", "startup", "resume", "idle", "memory");
         }
         LoadDriver driver = new LoadDriver(quick);
         boolean allRan;
@@ -95,8 +99,11 @@ public final class LoadDriver {
                     case "open" -> open();
                     case "throughput" -> throughput();
                     case "startup" -> startup();
+                    case "resume" -> resume();
+                    case "idle" -> idle();
+                    case "memory" -> memory();
                     default -> throw new IllegalArgumentException("unknown scenario " + scenario
-                            + " (relay, capacity, open, throughput, startup)");
+                            + " (relay, capacity, open, throughput, startup, resume, idle, memory)");
                 });
             } catch (IllegalArgumentException e) {
                 throw e;
@@ -119,7 +126,7 @@ public final class LoadDriver {
             int port = service.awaitReady(60);
             warmUp(service, port);
             for (int answers : steps) {
-                rows.add(answers(service, port, answers, quick ? 20 : 100, 50, "relay", false));
+                rows.add(answers(service, port, answers, quick ? 20 : 100, 50, "relay", false, null));
             }
         }
         return rows;
@@ -166,7 +173,8 @@ public final class LoadDriver {
             int port = service.awaitReady(60);
             warmUp(service, port);
             for (int answers : steps) {
-                Map<String, Object> row = answers(service, port, answers, quick ? 10 : 40, 200, "capacity", false);
+                Map<String, Object> row = answers(service, port, answers, quick ? 10 : 40, 200, "capacity", false,
+                        null);
                 rows.add(row);
                 boolean ok = (double) row.get("p99_ms") <= 250 && (int) row.get("errors") == 0
                         && (boolean) row.get("all_live_at_once") && (boolean) row.get("all_completed");
@@ -185,13 +193,15 @@ public final class LoadDriver {
 
     /**
      * 10,000 answers open at once at one token every 2 s, under the service's heap limit: the live heap
-     * (after a full collection) with all of them open, per answer, and whether they all completed.
+     * (after a full collection) with all of them open, per answer, and whether they all completed; and
+     * what they take in Redis (see {@link #answers}).
      */
     private Map<String, Object> open() throws Exception {
         int answers = quick ? 50 : 10_000;
-        try (Launched service = startService(Map.of("WORKER_CONCURRENCY", "20000"))) {
+        try (Launched service = startService(Map.of("WORKER_CONCURRENCY", "20000"));
+             RedisMemory redis = new RedisMemory()) {
             int port = service.awaitReady(60);
-            Map<String, Object> row = answers(service, port, answers, quick ? 4 : 30, 2000, "open", true);
+            Map<String, Object> row = answers(service, port, answers, quick ? 4 : 30, 2000, "open", true, redis);
             long live = (long) row.get("live_heap_mib");
             row.put("live_heap_kib_per_answer", live < 0 ? -1 : live * 1024 / answers);
             row.put("held", (int) row.get("errors") == 0 && (boolean) row.get("all_live_at_once")
@@ -200,14 +210,22 @@ public final class LoadDriver {
         }
     }
 
-    /** Runs {@code answers} concurrent answers, one per channel, and measures them. */
+    /**
+     * Runs {@code answers} concurrent answers, one per channel, and measures them. With {@code redis},
+     * also Redis memory: {@code used_memory} grown from just before the answers are published to its
+     * highest while every answer is live (sampled every 250 ms; this Redis's other users move it too),
+     * and, once they completed, the growth left (the channels' logs are kept for a while) and the exact
+     * {@code MEMORY USAGE} of the step's channels' keys.
+     */
     private Map<String, Object> answers(Launched service, int port, int answers, int tokens, int delayMs, String tag,
-                                        boolean liveHeap) throws Exception {
+                                        boolean liveHeap, RedisMemory redis) throws Exception {
         List<String> channels = channels(tag + answers, answers);
         try (Subscribers subscribers = new Subscribers(port, channels);
              RedisTap tap = new RedisTap("bench:" + id + ":", channels, 10)) {
             subscribers.expect(answers);
             MemorySampler memory = new MemorySampler(service.pid(), subscribers.live, answers, liveHeap);
+            long redisBefore = redis == null ? 0 : redis.usedMemory();
+            RedisMemory.Peak redisPeak = redis == null ? null : redis.peak(() -> subscribers.live.get() >= answers);
             ProcessStats.Window window = window(service);
             for (int i = 0; i < answers; i++) {
                 publish(channels.get(i), tag + "-" + i, "!words=" + tokens + " !delay=" + delayMs + " !stamp",
@@ -241,9 +259,219 @@ public final class LoadDriver {
             row.put("peak_live", subscribers.peakLive.get());
             row.put("cpu_share", window.shares());
             memory.stop(row);
+            if (redis != null) {
+                redisUse(redis, redisBefore, redisPeak, tag + answers, answers, row);
+            }
             System.out.println("   " + row);
             return row;
         }
+    }
+
+    /** The Redis memory figures of a step of {@code answers} answers on channels named {@code tag-N}. */
+    private void redisUse(RedisMemory redis, long before, RedisMemory.Peak peak, String tag, int answers,
+                          Map<String, Object> row) throws InterruptedException {
+        long allLive = peak.stop();
+        long after = redis.usedMemory();
+        String prefix = "bench:" + id + ":";
+        long keyBytes = redis.usage(redis.keys(prefix + "*" + tag + "-*", key -> true)).values().stream()
+                .mapToLong(Long::longValue).sum();
+        row.put("redis_used_memory_before_mib", mib(before));
+        row.put("redis_growth_all_live_mib", allLive < 0 ? -1 : mib(allLive - before));
+        row.put("redis_bytes_per_live_answer", allLive < 0 ? -1 : (allLive - before) / answers);
+        row.put("redis_growth_after_mib", mib(after - before));
+        row.put("redis_key_bytes_per_answer_after", keyBytes / answers);
+    }
+
+    private static double mib(long bytes) {
+        return Math.round(bytes / 1024.0 / 1024.0 * 10) / 10.0;
+    }
+
+    /**
+     * Clients resuming while answers stream at 20 tokens/s (batching off): 100 then 1,000 live answers
+     * (quick: 50), the 100 step showing the figure on a machine not yet saturated. In each step 1,000
+     * resumes (quick: 50), one every 5 ms (20 per 100 ms; quick: every 20 ms) from the moment channels
+     * have frames to miss, over the answers' lifetime (120 tokens, 6 s; quick: 40). Each opens a
+     * connection of its own, subscribes with {@code since} 5 to 20 frames behind the channel's live
+     * subscriber, and is timed from the subscribe to the frame that brings it up to where the live
+     * subscriber was, then closes; its frames are checked against the live subscriber's
+     * ({@link Resumes}). The live subscribers' relay latency in the same window is reported beside it,
+     * and, as the floor without load, resumes made one at a time once every answer has ended (quiet_*).
+     */
+    private List<Map<String, Object>> resume() throws Exception {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        int[] steps = quick ? new int[] {50} : new int[] {100, 1000};
+        try (Launched service = startService(Map.of("WORKER_CONCURRENCY", "20000"))) {
+            int port = service.awaitReady(60);
+            warmUp(service, port);
+            for (int answers : steps) {
+                rows.add(resumeStep(service, port, answers));
+            }
+        }
+        return rows;
+    }
+
+    private Map<String, Object> resumeStep(Launched service, int port, int answers) throws Exception {
+        int resumes = quick ? 50 : 1000;
+        int tokens = quick ? 40 : 120;
+        long periodNanos = quick ? 20_000_000 : 5_000_000;
+        List<String> channels = channels("resume" + answers, answers);
+        try (Subscribers subscribers = new Subscribers(port, channels);
+             Resumes resumed = new Resumes(port, channels)) {
+            subscribers.onEveryFrame(resumed::original);
+            subscribers.expect(answers);
+            ProcessStats.Window window = window(service);
+            for (int i = 0; i < answers; i++) {
+                publish(channels.get(i), "resume-" + i, "!words=" + tokens + " !delay=50 !stamp", subscribers);
+            }
+            int started = 0;
+            long next = System.nanoTime();
+            while (started < resumes && !resumed.allEnded()) {
+                next += periodNanos;
+                LockSupport.parkNanos(next - System.nanoTime());
+                if (resumed.start(5 + started % 16)) {
+                    started++;
+                }
+            }
+            boolean completed = subscribers.await(60L + tokens / 20 + answers / 50);
+            resumed.quiet(quick ? 5 : 20, 10);
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("answers", answers);
+            row.put("tokens_per_answer", tokens);
+            row.put("tokens_per_second", 20.0);
+            row.putAll(resumed.finish(30));
+            row.put("held", (double) row.get("p99_ms") <= 20 && (int) row.get("errors") == 0
+                    && (int) row.get("resumes") == resumes);
+            row.put("live_p50_ms", subscribers.relay.percentileMillis(50));
+            row.put("live_p99_ms", subscribers.relay.percentileMillis(99));
+            row.put("live_errors", subscribers.errors.get());
+            row.put("all_completed", completed);
+            row.put("cpu_share", window.shares());
+            row.put("load_average_after", loadAverage());
+            System.out.println("   " + row);
+            return row;
+        }
+    }
+
+    /**
+     * The machine's 1-minute load average: this suite shares the machine, and a figure taken while
+     * other work kept the cores busy is read as such.
+     */
+    private static double loadAverage() throws IOException {
+        return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+    }
+
+    /**
+     * The service with nothing to do: started, connected to RabbitMQ and Redis, 100 WebSocket clients
+     * connected and subscribed to a channel each, no message; after a settle (10 s, quick 2 s), its CPU
+     * over 30 s (quick 5 s) as a share of one core (from {@code /proc}, 10 ms ticks), the JIT compiler
+     * threads' part of it, and the threads that used the most.
+     */
+    private Map<String, Object> idle() throws Exception {
+        int clients = 100;
+        long settleSeconds = quick ? 2 : 10;
+        long seconds = quick ? 5 : 30;
+        try (Launched service = startService(Map.of())) {
+            int port = service.awaitReady(60);
+            try (Subscribers subscribers = new Subscribers(port, channels("idle", clients), 1)) {
+                Thread.sleep(settleSeconds * 1000);
+                Map<String, Long> threadsBefore = ProcessStats.threadMicros(service.pid());
+                ProcessStats.Window window = window(service);
+                Thread.sleep(seconds * 1000);
+                double elapsed = window.seconds();
+                long cpu = window.cpuMicros("service");
+                List<Map.Entry<String, Long>> threads = new ArrayList<>();
+                ProcessStats.threadMicros(service.pid()).forEach((thread, micros) -> {
+                    long used = micros - threadsBefore.getOrDefault(thread, 0L);
+                    if (used > 0) {
+                        threads.add(Map.entry(thread, used));
+                    }
+                });
+                threads.sort(Map.Entry.<String, Long>comparingByValue().reversed());
+                List<String> busiest = threads.stream().limit(5)
+                        .map(t -> t.getKey() + " " + t.getValue() / 1000 + " ms").toList();
+                double fraction = cpu / (elapsed * 1e6);
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("clients", clients);
+                row.put("settle_seconds", settleSeconds);
+                row.put("seconds", Math.round(elapsed * 10) / 10.0);
+                row.put("service_cpu_ms", cpu / 1000);
+                row.put("service_cpu_fraction", Math.round(fraction * 10_000) / 10_000.0);
+                row.put("service_jit_fraction",
+                        Math.round(window.compilerMicros("service") / (elapsed * 1e6) * 10_000) / 10_000.0);
+                row.put("held", fraction <= 0.01);
+                row.put("busiest_threads", busiest);
+                row.put("frames", subscribers.frames.get());
+                row.put("cpu_share", window.shares());
+                row.put("load_average_after", loadAverage());
+                System.out.println("   " + row);
+                return row;
+            }
+        }
+    }
+
+    /**
+     * Redis bytes per answer: one answer at a time of 100, 1,000 and 10,000 tokens (quick: 100 and
+     * 1,000), batching off so every token is a frame; once its message is recorded as answered (and
+     * the turn had 200 ms to end), the {@code MEMORY USAGE} (exact) of every key of its channel, found
+     * with SCAN under the benchmark's prefix, by kind: log, text, seq, answered, other (the
+     * conversation store's). The log keeps at most a set number of frames per channel, so past that
+     * an answer's log stops growing while its text keeps on.
+     */
+    private Map<String, Object> memory() throws Exception {
+        int[] lengths = quick ? new int[] {100, 1000} : new int[] {100, 1000, 10_000};
+        String prefix = "bench:" + id + ":";
+        List<Map<String, Object>> rows = new ArrayList<>();
+        try (Launched service = startService(Map.of()); RedisMemory redis = new RedisMemory()) {
+            service.awaitReady(60);
+            for (int tokens : lengths) {
+                rows.add(memoryOfAnswer(redis, prefix, tokens));
+            }
+        }
+        Map<String, Object> memory = new LinkedHashMap<>();
+        memory.put("answers", rows);
+        return memory;
+    }
+
+    private Map<String, Object> memoryOfAnswer(RedisMemory redis, String prefix, int tokens) throws Exception {
+        String channel = "memory-" + tokens;
+        String messageId = "memory-" + tokens;
+        long start = System.nanoTime();
+        publish(channel, messageId, "!words=" + tokens, null);
+        String answered = AnsweredMessages.key(prefix, channel, messageId);
+        while (!redis.exists(answered)) {
+            if (System.nanoTime() - start > 120_000_000_000L) {
+                throw new IllegalStateException("the " + tokens + "-token answer did not complete in 120 s");
+            }
+            Thread.sleep(20);
+        }
+        double answerSeconds = (System.nanoTime() - start) / 1e9;
+        Thread.sleep(200); // the turn's end (its lease released, unused seqs given back) follows at once
+        Map<String, Long> usage = redis.usage(redis.keysOfChannel(prefix, channel));
+        Map<String, Long> byKind = new LinkedHashMap<>();
+        for (String kind : List.of("log", "text", "seq", "answered", "other")) {
+            byKind.put(kind, 0L);
+        }
+        Map<String, Long> keys = new LinkedHashMap<>();
+        usage.forEach((key, bytes) -> {
+            String name = key.substring(prefix.length());
+            keys.put(name, bytes);
+            String kind = name.substring(0, Math.max(0, name.indexOf(':')));
+            byKind.merge(byKind.containsKey(kind) ? kind : "other", bytes, Long::sum);
+        });
+        long logged = redis.streamLength(prefix + "log:" + channel);
+        long total = usage.values().stream().mapToLong(Long::longValue).sum();
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("tokens", tokens);
+        row.put("answer_seconds", Math.round(answerSeconds * 100) / 100.0);
+        row.put("frames_logged", logged);
+        row.put("answer_chars", Math.max(0, redis.stringLength(prefix + "text:" + channel) - messageId.length() - 1));
+        byKind.forEach((kind, bytes) -> row.put(kind + "_bytes", bytes));
+        row.put("log_bytes_per_frame", logged == 0 ? 0 : byKind.get("log") / logged);
+        row.put("total_bytes", total);
+        row.put("bytes_per_token", total / tokens);
+        row.put("keys", keys);
+        System.out.println("   " + row);
+        return row;
     }
 
     /** Short answers over 200 channels, each channel kept two messages deep, for a fixed time. */
@@ -423,8 +651,11 @@ public final class LoadDriver {
         }
     }
 
+    /** Publishes a message to the service's exchange; {@code subscribers} (if any) time its answer. */
     private void publish(String channel, String messageId, String message, Subscribers subscribers) throws IOException {
-        subscribers.published(messageId);
+        if (subscribers != null) {
+            subscribers.published(messageId);
+        }
         byte[] body = ("{\"channel\":\"" + channel + "\",\"message_id\":\"" + messageId + "\",\"message\":\""
                 + message + "\"}").getBytes(StandardCharsets.UTF_8);
         synchronized (publisher) {

@@ -43,6 +43,30 @@ final class ProcessStats {
         return ticks * 1_000_000 / TICKS_PER_SECOND;
     }
 
+    /**
+     * CPU time (user + system) of each live thread of a process so far, in microseconds, by
+     * {@code "name/tid"}; threads that ended are not in it.
+     */
+    static Map<String, Long> threadMicros(long pid) {
+        Map<String, Long> threads = new LinkedHashMap<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+                    threads.put(name + "/" + task.getFileName(), ticks * 1_000_000 / TICKS_PER_SECOND);
+                } catch (IOException | RuntimeException e) {
+                    // this thread ended meanwhile
+                }
+            }
+        } catch (IOException e) {
+            // the process is gone
+        }
+        return threads;
+    }
+
     /** System (kernel) CPU time of a process so far, in microseconds. */
     static long systemMicros(long pid) {
         return ticks(pid, false, true) * 1_000_000 / TICKS_PER_SECOND;

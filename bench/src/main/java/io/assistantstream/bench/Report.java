@@ -10,7 +10,7 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-/** Writes the results as JSON, as a Markdown table and as an SVG chart of relay latency against concurrency. */
+/** Writes the results as JSON, as Markdown tables and as an SVG chart of relay latency against concurrency. */
 final class Report {
     private Report() {
     }
@@ -53,9 +53,15 @@ final class Report {
             latencyRows.addAll(steps);
         }
         if (results.get("open") instanceof Map<?, ?> open && !open.containsKey("failed")) {
-            md.append("\n## Answers open at once (one token every 2 s; live heap after a full collection)\n\n");
+            md.append("\n## Answers open at once (one token every 2 s; live heap after a full collection)\n\n"
+                    + "Redis: `used_memory` (INFO memory: all of this Redis, so its other users move it too) grown"
+                    + " from just before the answers to its highest while all were live (sampled every 250 ms),"
+                    + " also per answer; what was left grown once they completed (their logs are kept); and the"
+                    + " exact `MEMORY USAGE` of the answers' keys then, per answer.\n\n");
             table(md, List.of((Map<String, Object>) open), List.of("answers", "held", "peak_live", "live_heap_mib",
-                    "live_heap_kib_per_answer", "peak_rss_mib", "p50_ms", "p99_ms", "errors"));
+                    "live_heap_kib_per_answer", "peak_rss_mib", "p50_ms", "p99_ms", "redis_growth_all_live_mib",
+                    "redis_bytes_per_live_answer", "redis_growth_after_mib", "redis_key_bytes_per_answer_after",
+                    "errors"));
         }
         if (results.get("throughput") instanceof Map<?, ?> throughput && !throughput.containsKey("failed")) {
             md.append("\n## Throughput (short answers, 200 channels)\n\n");
@@ -67,22 +73,56 @@ final class Report {
         }
         if (results.get("startup") instanceof Map<?, ?> startup && !startup.containsKey("failed")) {
             md.append("\n## Start-up (launch → ready, runtimes interleaved)\n\n");
-            List<String> columns = List.of("runtime", "median_ms", "runs_ms", "rss_at_ready_mib", "runtime_mib",
-                    "aot_cache_mib");
-            md.append('|');
-            columns.forEach(c -> md.append(' ').append(c).append(" |"));
-            md.append("\n|").append(" --- |".repeat(columns.size())).append('\n');
-            for (Map<String, Object> row : (List<Map<String, Object>>) startup.get("runtimes")) {
-                md.append('|');
-                columns.forEach(c -> md.append(' ').append(row.get(c)).append(" |"));
-                md.append('\n');
-            }
+            plainTable(md, (List<Map<String, Object>>) startup.get("runtimes"), List.of("runtime", "median_ms",
+                    "runs_ms", "rss_at_ready_mib", "runtime_mib", "aot_cache_mib"));
+        }
+        if (results.get("resume") instanceof List<?> resume) {
+            md.append("\n## Resume (live answers at 20 tokens/s; held = p99 ≤ 20 ms, no errors)\n\n"
+                    + "Each resume opens a new connection and subscribes with `since` 5 to 20 frames behind the"
+                    + " channel's live subscriber; timed from sending the subscribe to the frame whose seq reaches"
+                    + " the live subscriber's latest at that moment (ack: to the `subscribed` reply, sent once the"
+                    + " log is read; connect: the handshake before, not counted). Checked against the live"
+                    + " subscriber: recovered, seqs above since and strictly increasing, each status, delta text"
+                    + " and message the same. live: the live subscribers' relay latency in the same window."
+                    + " quiet: resumes one at a time once every answer ended (the floor without load).\n\n");
+            table(md, (List<Map<String, Object>>) resume, List.of("answers", "resumes", "held", "p50_ms", "p99_ms",
+                    "max_ms", "ack_p50_ms", "ack_p99_ms", "connect_p99_ms", "missing_frames_mean",
+                    "frames_until_caught_up_mean", "caught_up", "skipped", "errors", "error_kinds", "live_p50_ms",
+                    "live_p99_ms", "quiet_p50_ms", "quiet_max_ms", "load_average_after"));
+        }
+        if (results.get("idle") instanceof Map<?, ?> idle && !idle.containsKey("failed")) {
+            md.append("\n## Idle (subscribed clients, no traffic; held = service CPU ≤ 1% of one core)\n\n");
+            table(md, List.of((Map<String, Object>) idle), List.of("clients", "seconds", "held",
+                    "service_cpu_fraction", "service_cpu_ms", "service_jit_fraction", "busiest_threads",
+                    "load_average_after"));
+        }
+        if (results.get("memory") instanceof Map<?, ?> memory && !memory.containsKey("failed")) {
+            md.append("\n## Redis memory per answer (batching off: a frame per token; exact MEMORY USAGE of the"
+                    + " channel's keys once the answer completed)\n\nother: the conversation store's keys of the"
+                    + " channel (thread:, metadata:). The log keeps a channel's latest frames only, up to the"
+                    + " service's limit, so past it an answer's bytes stop growing with its tokens but for its"
+                    + " text.\n\n");
+            plainTable(md, (List<Map<String, Object>>) memory.get("answers"), List.of("tokens", "frames_logged",
+                    "answer_chars", "log_bytes", "log_bytes_per_frame", "text_bytes", "seq_bytes", "answered_bytes",
+                    "other_bytes", "total_bytes", "bytes_per_token", "answer_seconds"));
         }
         Files.writeString(dir.resolve("latest.md"), md.toString());
         Files.writeString(dir.resolve("relay-latency.svg"), chart(latencyRows));
         System.out.println();
         System.out.println(md);
         System.out.println("written: " + dir.resolve("latest.json") + ", latest.md, relay-latency.svg");
+    }
+
+    /** A Markdown table of {@code columns}. */
+    private static void plainTable(StringBuilder md, List<Map<String, Object>> rows, List<String> columns) {
+        md.append('|');
+        columns.forEach(c -> md.append(' ').append(c).append(" |"));
+        md.append("\n|").append(" --- |".repeat(columns.size())).append('\n');
+        for (Map<String, Object> row : rows) {
+            md.append('|');
+            columns.forEach(c -> md.append(' ').append(row.get(c)).append(" |"));
+            md.append('\n');
+        }
     }
 
     /** A Markdown table of {@code columns}, plus each window's CPU shares and what limited it. */

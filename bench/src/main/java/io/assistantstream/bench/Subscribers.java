@@ -14,10 +14,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
- * WebSocket subscribers for a set of channels, {@value #CHANNELS_PER_SOCKET} channels per socket, that
- * time every frame. Frames are read with plain string search, not a JSON parser, so the driver's own
+ * WebSocket subscribers for a set of channels, {@value #CHANNELS_PER_SOCKET} channels per socket unless
+ * told otherwise, that time every frame. Frames are read with plain string search, not a JSON parser, so the driver's own
  * cost per frame stays small next to the service's.
  */
 final class Subscribers implements AutoCloseable {
@@ -45,10 +46,16 @@ final class Subscribers implements AutoCloseable {
     private final HttpClient http = HttpClient.newHttpClient();
     private volatile CountDownLatch done = new CountDownLatch(0);
     private volatile Runnable onCompleted = () -> { };
+    private volatile Consumer<String> onEveryFrame = frame -> { };
 
     Subscribers(int port, List<String> channels) throws Exception {
-        for (int from = 0; from < channels.size(); from += CHANNELS_PER_SOCKET) {
-            List<String> group = channels.subList(from, Math.min(channels.size(), from + CHANNELS_PER_SOCKET));
+        this(port, channels, CHANNELS_PER_SOCKET);
+    }
+
+    /** Subscribers with {@code perSocket} channels on each WebSocket connection. */
+    Subscribers(int port, List<String> channels, int perSocket) throws Exception {
+        for (int from = 0; from < channels.size(); from += perSocket) {
+            List<String> group = channels.subList(from, Math.min(channels.size(), from + perSocket));
             CountDownLatch subscribed = new CountDownLatch(group.size());
             WebSocket socket = http.newWebSocketBuilder()
                     .buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws"), new Listener(subscribed))
@@ -75,6 +82,14 @@ final class Subscribers implements AutoCloseable {
     /** Called after each terminal frame (the throughput scenario publishes the next message there). */
     void onCompleted(Runnable action) {
         onCompleted = action;
+    }
+
+    /**
+     * Called with every frame's JSON, after it was timed, on the thread of its socket (one at a time per
+     * socket, so a channel's frames arrive in order).
+     */
+    void onEveryFrame(Consumer<String> action) {
+        onEveryFrame = action;
     }
 
     void published(String messageId) {
@@ -183,6 +198,7 @@ final class Subscribers implements AutoCloseable {
                     subscribed.countDown();
                 } else {
                     onFrame(text);
+                    onEveryFrame.accept(text);
                 }
             }
             return null;
