@@ -11,15 +11,9 @@ public record Frame(String channel, String messageId, String conversationId, Sta
     static final String MESSAGE_FIELD = ",\"message\":\"";
 
     /**
-     * The frame's JSON without its opening <code>{"seq":N</code>: everything after the seq number, starting
-     * with a comma, {@code message} last. Written by hand: it runs for every frame, and the shape is fixed.
-     */
-    public String jsonAfterSeq() {
-        return jsonAfterSeq(false);
-    }
-
-    /**
-     * The frame's JSON after its seq; {@code compact} leaves out the {@code message} of an
+     * The frame's JSON without its opening <code>{"seq":N</code>: everything after the seq number,
+     * starting with a comma, {@code message} last. Written by hand: it runs for every frame, and the
+     * shape is fixed. {@code compact} leaves out the {@code message} of an
      * {@code in_progress} frame (the delta format, and what the frame log keeps), and changes nothing
      * for other frames. {@code message} comes last, so the whole form is the compact form with it
      * appended, and the compact form of a whole frame is a prefix of it ({@link NumberedFrame}).

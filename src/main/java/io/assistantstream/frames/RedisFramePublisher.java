@@ -298,14 +298,9 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
             return seq;
         }
 
-        /** The seq before the next frame: the turn's last, or the one before its first block. */
-        private long previous() {
-            return used;
-        }
-
         @Override
         public CompletionStage<Long> publish(Frame frame) {
-            long prev = previous();
+            long prev = used;
             long seq = number();
             byte[] op = NONE;
             byte[] arg = NONE;
@@ -324,7 +319,7 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
 
         @Override
         public CompletionStage<Long> publishAgain(String jsonAfterSeq) {
-            long prev = previous();
+            long prev = used;
             long seq = number();
             return send(NumberedFrame.heard(channel, "{\"seq\":" + seq + jsonAfterSeq), prev, jsonAfterSeq, NONE, NONE,
                     NONE, true);

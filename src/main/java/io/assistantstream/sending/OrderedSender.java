@@ -127,15 +127,7 @@ public final class OrderedSender<T> implements AutoCloseable {
         LockSupport.unpark(thread);
     }
 
-    /** Whether it takes no more items: stopped, or finishing. */
-    public boolean stopped() {
-        return stopping || finishing;
-    }
 
-    /** Items queued and not yet taken for sending. */
-    public int waiting() {
-        return queue.size();
-    }
 
     /** Items offered and not yet sent: those queued and those of the batch being sent. */
     public int pending() {

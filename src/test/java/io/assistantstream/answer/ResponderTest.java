@@ -50,7 +50,7 @@ class ResponderTest {
         assertEquals(List.of("started", "responding", "in_progress", "in_progress", "in_progress", "completed"),
                 published.statuses());
         Frame completed = published.frames().getLast();
-        assertTrue(completed.jsonAfterSeq().contains("\"message\":\"Echo: hello there\""), completed.jsonAfterSeq());
+        assertTrue(completed.jsonAfterSeq(false).contains("\"message\":\"Echo: hello there\""), completed.jsonAfterSeq(false));
         assertTrue(published.frames().stream().allMatch(frame -> "conv_1".equals(frame.conversationId())));
     }
 
@@ -80,7 +80,7 @@ class ResponderTest {
         assertEquals(List.of("started", "error"), published.statuses());
         Frame error = published.frames().getLast();
         assertEquals("429 insufficient_quota", error.errorDetails());
-        assertTrue(error.jsonAfterSeq().contains("\"message\":\"The assistant is over quota\""));
+        assertTrue(error.jsonAfterSeq(false).contains("\"message\":\"The assistant is over quota\""));
     }
 
     @Test

@@ -22,7 +22,7 @@ class FrameTest {
         String text = all.toString();
         Frame frame = new Frame("chan\"1", "id\\2", "conv_3", Status.IN_PROGRESS, JsonText.of(text), text, null,
                 1_795_546_779_486L);
-        JsonNode parsed = JSON.readTree("{\"seq\":7" + frame.jsonAfterSeq());
+        JsonNode parsed = JSON.readTree("{\"seq\":7" + frame.jsonAfterSeq(false));
         assertEquals(7, parsed.get("seq").asLong());
         assertEquals(text, parsed.get("message").asText());
         assertEquals(text, parsed.get("delta").asText());
@@ -39,13 +39,13 @@ class FrameTest {
     void an_error_frame_without_ids_has_nulls_and_details() throws Exception {
         Frame frame = new Frame("c", null, null, Status.ERROR, JsonText.of("Invalid request"), null, "why",
                 1_000L);
-        JsonNode parsed = JSON.readTree("{\"seq\":1" + frame.jsonAfterSeq());
+        JsonNode parsed = JSON.readTree("{\"seq\":1" + frame.jsonAfterSeq(false));
         assertTrue(parsed.get("message_id").isNull());
         assertTrue(parsed.get("thread_id").isNull());
         assertEquals("why", parsed.get("error_details").asText());
         assertTrue(parsed.get("final_message").asBoolean());
         assertEquals("error", parsed.get("type").asText());
-        assertTrue(frame.jsonAfterSeq().contains("\"timestamp\":1.000,"), "epoch seconds with milliseconds, plain");
+        assertTrue(frame.jsonAfterSeq(false).contains("\"timestamp\":1.000,"), "epoch seconds with milliseconds, plain");
         assertFalse(parsed.has("delta"));
     }
 }
