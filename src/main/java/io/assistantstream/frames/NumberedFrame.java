@@ -11,10 +11,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * an {@code in_progress} frame's {@code message} is the answer so far) or delta (an
  * {@code in_progress} frame leaves {@code message} out and carries only its {@code delta}).
  *
- * <p>A frame answered on this instance is built from its {@link Frame}; a frame heard from another
- * instance arrives as its whole-text JSON and is only parsed when two frames are merged: the delta
- * form of such a frame is a prefix of its JSON, because {@code message} is always its last field.
- * Each form is encoded once, on first use, and shared by every client that wants it.
+ * <p>A frame answered on this instance is built from its {@link Frame}. A frame heard from another
+ * instance arrives as JSON, and is only parsed when its fields are needed: an {@code in_progress}
+ * frame in its delta form (what Redis carries), given the answer so far with {@link #withText}, any
+ * other frame whole. The delta form is a prefix of the whole one, because {@code message} is always
+ * its last field. Each form is encoded once, on first use, and shared by every client that wants it.
  */
 public final class NumberedFrame {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -28,26 +29,53 @@ public final class NumberedFrame {
     private volatile String whole;
     private volatile String compact;
 
-    private NumberedFrame(long seq, String channel, Frame frame, String whole) {
+    /** Heard in its delta form: there is no whole form until {@link #withText}. */
+    private final boolean textless;
+
+    private NumberedFrame(long seq, String channel, Frame frame, String whole, String compact) {
         this.seq = seq;
         this.channel = channel;
         this.frame = frame;
         this.whole = whole;
+        this.compact = compact;
+        this.textless = frame == null && whole == null;
     }
 
     /** {@code frame}, numbered {@code seq}. */
     public static NumberedFrame of(long seq, Frame frame) {
-        return new NumberedFrame(seq, frame.channel(), frame, null);
+        return new NumberedFrame(seq, frame.channel(), frame, null, null);
     }
 
     /**
-     * A frame of {@code channel} heard as its whole-text JSON (from Redis pub/sub, or a completed
-     * frame kept for a redelivery), which begins with its seq.
+     * A frame of {@code channel} heard as JSON that begins with its seq (from Redis pub/sub, or a
+     * completed frame kept for a redelivery): whole, or an {@code in_progress} frame in its delta form,
+     * which {@link #lacksText lacks its text} until given it.
      *
      * @throws IllegalArgumentException when it does not begin with <code>{"seq":N</code>
      */
     public static NumberedFrame heard(String channel, String json) {
-        return new NumberedFrame(seqOf(json), channel, null, json);
+        long seq = seqOf(json);
+        boolean inProgress = isInProgress(json);
+        return inProgress && !json.contains(Frame.MESSAGE_FIELD) ? new NumberedFrame(seq, channel, null, null, json)
+                : new NumberedFrame(seq, channel, null, json, inProgress ? null : json);
+    }
+
+    /**
+     * Whether this is an {@code in_progress} frame heard in its delta form: its whole form needs the
+     * answer so far ({@link #withText}).
+     */
+    public boolean lacksText() {
+        return textless;
+    }
+
+    /**
+     * This frame of {@code in_progress}, heard in its delta form, with {@code text}, the answer so far
+     * (its delta included), as its {@code message}.
+     */
+    public NumberedFrame withText(JsonText text) {
+        String json = compact;
+        return new NumberedFrame(seq, channel, null, json.substring(0, json.length() - 1) + Frame.MESSAGE_FIELD
+                + text.escaped() + "\"}", json);
     }
 
     /**
@@ -84,12 +112,26 @@ public final class NumberedFrame {
 
     /** Whether this is an {@code in_progress} frame: one that may be merged, and that the delta format shortens. */
     public boolean inProgress() {
+        return is(Status.IN_PROGRESS);
+    }
+
+    /** Whether this is a {@code responding} frame: the first of an answer's text, which starts it empty. */
+    public boolean startsAnswer() {
+        return is(Status.RESPONDING);
+    }
+
+    private boolean is(Status status) {
         Frame parsed = frame;
-        if (parsed != null) {
-            return parsed.status() == Status.IN_PROGRESS;
-        }
-        int status = whole.indexOf(STATUS_FIELD);
-        return status > 0 && whole.startsWith(Status.IN_PROGRESS.wire() + "\"", status + STATUS_FIELD.length());
+        return parsed != null ? parsed.status() == status : has(whole == null ? compact : whole, status);
+    }
+
+    private static boolean isInProgress(String json) {
+        return has(json, Status.IN_PROGRESS);
+    }
+
+    private static boolean has(String json, Status wanted) {
+        int status = json.indexOf(STATUS_FIELD);
+        return status > 0 && json.startsWith(wanted.wire() + "\"", status + STATUS_FIELD.length());
     }
 
     /** The JSON a client gets: whole text, or with {@code delta} the delta format. */
@@ -100,10 +142,26 @@ public final class NumberedFrame {
     private String whole() {
         String json = whole;
         if (json == null) {
-            json = SEQ_FIELD + seq + frame.jsonAfterSeq(false);
+            if (textless) {
+                throw new IllegalStateException("frame " + seq + " of channel " + channel
+                        + " was heard without its text and not given it");
+            }
+            Frame parsed = frame;
+            if (parsed.status() == Status.IN_PROGRESS) { // the delta form, which other clients and the log use too
+                String delta = compact();
+                json = delta.substring(0, delta.length() - 1) + Frame.MESSAGE_FIELD + parsed.message().escaped() + "\"}";
+            } else {
+                json = SEQ_FIELD + seq + parsed.jsonAfterSeq(false);
+            }
             whole = json;
         }
         return json;
+    }
+
+    /** The delta form without its opening <code>{"seq":N</code>, as the frame log keeps it. */
+    String compactAfterSeq() {
+        String json = compact();
+        return json.substring(json.indexOf(','));
     }
 
     private String compact() {
@@ -133,7 +191,7 @@ public final class NumberedFrame {
     public Frame frame() {
         Frame parsed = frame;
         if (parsed == null) {
-            parsed = parse(whole);
+            parsed = parse(whole == null ? compact : whole);
             frame = parsed;
         }
         return parsed;

@@ -67,8 +67,9 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
      * its pub/sub topic ('' in relay mode); the key recording its message as answered ('' unless
      * completed).
      *
-     * <p>The published JSON of an in_progress frame gets its message from the answer text here, so
-     * the whole answer so far never travels to Redis. Each key's expiry is set once per call. A log
+     * <p>What is published is what is logged: an in_progress frame without the answer so far, which
+     * each listening hub keeps itself, so a frame costs Redis the same at the end of a long answer as
+     * at its start. Each key's expiry is set once per call. A log
      * found missing (it expired, or was deleted, during the turn) is created recording everything
      * before the frame as deleted, and trimming deletes the oldest entries (at most 100 per frame, so
      * a lowered limit is reached over a few frames): the stream's max deleted id then tells a reader
@@ -109,19 +110,13 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
               end
               expiring[log] = true
               expiring[text] = true
-              local whole = json
               if op == 'r' then
                 redis.call('SET', text, arg)
               elseif op == 'a' then
                 redis.call('APPEND', text, arg)
-                if topic ~= '' then
-                  local so_far = redis.call('GET', text)
-                  local newline = string.find(so_far, '\\n', 1, true) or 0
-                  whole = string.sub(json, 1, -2) .. ',"message":"' .. string.sub(so_far, newline + 1) .. '"}'
-                end
               end
               if topic ~= '' then
-                redis.call('PUBLISH', topic, '{"seq":' .. seq .. whole)
+                redis.call('PUBLISH', topic, '{"seq":' .. seq .. json)
               end
               if answered ~= '' then
                 redis.call('SET', answered, json, 'EX', dedup)
@@ -312,7 +307,8 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
                 arg = bytes(frame.delta() == null ? "" : JsonText.of(frame.delta()).escaped());
             }
             boolean answers = frame.status() == Status.COMPLETED && frame.messageId() != null;
-            return send(NumberedFrame.of(seq, frame), prev, frame.jsonAfterSeq(true), op, arg,
+            NumberedFrame numbered = NumberedFrame.of(seq, frame);
+            return send(numbered, prev, numbered.compactAfterSeq(), op, arg,
                     answers ? bytes(AnsweredMessages.key(prefix, channel, frame.messageId())) : NONE,
                     frame.status().terminal());
         }

@@ -2,6 +2,7 @@ package io.assistantstream.hub;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -10,8 +11,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.logging.Logger;
 
+import io.assistantstream.frames.Frame;
 import io.assistantstream.frames.FrameLog;
+import io.assistantstream.frames.JsonText;
 import io.assistantstream.frames.NumberedFrame;
+import io.assistantstream.frames.Status;
 
 /**
  * One channel's subscribers on this instance, and the order of the frames they get: each frame once,
@@ -22,6 +26,11 @@ import io.assistantstream.frames.NumberedFrame;
  * goes out. A gap the log cannot fill (an instance that died mid-turn leaves unused numbers) costs
  * one read; a read that fails is tried again ({@value #FILL_ATTEMPTS} times in all) while the
  * frames after the gap wait.
+ *
+ * <p>Redis carries an {@code in_progress} frame without the answer so far (its cost would grow with
+ * the answer), so the fan-out keeps the text of the channel's current answer from the frames it
+ * hands out, and gives it to each such frame it hears. One it cannot continue (it started hearing
+ * the channel mid-answer) is treated as a gap: the log's copy carries the text.
  */
 final class ChannelFanOut {
     private static final Logger LOG = Logger.getLogger(ChannelFanOut.class.getName());
@@ -45,6 +54,11 @@ final class ChannelFanOut {
     private boolean catchUpDue;
     /** No subscriber is left: a failed read is not tried again. */
     private volatile boolean closed;
+    /** Whether {@link #text} is known: the frames handed out began the current answer or carried it. */
+    private boolean textKnown;
+    /** The message of the current answer, and its text so far (JSON-escaped). */
+    private String textOf;
+    private String text;
 
     /** @param log reads the frames of a channel after a seq */
     ChannelFanOut(String channel, BiFunction<String, Long, CompletionStage<FrameLog.Read>> log) {
@@ -89,13 +103,18 @@ final class ChannelFanOut {
         }
         if (held != null) {
             held.put(frame.seq(), frame);
-        } else if (last > 0 && frame.seq() > last + 1) {
+        } else if (last > 0 && frame.seq() > last + 1 || frame.lacksText() && !continues(frame)) {
             held = new TreeMap<>();
             held.put(frame.seq(), frame);
             fill(last);
         } else {
             send(frame);
         }
+    }
+
+    /** Whether {@code frame}, heard without its text, continues the answer whose text is kept here. */
+    private boolean continues(NumberedFrame frame) {
+        return textKnown && Objects.equals(textOf, frame.frame().messageId());
     }
 
     /**
@@ -175,9 +194,40 @@ final class ChannelFanOut {
     }
 
     private void send(NumberedFrame frame) {
-        last = frame.seq();
+        NumberedFrame whole = withText(frame);
+        last = whole.seq();
         for (Subscription subscription : subscriptions.values()) {
-            subscription.offer(frame);
+            subscription.offer(whole);
         }
+    }
+
+    /**
+     * {@code frame} with the answer so far, when heard without it; keeps the text it carries or
+     * continues. A frame that does not continue the kept text even after the log was read (the log
+     * lost the answer's start) starts it: its message is what is left.
+     */
+    private NumberedFrame withText(NumberedFrame frame) {
+        if (frame.lacksText()) {
+            Frame fields = frame.frame();
+            String delta = fields.delta() == null ? "" : JsonText.of(fields.delta()).escaped();
+            if (continues(frame)) {
+                text = text + delta;
+            } else {
+                LOG.fine(() -> "Frame " + frame.seq() + " of channel " + channel + " continues an answer whose start"
+                        + " the log no longer holds");
+                textKnown = true;
+                textOf = fields.messageId();
+                text = delta;
+            }
+            return frame.withText(new JsonText(text));
+        }
+        if (!frame.inProgress() && !frame.startsAnswer()) {
+            return frame;
+        }
+        Frame fields = frame.frame();
+        textKnown = true;
+        textOf = fields.messageId();
+        text = fields.status() == Status.IN_PROGRESS && fields.message() != null ? fields.message().escaped() : "";
+        return frame;
     }
 }

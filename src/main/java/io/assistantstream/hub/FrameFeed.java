@@ -13,7 +13,10 @@ import io.assistantstream.frames.FrameLog;
 public interface FrameFeed extends AutoCloseable {
     /** What the feed hears. */
     interface Listener {
-        /** A frame of {@code channel}, as its whole-text JSON (which begins with its seq). */
+        /**
+         * A frame of {@code channel}, as Redis carries it: its JSON, which begins with its seq; an
+         * {@code in_progress} frame without {@code message}.
+         */
         void frame(String channel, String json);
 
         /** The feed hears {@code channel} again after its connection came back: frames may have been missed. */

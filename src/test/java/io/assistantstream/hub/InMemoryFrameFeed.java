@@ -13,8 +13,8 @@ import io.assistantstream.frames.FrameLog;
 import io.assistantstream.frames.NumberedFrame;
 
 /**
- * An in-memory {@link FrameFeed}: knows which channels are heard, keeps every frame published as the
- * log, and lets a test publish a frame, lose one on the way (as pub/sub does while its connection
+ * An in-memory {@link FrameFeed}: knows which channels are heard, keeps every frame published (whole,
+ * as a read of the real log rebuilds it) as the log, and lets a test publish a frame, lose one on the way (as pub/sub does while its connection
  * is away) and report the connection back.
  */
 final class InMemoryFrameFeed implements FrameFeed {
@@ -71,11 +71,14 @@ final class InMemoryFrameFeed implements FrameFeed {
         heard.clear();
     }
 
-    /** A frame published on {@code channel}: logged, and heard only when the channel is subscribed. */
+    /**
+     * A frame published on {@code channel}: logged, and heard only when the channel is subscribed, as
+     * Redis carries it: an {@code in_progress} frame without the answer so far.
+     */
     void publish(String channel, String frame) {
         logged(channel, frame);
         if (heard.contains(channel)) {
-            listener.frame(channel, frame);
+            listener.frame(channel, NumberedFrame.heard(channel, frame).json(true));
         }
     }
 

@@ -68,6 +68,42 @@ class SubscriberHubTest {
         assertEquals(0, feed.reads(), "a frame heard back is no gap to fill");
     }
 
+    private static NumberedFrame responding(long seq) {
+        return NumberedFrame.of(seq, new Frame("c", "m", "conv_1", Status.RESPONDING,
+                JsonText.of("Assistant is responding..."), null, null, 1_000L));
+    }
+
+    @Test
+    void frames_heard_without_the_answer_so_far_get_it_from_the_frames_before_them() throws Exception {
+        RecordedSession whole = client("{\"action\":\"subscribe\",\"channel\":\"c\"}");
+        RecordedSession delta = client("{\"action\":\"subscribe\",\"channel\":\"c\",\"format\":\"delta\"}");
+        whole.next();
+        delta.next();
+        feed.publish("c", responding(1).json(false));
+        feed.publish("c", frame(2, "Hello", "Hello").json(false));
+        feed.publish("c", frame(3, "Hello \"world\"", " \"world\"").json(false));
+        assertEquals(responding(1).json(false), whole.next());
+        assertEquals(frame(2, "Hello", "Hello").json(false), whole.next());
+        assertEquals(frame(3, "Hello \"world\"", " \"world\"").json(false), whole.next());
+        delta.next();
+        assertEquals(frame(2, "Hello", "Hello").json(true), delta.next());
+        assertEquals(frame(3, "Hello \"world\"", " \"world\"").json(true), delta.next());
+        assertEquals(0, feed.reads(), "the text came with the frames");
+    }
+
+    @Test
+    void a_hub_that_starts_hearing_a_channel_mid_answer_reads_the_answer_so_far_from_the_log() throws Exception {
+        feed.logged("c", responding(1).json(false));
+        feed.logged("c", frame(2, "Hel", "Hel").json(false));
+        RecordedSession client = client("{\"action\":\"subscribe\",\"channel\":\"c\"}");
+        client.next();
+        feed.publish("c", frame(3, "Hello", "lo").json(false));
+        feed.publish("c", frame(4, "Hello!", "!").json(false));
+        assertEquals(frame(3, "Hello", "lo").json(false), client.next());
+        assertEquals(frame(4, "Hello!", "!").json(false), client.next());
+        assertEquals(1, feed.reads(), "one read, for the first frame heard");
+    }
+
     @Test
     void a_frame_that_skips_ahead_waits_until_the_log_filled_the_gap() throws Exception {
         RecordedSession client = client("{\"action\":\"subscribe\",\"channel\":\"c\"}");
