@@ -78,6 +78,8 @@ public final class AssistantStream implements AutoCloseable {
     private static final Duration REQUEUE_DELAY = Duration.ofSeconds(1);
     private static final Duration LEASE_POLL = Duration.ofMillis(20);
     private static final int REDIS_CONNECTIONS = 4;
+    /** The named socket of {@code /admin} and {@code /observe} when {@code MANAGEMENT_PORT} is set. */
+    private static final String MANAGEMENT_SOCKET = "management";
 
     /** What this instance opened, the latest first: closing goes the opposite way to starting. */
     private final Deque<AutoCloseable> opened = new ArrayDeque<>();
@@ -113,7 +115,7 @@ public final class AssistantStream implements AutoCloseable {
             FrameLog frameLog = new FrameLog(stream.relay() ? null : redis.connect(), prefix);
             hub = stream.relay() ? null
                     : opened(new SubscriberHub(new RedisFrameFeed(redis.connectPubSub(), prefix, frameLog),
-                    stream.pingInterval(), meters));
+                    stream.pingInterval(), settings.access().maxConnections(), meters));
             RelayConnection relay = stream.relay() ? opened(new RelayConnection(stream.websocketUrl(),
                     stream.relayBufferFrames(), stream.relayMaxBackoff(), stream.pingInterval())) : null;
             RedisFramePublisher publisher = opened(new RedisFramePublisher(redis.connect(ByteArrayCodec.INSTANCE),
@@ -136,9 +138,16 @@ public final class AssistantStream implements AutoCloseable {
             WebServerConfig.Builder web = WebServer.builder()
                     .config(settings.server())
                     .port(settings.serverPort());
+            Settings.Access access = settings.access();
             if (hub != null) {
-                web.addRouting(WsRouting.builder().endpoint("/ws", () -> new HubEndpoint(hub,
-                        stream.sendQueueBytes(), maxIdChars, stream.maxSubscriptions())));
+                HubEndpoint.Limits limits = new HubEndpoint.Limits(stream.sendQueueBytes(), maxIdChars,
+                        stream.maxSubscriptions(), access.messagesPerSecond());
+                web.addRouting(WsRouting.builder().endpoint("/ws", () -> new HubEndpoint(hub, access.channels(),
+                        limits)));
+                if (!access.channels().required()) {
+                    LOG.warning("WEBSOCKET_AUTH is none: anyone who reaches /ws can read every channel (set"
+                            + " WEBSOCKET_AUTH=jwt and a WEBSOCKET_JWT_* key to require channel tokens)");
+                }
                 // The handshake decides on the Origin itself: Helidon's own check knows only exact lists.
                 web.addConnectionSelector(OriginCheckingUpgrader.selector(stream.allowedOrigins(),
                         Http1Config.create(settings.server().get("protocols").get("http_1_1"))));
@@ -149,8 +158,14 @@ public final class AssistantStream implements AutoCloseable {
             }
             QueueProducer producer = settings.adminToken().isEmpty() ? null : opened(new QueueProducer(settings.rabbit()));
             AdminService admin = new AdminService(new ConversationAdmin(commands, prefix, Clock.systemUTC()), producer,
-                    settings.adminToken());
-            web.routing(routing -> routing.register("/admin", admin));
+                    access.channels().mint().orElse(null), settings.adminToken());
+            if (access.separateManagement()) { // /ws may face the internet; /admin and /observe stay on this port
+                web.putSocket(MANAGEMENT_SOCKET, socket -> socket.port(access.managementPort())
+                        .host(settings.server().get("host").asString().orElse("0.0.0.0"))
+                        .routing(routing -> routing.register("/admin", admin)));
+            } else {
+                web.routing(routing -> routing.register("/admin", admin));
+            }
             // A waiting delivery may sit behind one whole answer of another instance, plus a lease expiry
             // (see Settings.longestUnacknowledged).
             Duration leaseWait = settings.openAi().answerTimeout().plus(settings.redis().channelLease())
@@ -158,6 +173,7 @@ public final class AssistantStream implements AutoCloseable {
             intake = new Intake(settings.rabbit(), lease, responder, publisher,
                     new AnsweredMessages(commands, prefix), leaseWait, REQUEUE_DELAY, meters);
             web.addFeature(ObserveFeature.builder()
+                    .sockets(List.of(access.separateManagement() ? MANAGEMENT_SOCKET : WebServer.DEFAULT_SOCKET_NAME))
                     .addObserver(HealthObserver.builder().details(true).useSystemServices(false)
                             .addCheck(DependencyChecks.redis(commands), HealthCheckType.READINESS, "redis")
                             .addCheck(DependencyChecks.rabbit(intake::consuming, intake::messagesReady),
@@ -175,8 +191,10 @@ public final class AssistantStream implements AutoCloseable {
 
             opened(intake);
             intake.start();
-            LOG.info("assistant-stream ready on port " + server.port() + " (" + settings.openAi() + ", " + stream
-                    + ", " + settings.rabbit() + ", " + settings.redis() + ")");
+            LOG.info("assistant-stream ready on port " + server.port()
+                    + (access.separateManagement() ? " (/admin and /observe on port " + managementPort() + ")" : "")
+                    + " (" + settings.openAi() + ", " + stream + ", " + access + ", " + settings.rabbit() + ", "
+                    + settings.redis() + ")");
         } catch (Exception | Error e) {
             close(); // a start that fails leaves no connection or thread behind
             throw e;
@@ -268,6 +286,12 @@ public final class AssistantStream implements AutoCloseable {
     /** The port the web server listens on ({@code /ws} in embedded mode). */
     public int port() {
         return server.port();
+    }
+
+    /** The port of {@code /admin} and {@code /observe}: {@link #port()} unless {@code MANAGEMENT_PORT} is set. */
+    public int managementPort() {
+        int management = server.port(MANAGEMENT_SOCKET);
+        return management > 0 ? management : server.port();
     }
 
     /** The meters this instance records in. */

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -25,6 +26,7 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.lettuce.core.RedisException;
 
+import io.assistantstream.access.TokenMint;
 import io.assistantstream.intake.QueueProducer;
 import io.assistantstream.intake.RejectedRequestException;
 
@@ -39,7 +41,12 @@ import io.assistantstream.intake.RejectedRequestException;
  * DELETE /admin/threads/{channel}                  {"deleted": 0|1}
  * DELETE /admin/threads?older_than_days=N | all=true   {"deleted": n}
  * POST   /admin/messages {channel, message, message_id?}  202 {"message_id": …}
+ * POST   /admin/tokens {channels, ttl_seconds, sub?}       {"token": …, "expires_at": epoch seconds}
  * </pre>
+ *
+ * <p>{@code /admin/tokens} mints a channel token with the service's own HS256 secret
+ * ({@code WEBSOCKET_JWT_SECRET}; without it the route answers 404), so a backend that already holds
+ * the admin token, or the demo page, can get one for a browser without a JWT library.
  */
 public final class AdminService implements HttpService {
     private static final Logger LOG = Logger.getLogger(AdminService.class.getName());
@@ -47,15 +54,18 @@ public final class AdminService implements HttpService {
 
     private final ConversationAdmin conversations;
     private final QueueProducer producer;
+    private final TokenMint mint;
     private final byte[] tokenDigest;
 
     /**
      * @param producer where {@code POST /admin/messages} publishes; null when {@code token} is empty
+     * @param mint     mints channel tokens; null when the service has no HS256 secret
      * @param token    {@code ADMIN_TOKEN}; empty disables every route
      */
-    public AdminService(ConversationAdmin conversations, QueueProducer producer, String token) {
+    public AdminService(ConversationAdmin conversations, QueueProducer producer, TokenMint mint, String token) {
         this.conversations = conversations;
         this.producer = producer;
+        this.mint = mint;
         this.tokenDigest = token.isEmpty() ? null : digest(token);
         if (tokenDigest == null) {
             LOG.info("The /admin routes answer 403: ADMIN_TOKEN is not set");
@@ -70,7 +80,46 @@ public final class AdminService implements HttpService {
                 .delete("/threads/{channel}", (req, res) -> json(res, Status.OK_200,
                         Map.of("deleted", conversations.delete(channel(req)) ? 1 : 0)))
                 .delete("/threads", this::deleteMany)
-                .post("/messages", this::message);
+                .post("/messages", this::message)
+                .post("/tokens", this::token);
+    }
+
+    private void token(ServerRequest req, ServerResponse res) {
+        if (mint == null) {
+            error(res, Status.NOT_FOUND_404, "this service mints no tokens: set WEBSOCKET_JWT_SECRET (the HS256 key"
+                    + " its channel tokens are checked with) to enable /admin/tokens");
+            return;
+        }
+        JsonNode body;
+        try {
+            body = JSON.readTree(req.content().as(String.class));
+        } catch (JsonProcessingException e) {
+            error(res, Status.BAD_REQUEST_400, "the body is not JSON: " + e.getOriginalMessage());
+            return;
+        }
+        String usage = "the body must be {\"channels\": [names or prefixes ending in *], \"ttl_seconds\": N,"
+                + " \"sub\": optional}";
+        if (body == null || !body.isObject() || !body.path("channels").isArray()
+                || !body.path("ttl_seconds").canConvertToExactIntegral()
+                || body.has("sub") && !body.get("sub").isTextual()) {
+            error(res, Status.BAD_REQUEST_400, usage);
+            return;
+        }
+        List<String> channels = new ArrayList<>();
+        for (JsonNode channel : body.get("channels")) {
+            if (!channel.isTextual()) {
+                error(res, Status.BAD_REQUEST_400, usage);
+                return;
+            }
+            channels.add(channel.asText());
+        }
+        try {
+            TokenMint.Minted minted = mint.mint(channels, Duration.ofSeconds(body.get("ttl_seconds").asLong()),
+                    body.path("sub").asText(""));
+            json(res, Status.OK_200, Map.of("token", minted.token(), "expires_at", minted.expires().getEpochSecond()));
+        } catch (IllegalArgumentException e) {
+            error(res, Status.BAD_REQUEST_400, e.getMessage());
+        }
     }
 
     /** Lets a request with the right bearer token through, in time independent of how much of it matches. */

@@ -8,6 +8,7 @@ import java.util.logging.Level;
 
 import io.helidon.config.Config;
 
+import io.assistantstream.access.ChannelAccess;
 import io.assistantstream.hub.AllowedOrigins;
 
 /**
@@ -20,6 +21,7 @@ public record Settings(OpenAi openAi,
                        Redis redis,
                        Stream stream,
                        Weather weather,
+                       Access access,
                        String adminToken,
                        Duration shutdownGrace,
                        Level logLevel,
@@ -90,6 +92,25 @@ public record Settings(OpenAi openAi,
         }
     }
 
+    /**
+     * Who may read which channel on {@code /ws} ({@code WEBSOCKET_AUTH} and the {@code WEBSOCKET_JWT_*}
+     * keys, see {@link ChannelAccess}), the most clients this instance holds and the messages a second
+     * each may send, and the port that serves {@code /admin} and {@code /observe} apart from
+     * {@code /ws} ({@code MANAGEMENT_PORT}; -1: unset, everything on {@code SERVER_PORT}).
+     */
+    public record Access(ChannelAccess channels, int maxConnections, int messagesPerSecond, int managementPort) {
+        /** Whether {@code /admin} and {@code /observe} have a port of their own. */
+        public boolean separateManagement() {
+            return managementPort >= 0;
+        }
+
+        @Override
+        public String toString() {
+            return "Access[auth " + channels + ", at most " + maxConnections + " connections, " + messagesPerSecond
+                    + " messages/s each" + (separateManagement() ? ", management port " + managementPort : "") + "]";
+        }
+    }
+
     /** The get_weather tool. {@code apiKey} is a secret: never log it. */
     public record Weather(String apiKey, URI baseUrl, Duration toolTimeout) {
         @Override
@@ -100,7 +121,8 @@ public record Settings(OpenAi openAi,
 
     @Override
     public String toString() {
-        return "Settings[" + openAi + ", " + rabbit + ", " + redis + ", " + stream + ", " + weather + ", admin token "
+        return "Settings[" + openAi + ", " + rabbit + ", " + redis + ", " + stream + ", " + weather + ", " + access
+                + ", admin token "
                 + (adminToken.isEmpty() ? "unset" : "set") + ", shutdown grace " + shutdownGrace.toMillis() + " ms, log "
                 + logLevel + ", port " + serverPort + "]";
     }
@@ -167,8 +189,66 @@ public record Settings(OpenAi openAi,
         Weather weather = new Weather(in.text("openweather.api.key").strip(),
                 in.uri("openweather.base.url", Set.of("http", "https")),
                 millis(in, "tool.timeout.ms"));
-        return new Settings(openAi, rabbit, redis, stream, weather, in.text("admin.token").strip(),
-                millis(in, "shutdown.grace.ms"), logLevel(in), in.integer("server.port", 0, 65_535), config.get("server"));
+        int serverPort = in.integer("server.port", 0, 65_535);
+        Access access = new Access(channelAccess(in),
+                in.integer("websocket.max.connections", 1, 10_000_000),
+                in.integer("websocket.max.messages.per.second", 1, 100_000),
+                managementPort(in, serverPort));
+        return new Settings(openAi, rabbit, redis, stream, weather, access, in.text("admin.token").strip(),
+                millis(in, "shutdown.grace.ms"), logLevel(in), serverPort, config.get("server"));
+    }
+
+    /**
+     * {@code WEBSOCKET_AUTH} and the token keys: with {@code jwt}, exactly one of
+     * {@code WEBSOCKET_JWT_SECRET}, {@code WEBSOCKET_JWT_PUBLIC_KEY} and {@code WEBSOCKET_JWT_JWKS_URL};
+     * with {@code none}, a key may still be set, to mint and check tokens before they are required.
+     */
+    private static ChannelAccess channelAccess(SettingReader in) {
+        boolean required = in.oneOf("websocket.auth", Set.of("none", "jwt")).equals("jwt");
+        String secret = in.text("websocket.jwt.secret").strip();
+        String pem = in.text("websocket.jwt.public.key").strip();
+        String jwks = in.text("websocket.jwt.jwks.url").strip();
+        int given = (secret.isEmpty() ? 0 : 1) + (pem.isEmpty() ? 0 : 1) + (jwks.isEmpty() ? 0 : 1);
+        if (given > 1) {
+            throw new InvalidSettingException("set only one of WEBSOCKET_JWT_SECRET, WEBSOCKET_JWT_PUBLIC_KEY and"
+                    + " WEBSOCKET_JWT_JWKS_URL: the key that signs channel tokens");
+        }
+        if (given == 0) {
+            if (required) {
+                throw new InvalidSettingException("WEBSOCKET_AUTH is jwt but no key checks the tokens: set"
+                        + " WEBSOCKET_JWT_SECRET (HS256), WEBSOCKET_JWT_PUBLIC_KEY (PEM, RS256 or ES256) or"
+                        + " WEBSOCKET_JWT_JWKS_URL");
+            }
+            return ChannelAccess.open();
+        }
+        String variable = !secret.isEmpty() ? "WEBSOCKET_JWT_SECRET" : !pem.isEmpty() ? "WEBSOCKET_JWT_PUBLIC_KEY"
+                : "WEBSOCKET_JWT_JWKS_URL";
+        ChannelAccess.Keys keys = !secret.isEmpty() ? ChannelAccess.Keys.secret(secret)
+                : !pem.isEmpty() ? ChannelAccess.Keys.publicKey(pem)
+                : ChannelAccess.Keys.jwks(in.uri("websocket.jwt.jwks.url", Set.of("http", "https")));
+        try {
+            return ChannelAccess.jwt(keys, required, in.text("websocket.jwt.audience").strip(),
+                    in.text("websocket.jwt.issuer").strip(), JWKS_MIN_INTERVAL, java.time.Clock.systemUTC(),
+                    ChannelAccess.CLOCK_SKEW);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidSettingException(variable + ": " + e.getMessage());
+        }
+    }
+
+    /** The shortest time between two fetches of the JWKS: a flood of made-up key ids cannot make it a flood of fetches. */
+    private static final Duration JWKS_MIN_INTERVAL = Duration.ofSeconds(5);
+
+    /** {@code MANAGEMENT_PORT}: empty for none (-1), else a port other than {@code SERVER_PORT}. */
+    private static int managementPort(SettingReader in, int serverPort) {
+        if (in.text("management.port").isBlank()) {
+            return -1;
+        }
+        int port = in.integer("management.port", 0, 65_535);
+        if (port == serverPort && port != 0) {
+            throw new InvalidSettingException("MANAGEMENT_PORT must differ from SERVER_PORT (" + serverPort + "): it"
+                    + " serves /admin and /observe apart from /ws");
+        }
+        return port;
     }
 
     /**
@@ -206,7 +286,9 @@ public record Settings(OpenAi openAi,
                 stream.websocketUrl(),
                 stream.sendQueueBytes(), stream.maxSubscriptions(), stream.relayBufferFrames(),
                 stream.relayMaxBackoff(), stream.pingInterval(), stream.allowedOrigins());
-        return new Settings(openAi, rabbit, redis, embedded, weather, adminToken, shutdownGrace, logLevel, 0, server);
+        Access anyPort = new Access(access.channels(), access.maxConnections(), access.messagesPerSecond(), -1);
+        return new Settings(openAi, rabbit, redis, embedded, weather, anyPort, adminToken, shutdownGrace, logLevel, 0,
+                server);
     }
 
     /**

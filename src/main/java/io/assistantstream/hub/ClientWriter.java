@@ -170,6 +170,12 @@ final class ClientWriter {
         });
     }
 
+    /** Closes a client that never joined the hub (a limit refused it) with {@code code}; nothing was queued. */
+    void refuse(int code, String reason) {
+        stop();
+        Thread.ofVirtual().name("ws-refuse").start(() -> closeQuietly(code, reason));
+    }
+
     /**
      * Sends what is queued (the last frames of the answers that finished), then closes the session
      * with 1001 (going away): the service is stopping. Returns once closed.

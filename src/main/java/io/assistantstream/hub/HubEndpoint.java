@@ -1,7 +1,10 @@
 package io.assistantstream.hub;
 
+import java.time.Instant;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
@@ -10,19 +13,40 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.common.buffers.BufferData;
+import io.helidon.http.DirectHandler;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
+import io.helidon.http.Headers;
+import io.helidon.http.HttpPrologue;
+import io.helidon.http.RequestException;
+import io.helidon.http.Status;
+import io.helidon.websocket.WsCloseCodes;
 import io.helidon.websocket.WsListener;
 import io.helidon.websocket.WsSession;
 
+import io.assistantstream.access.ChannelAccess;
+import io.assistantstream.access.ChannelGrant;
+import io.assistantstream.access.ConnectionTokens;
+import io.assistantstream.access.TokenRejectedException;
 import io.assistantstream.message.Identifiers;
 import io.assistantstream.observe.Meters;
 
 /**
  * One WebSocket client of {@code /ws}. Accepts both subscribe forms
  * ({@code {"action":"subscribe","channel":C}} and {@code {"type":"subscribe","payload":{"channel":C}}}),
- * each with an optional {@code since} (resume after that seq; 0: all the log holds) and
- * {@code format} ({@code "delta"}: in_progress frames without the answer so far), and the matching
- * unsubscribes; answers {@code subscribed}/{@code unsubscribed}, or an {@code error} reply for
- * anything malformed, and keeps the connection open.
+ * each with an optional {@code since} (resume after that seq; 0: all the log holds),
+ * {@code format} ({@code "delta"}: in_progress frames without the answer so far) and {@code token},
+ * the matching unsubscribes, and {@code {"action":"auth","token":T}}; answers
+ * {@code subscribed}/{@code unsubscribed}/{@code authorized}, or an {@code error} reply for anything
+ * malformed or not allowed, and keeps the connection open.
+ *
+ * <p>With channel tokens required ({@link ChannelAccess#required()}), the handshake needs a valid
+ * token ({@code ?token=}, or {@code Authorization: Bearer} for clients that can set headers) or is
+ * refused with 401; each subscribe needs a live token that grants its channel (else a
+ * {@code forbidden} error), and when the last token granting a subscribed channel expires, that
+ * subscription ends with a {@code token_expired} error. Past the connection limit a client is
+ * closed with 1013 as soon as it opens; past its message rate, messages are ignored with an error
+ * reply (at most one a second).
  */
 public final class HubEndpoint implements WsListener {
     private static final Logger LOG = Logger.getLogger(HubEndpoint.class.getName());
@@ -30,33 +54,93 @@ public final class HubEndpoint implements WsListener {
     /** Longest client message accepted; subscribe commands are tiny. */
     static final int MAX_CLIENT_MESSAGE_CHARS = 16 * 1024;
 
+    /**
+     * What one connection may do: JSON (chars) waiting for it, the longest channel name, channels at
+     * once, and messages a second on average (in bursts of up to {@code maxSubscriptions}, so a page
+     * may subscribe to all its channels at once).
+     */
+    public record Limits(int sendQueueBytes, int maxIdChars, int maxSubscriptions, int messagesPerSecond) {
+    }
+
     private final SubscriberHub hub;
+    private final ChannelAccess access;
+    private final Limits limits;
     private final Meters meters;
-    private final int sendQueueBytes;
-    private final int maxIdChars;
-    private final int maxSubscriptions;
     private final Set<String> channels = ConcurrentHashMap.newKeySet();
+    private final ConnectionTokens tokens = new ConnectionTokens();
     private final StringBuilder partial = new StringBuilder();
     private final AtomicBoolean left = new AtomicBoolean();
+    private final ClientMessageRate rate;
+    /** When the last "too many messages" reply went out (nanos); one a second at most. */
+    private long lastRateReply = Long.MIN_VALUE;
     private volatile ClientWriter writer;
+    private Future<?> expiryCheck;
 
-    public HubEndpoint(SubscriberHub hub, int sendQueueBytes, int maxIdChars, int maxSubscriptions) {
+    public HubEndpoint(SubscriberHub hub, ChannelAccess access, Limits limits) {
         this.hub = hub;
+        this.access = access;
+        this.limits = limits;
         this.meters = hub.meters();
-        this.sendQueueBytes = sendQueueBytes;
-        this.maxIdChars = maxIdChars;
-        this.maxSubscriptions = maxSubscriptions;
+        this.rate = new ClientMessageRate(limits.messagesPerSecond(),
+                Math.max(limits.messagesPerSecond(), limits.maxSubscriptions()), System.nanoTime());
+    }
+
+    /**
+     * The handshake: with channel tokens required, a valid one ({@code ?token=} or
+     * {@code Authorization: Bearer}) or 401, no upgrade. The token itself is never logged.
+     */
+    @Override
+    public Optional<Headers> onHttpUpgrade(HttpPrologue prologue, Headers headers) {
+        if (!access.required()) {
+            return Optional.empty();
+        }
+        String token = prologue.query().first("token").orElse(null);
+        if (token == null) {
+            String authorization = headers.first(HeaderNames.AUTHORIZATION).orElse("");
+            if (authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                token = authorization.substring(7).strip();
+            }
+        }
+        if (token == null || token.isEmpty()) {
+            throw unauthorized("a channel token is required: add ?token=<JWT> to the URL (or send Authorization:"
+                    + " Bearer <JWT>)");
+        }
+        try {
+            tokens.add(access.verify(token), access.now());
+        } catch (TokenRejectedException e) {
+            throw unauthorized(e.getMessage());
+        }
+        return Optional.empty();
+    }
+
+    private static RequestException unauthorized(String why) {
+        return RequestException.builder()
+                .type(DirectHandler.EventType.OTHER)
+                .status(Status.UNAUTHORIZED_401)
+                .header(HeaderValues.create(HeaderNames.WWW_AUTHENTICATE, "Bearer"))
+                .message(why)
+                .safeMessage(true) // says why in words, never the token
+                .build();
     }
 
     @Override
     public void onOpen(WsSession session) {
-        writer = new ClientWriter(session, sendQueueBytes, hub.pingInterval(), this::leave, meters);
-        hub.join(writer);
+        writer = new ClientWriter(session, limits.sendQueueBytes(), hub.pingInterval(), this::leave, meters);
+        if (!hub.join(writer)) {
+            left.set(true);
+            writer.refuse(WsCloseCodes.TRY_AGAIN_LATER, "too many connections on this instance: at most "
+                    + hub.maxConnections() + "; try again later");
+            return;
+        }
+        scheduleExpiryCheck();
     }
 
     @Override
     public void onMessage(WsSession session, String text, boolean last) {
         writer.heard();
+        if (left.get()) {
+            return;
+        }
         if (partial.length() + text.length() > MAX_CLIENT_MESSAGE_CHARS) {
             partial.setLength(0);
             reply(error("message too large: at most " + MAX_CLIENT_MESSAGE_CHARS + " characters"));
@@ -66,16 +150,33 @@ public final class HubEndpoint implements WsListener {
         if (last) {
             String message = partial.toString();
             partial.setLength(0);
-            reply(handle(message));
+            if (withinRate()) {
+                reply(handle(message));
+            }
         }
     }
 
     @Override
     public void onMessage(WsSession session, BufferData buffer, boolean last) {
         writer.heard();
-        if (last) {
+        if (last && !left.get() && withinRate()) {
             reply(error("binary messages are not supported; send JSON text"));
         }
+    }
+
+    /** Whether a message is within the client's rate; one that is not is ignored, and said so once a second. */
+    private boolean withinRate() {
+        long now = System.nanoTime();
+        if (rate.take(now)) {
+            return true;
+        }
+        meters.websocketMessagesRefused().increment();
+        if (lastRateReply == Long.MIN_VALUE || now - lastRateReply >= 1_000_000_000L) {
+            lastRateReply = now;
+            reply(error("too many messages: at most " + limits.messagesPerSecond() + " a second; this one, and any"
+                    + " more within the second, are ignored").put("code", "rate_limited"));
+        }
+        return false;
     }
 
     @Override
@@ -118,14 +219,17 @@ public final class HubEndpoint implements WsListener {
         String action = command.path("action").asText(command.path("type").asText(""));
         JsonNode fields = command.has("channel") || !command.path("payload").isObject() ? command : command.get("payload");
         JsonNode channelNode = fields.path("channel");
+        if (action.equals("auth")) {
+            return authorize(fields.get("token"));
+        }
         if (!action.equals("subscribe") && !action.equals("unsubscribe")) {
-            return error("unknown action '" + action + "': use subscribe or unsubscribe");
+            return error("unknown action '" + action + "': use subscribe, unsubscribe or auth");
         }
         if (!channelNode.isTextual()) {
             return error(action + " needs a string 'channel'");
         }
         String channel = channelNode.asText();
-        String problem = Identifiers.problem(channel, maxIdChars);
+        String problem = Identifiers.problem(channel, limits.maxIdChars());
         if (problem != null) {
             return error("channel " + problem);
         }
@@ -142,6 +246,18 @@ public final class HubEndpoint implements WsListener {
                 return error("'format' must be \"delta\" (in_progress frames without the answer so far) or"
                         + " \"whole\" (the default)");
             }
+            JsonNode token = fields.get("token");
+            if (token != null && !token.isNull()) {
+                ObjectNode refused = addToken(token);
+                if (refused != null) {
+                    return refused.put("channel", channel);
+                }
+            }
+            if (access.required() && !tokens.allows(channel, access.now())) {
+                return error("no token of this connection grants channel " + channel + ": present one whose"
+                        + " 'channels' claim names it (on this subscribe, or with {\"action\":\"auth\",\"token\":…})")
+                        .put("code", "forbidden").put("channel", channel);
+            }
             subscribe(channel, since == null || since.isNull() ? null : since.asLong(),
                     format != null && "delta".equals(format.asText()));
             return null;
@@ -153,14 +269,77 @@ public final class HubEndpoint implements WsListener {
         return JSON.createObjectNode().put("type", "unsubscribed").put("channel", channel);
     }
 
+    /** {@code {"action":"auth","token":T}}: adds or refreshes a token; says what it grants until when. */
+    private ObjectNode authorize(JsonNode token) {
+        if (!access.required()) {
+            return error("this service does not use channel tokens (WEBSOCKET_AUTH is none): every channel is"
+                    + " readable without one").put("code", "auth_not_used");
+        }
+        ObjectNode refused = addToken(token);
+        if (refused != null) {
+            return refused;
+        }
+        ObjectNode reply = JSON.createObjectNode().put("type", "authorized");
+        tokens.nextExpiry(access.now()).ifPresent(next -> reply.put("next_expiry", next.getEpochSecond()));
+        return reply;
+    }
+
+    /** Verifies and keeps a token; null when it was kept, else the error reply. */
+    private ObjectNode addToken(JsonNode token) {
+        if (token == null || !token.isTextual() || token.asText().isEmpty()) {
+            return error("'token' must be a JWT string").put("code", TokenRejectedException.INVALID);
+        }
+        if (!access.required()) {
+            return null; // nothing to check: every channel is readable
+        }
+        ChannelGrant grant;
+        try {
+            grant = access.verify(token.asText());
+        } catch (TokenRejectedException e) {
+            return error(e.getMessage()).put("code", e.code());
+        }
+        tokens.add(grant, access.now());
+        scheduleExpiryCheck();
+        return null;
+    }
+
+    /** Checks the subscriptions again when the next token expires. */
+    private synchronized void scheduleExpiryCheck() {
+        if (!access.required() || left.get()) {
+            return;
+        }
+        if (expiryCheck != null) {
+            expiryCheck.cancel(false);
+            expiryCheck = null;
+        }
+        Optional<Instant> next = tokens.nextExpiry(access.now());
+        next.ifPresent(at -> expiryCheck = hub.at(at, this::endExpiredSubscriptions));
+    }
+
+    /** Ends each subscription no live token grants any more, each with a {@code token_expired} error. */
+    private void endExpiredSubscriptions() {
+        Instant now = access.now();
+        for (String channel : channels) {
+            if (!tokens.allows(channel, now) && channels.remove(channel)) {
+                meters.websocketSubscriptions().decrementAndGet();
+                hub.unsubscribe(channel, writer);
+                reply(error("the tokens that granted channel " + channel + " have expired: send {\"action\":\"auth\","
+                        + "\"token\":…} with a fresh one, then subscribe again with since to miss nothing")
+                        .put("code", TokenRejectedException.EXPIRED).put("channel", channel));
+            }
+        }
+        scheduleExpiryCheck();
+    }
+
     /**
      * Subscribes, or subscribes again with the new {@code since} and format; the hub queues the
      * acknowledgement itself, ahead of the channel's frames.
      */
     private void subscribe(String channel, Long since, boolean delta) {
         boolean again = channels.contains(channel);
-        if (!again && channels.size() >= maxSubscriptions) {
-            reply(error("too many subscriptions: at most " + maxSubscriptions + " per connection"));
+        if (!again && channels.size() >= limits.maxSubscriptions()) {
+            reply(error("too many subscriptions: at most " + limits.maxSubscriptions() + " per connection")
+                    .put("code", "too_many_subscriptions"));
             return;
         }
         try {
@@ -184,6 +363,11 @@ public final class HubEndpoint implements WsListener {
         ClientWriter current = writer;
         if (current == null || !left.compareAndSet(false, true)) {
             return;
+        }
+        synchronized (this) {
+            if (expiryCheck != null) {
+                expiryCheck.cancel(false);
+            }
         }
         for (String channel : channels) {
             if (!channels.remove(channel)) {

@@ -1,12 +1,18 @@
 package io.assistantstream.hub;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -39,12 +45,19 @@ public final class SubscriberHub implements LocalDelivery, AutoCloseable {
     private final KeepAlive keepAlive;
     private final Meters meters;
     private final Duration pingInterval;
+    private final int maxConnections;
+    private final AtomicInteger connections = new AtomicInteger();
+    /** Runs the checks of expiring channel tokens: one daemon thread for every connection's. */
+    private final ScheduledThreadPoolExecutor expiries = new ScheduledThreadPoolExecutor(1,
+            Thread.ofPlatform().name("token-expiry").daemon().factory());
 
-    /** A hub whose clients are pinged every {@code pingInterval}. */
-    public SubscriberHub(FrameFeed feed, Duration pingInterval, Meters meters) {
+    /** A hub whose clients are pinged every {@code pingInterval}, at most {@code maxConnections} at once. */
+    public SubscriberHub(FrameFeed feed, Duration pingInterval, int maxConnections, Meters meters) {
         this.meters = meters;
         this.feed = feed;
         this.pingInterval = pingInterval;
+        this.maxConnections = maxConnections;
+        expiries.setRemoveOnCancelPolicy(true); // a refreshed token's check does not linger
         for (int i = 0; i < STRIPES; i++) {
             locks[i] = new ReentrantLock();
         }
@@ -159,16 +172,41 @@ public final class SubscriberHub implements LocalDelivery, AutoCloseable {
         }
     }
 
-    /** A client connected. */
-    void join(ClientWriter writer) {
+    /** A client connected; false, and it is not joined, when this instance holds as many as it may. */
+    boolean join(ClientWriter writer) {
+        if (connections.incrementAndGet() > maxConnections) {
+            connections.decrementAndGet();
+            meters.websocketConnectionsRefused().increment();
+            return false;
+        }
         clients.add(writer);
+        meters.websocketSessions().set(clients.size());
+        return true;
+    }
+
+    /** A client that joined went away (after its unsubscribes). */
+    void leave(ClientWriter writer) {
+        if (clients.remove(writer)) {
+            connections.decrementAndGet();
+        }
         meters.websocketSessions().set(clients.size());
     }
 
-    /** A client went away (after its unsubscribes). */
-    void leave(ClientWriter writer) {
-        clients.remove(writer);
-        meters.websocketSessions().set(clients.size());
+    /** The most clients this instance holds at once. */
+    int maxConnections() {
+        return maxConnections;
+    }
+
+    /** Runs {@code check} at {@code when} (at once if it has passed); cancel it when no longer wanted. */
+    Future<?> at(Instant when, Runnable check) {
+        long delay = Math.max(0, Duration.between(Instant.now(), when).toMillis());
+        return expiries.schedule(() -> {
+            try {
+                check.run();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "A check of expiring channel tokens failed", e);
+            }
+        }, delay, TimeUnit.MILLISECONDS);
     }
 
     /** Closes every client with 1001 (going away), all at once; returns when they are closed. */
@@ -210,6 +248,7 @@ public final class SubscriberHub implements LocalDelivery, AutoCloseable {
     @Override
     public void close() {
         keepAlive.close();
+        expiries.shutdownNow();
         feed.close();
     }
 

@@ -40,6 +40,8 @@ public final class Meters {
     private final Counter websocketSlowClientDrops;
     private final Counter websocketFramesCoalesced;
     private final Counter websocketPingTimeouts;
+    private final Counter websocketMessagesRefused;
+    private final Counter websocketConnectionsRefused;
     private final Counter openAiRetries;
     private final Counter redisReconnects;
     private final Counter rabbitmqReconnects;
@@ -78,6 +80,10 @@ public final class Meters {
                 + "send queue of a WebSocket client that fell behind (n merged into one count n - 1)");
         websocketPingTimeouts = counter("websocket.ping.timeouts",
                 "WebSocket clients closed (1001) because they answered no ping for two intervals");
+        websocketMessagesRefused = counter("websocket.messages.refused",
+                "client messages ignored: past the connection's rate (WEBSOCKET_MAX_MESSAGES_PER_SECOND)");
+        websocketConnectionsRefused = counter("websocket.connections.refused",
+                "connections closed as they opened: past WEBSOCKET_MAX_CONNECTIONS");
         openAiRetries = counter("openai.retries", "OpenAI requests sent again");
         redisReconnects = counter("redis.reconnects", "Redis connections re-established");
         rabbitmqReconnects = counter("rabbitmq.reconnects", "RabbitMQ connections recovered");
@@ -124,6 +130,14 @@ public final class Meters {
 
     public Counter websocketPingTimeouts() {
         return websocketPingTimeouts;
+    }
+
+    public Counter websocketMessagesRefused() {
+        return websocketMessagesRefused;
+    }
+
+    public Counter websocketConnectionsRefused() {
+        return websocketConnectionsRefused;
     }
 
     public Counter openAiRetries() {

@@ -8,6 +8,7 @@ import io.helidon.common.buffers.BufferData;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import io.assistantstream.access.ChannelAccess;
 import io.assistantstream.frames.Frame;
 import io.assistantstream.frames.JsonText;
 import io.assistantstream.frames.NumberedFrame;
@@ -20,9 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The {@code /ws} client protocol, on an in-memory session and feed: milliseconds, no Redis. */
 class HubEndpointTest {
     private final InMemoryFrameFeed feed = new InMemoryFrameFeed();
-    private final SubscriberHub hub = new SubscriberHub(feed, Duration.ofMinutes(10), TestMeters.fresh());
+    private final SubscriberHub hub = new SubscriberHub(feed, Duration.ofMinutes(10), 100, TestMeters.fresh());
     private final RecordedSession session = new RecordedSession();
-    private final HubEndpoint endpoint = new HubEndpoint(hub, 1 << 16, 32, 2);
+    private final HubEndpoint endpoint = new HubEndpoint(hub, ChannelAccess.open(), new HubEndpoint.Limits(1 << 16, 32, 2, 1000));
 
     @AfterEach
     void closeHub() {
@@ -109,7 +110,7 @@ class HubEndpointTest {
 
     @Test
     void a_client_that_cannot_catch_up_is_closed_with_1013_and_leaves_no_subscription_behind() throws Exception {
-        HubEndpoint small = new HubEndpoint(hub, 4096, 32, 2);
+        HubEndpoint small = new HubEndpoint(hub, ChannelAccess.open(), new HubEndpoint.Limits(4096, 32, 2, 1000));
         small.onOpen(session);
         small.onMessage(session, "{\"action\":\"subscribe\",\"channel\":\"a\"}", true);
         assertEquals("{\"type\":\"subscribed\",\"channel\":\"a\"}", session.next());

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import io.assistantstream.access.ChannelAccess;
 import io.assistantstream.frames.Frame;
 import io.assistantstream.frames.JsonText;
 import io.assistantstream.frames.NumberedFrame;
@@ -25,7 +26,7 @@ class SubscriberHubTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final InMemoryFrameFeed feed = new InMemoryFrameFeed();
-    private final SubscriberHub hub = new SubscriberHub(feed, Duration.ofMinutes(10), TestMeters.fresh());
+    private final SubscriberHub hub = new SubscriberHub(feed, Duration.ofMinutes(10), 100, TestMeters.fresh());
 
     @AfterEach
     void closeHub() {
@@ -34,7 +35,7 @@ class SubscriberHubTest {
 
     private RecordedSession client(String subscribe) throws InterruptedException {
         RecordedSession session = new RecordedSession();
-        HubEndpoint endpoint = new HubEndpoint(hub, 1 << 20, 64, 10);
+        HubEndpoint endpoint = new HubEndpoint(hub, ChannelAccess.open(), new HubEndpoint.Limits(1 << 20, 64, 10, 1000));
         endpoint.onOpen(session);
         endpoint.onMessage(session, subscribe, true);
         return session;
