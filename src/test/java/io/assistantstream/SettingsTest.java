@@ -168,10 +168,55 @@ class SettingsTest {
     }
 
     @Test
+    void channel_tokens_limits_and_the_management_port_default_to_the_predecessors_single_open_port() {
+        Settings settings = read(Map.of("openai.api.key", "sk-x"));
+        assertFalse(settings.access().channels().required());
+        assertTrue(settings.access().channels().mint().isEmpty());
+        assertEquals(100, settings.stream().maxSubscriptions());
+        assertEquals(10_000, settings.access().maxConnections());
+        assertEquals(20, settings.access().messagesPerSecond());
+        assertFalse(settings.access().separateManagement());
+        Settings jwt = read(Map.of("openai.api.key", "sk-x", "websocket.auth", "jwt", "websocket.jwt.secret",
+                "0123456789abcdef0123456789abcdef", "management.port", "9090"));
+        assertTrue(jwt.access().channels().required());
+        assertTrue(jwt.access().channels().mint().isPresent());
+        assertEquals(9090, jwt.access().managementPort());
+    }
+
+    @Test
+    void channel_token_and_management_settings_that_cannot_work_fail_at_start_naming_what_to_set() {
+        List<List<String>> cases = List.of(
+                List.of("websocket.auth", "maybe", "", "", "WEBSOCKET_AUTH must be one of"),
+                List.of("websocket.auth", "jwt", "", "", "WEBSOCKET_AUTH is jwt but no key checks the tokens"),
+                List.of("websocket.auth", "jwt", "websocket.jwt.secret", "short",
+                        "WEBSOCKET_JWT_SECRET: an HS256 secret needs at least 32 bytes"),
+                List.of("websocket.jwt.secret", "0123456789abcdef0123456789abcdef", "websocket.jwt.jwks.url",
+                        "https://id.example.com/jwks.json", "set only one of WEBSOCKET_JWT_SECRET"),
+                List.of("websocket.auth", "jwt", "websocket.jwt.public.key", "not a key",
+                        "WEBSOCKET_JWT_PUBLIC_KEY: expected a PEM block"),
+                List.of("websocket.auth", "jwt", "websocket.jwt.jwks.url", "ftp://id.example.com/jwks",
+                        "WEBSOCKET_JWT_JWKS_URL must be a URL"),
+                List.of("management.port", "8080", "", "", "MANAGEMENT_PORT must differ from SERVER_PORT"),
+                List.of("websocket.max.connections", "0", "", "", "WEBSOCKET_MAX_CONNECTIONS must be between 1"),
+                List.of("websocket.max.messages.per.second", "x", "", "",
+                        "WEBSOCKET_MAX_MESSAGES_PER_SECOND must be a whole number"));
+        for (List<String> c : cases) {
+            Map<String, String> env = new java.util.HashMap<>(Map.of("openai.api.key", "sk-x", c.get(0), c.get(1)));
+            if (!c.get(2).isEmpty()) {
+                env.put(c.get(2), c.get(3));
+            }
+            InvalidSettingException e = assertThrows(InvalidSettingException.class, () -> read(env), c.toString());
+            assertTrue(e.getMessage().startsWith(c.get(4)), e.getMessage());
+        }
+    }
+
+    @Test
     void the_settings_as_logged_hold_no_secret() {
         Settings settings = read(Map.of("openai.api.key", "sk-very-secret", "openweather.api.key", "ow-very-secret",
-                "rabbitmq.url", "amqp://user:pw-very-secret@host:5672/", "redis.url", "redis://:rd-very-secret@host:6379/0"));
-        String shown = settings.openAi() + " " + settings.rabbit() + " " + settings.redis() + " " + settings.weather();
+                "rabbitmq.url", "amqp://user:pw-very-secret@host:5672/", "redis.url", "redis://:rd-very-secret@host:6379/0",
+                "websocket.auth", "jwt", "websocket.jwt.secret", "jwt-very-secret-jwt-very-secret-jwt-very-secret"));
+        String shown = settings.openAi() + " " + settings.rabbit() + " " + settings.redis() + " " + settings.weather()
+                + " " + settings.access() + " " + settings;
         assertFalse(shown.contains("very-secret"), shown);
     }
 

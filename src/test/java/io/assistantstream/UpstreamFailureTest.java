@@ -1,5 +1,9 @@
 package io.assistantstream;
 
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -8,7 +12,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import io.assistantstream.backend.CannedServer;
 import io.assistantstream.backend.OpenAiClient;
+import io.assistantstream.backend.ToolRounds;
 import io.assistantstream.fake.FakeOpenAi;
 import io.assistantstream.testing.LogWatch;
 import io.assistantstream.testing.MisbehavingServer;
@@ -248,5 +254,46 @@ class UpstreamFailureTest {
         JsonNode output = PipelineTest.all(openAi, "/v1/responses").get(1).json().path("input").path(0);
         assertEquals("function_call_output", output.path("type").asText(), output.toString());
         assertEquals(error, output.path("output").asText());
+    }
+
+    @Test
+    void an_endless_line_from_openai_ends_the_answer_in_one_error_frame_naming_the_limit() throws Exception {
+        try (CannedServer server = CannedServer.start((path, out) -> {
+            if (path.endsWith("/conversations")) {
+                CannedServer.json(out, 200, "{\"id\":\"conv_endless\",\"object\":\"conversation\"}");
+            } else {
+                CannedServer.endlessLine(out);
+            }
+        })) {
+            restartWith("openai.base.url", "http://127.0.0.1:" + server.port() + "/v1");
+            JsonNode last = answerTo("hello");
+            assertEquals("The assistant sent a malformed answer", last.get("message").asText(), last.toString());
+            assertEquals("OpenAI sent a line longer than 4194304 bytes, the most one line may hold",
+                    last.get("error_details").asText());
+            assertEquals(List.of("/v1/conversations", "/v1/responses"), server.paths(), "not retried");
+        }
+    }
+
+    @Test
+    void credentials_in_the_openai_url_and_the_http_clients_words_never_reach_a_client() throws Exception {
+        try (MisbehavingServer server = MisbehavingServer.start(MisbehavingServer.Way.NOT_HTTP)) {
+            restartWith("openai.base.url", "http://sk-user:s3cret@127.0.0.1:" + server.port() + "/v1",
+                    "openai.max.retries", "1");
+            JsonNode last = answerTo("hello");
+            assertUnreachable(last, "OpenAI could not be reached at 127.0.0.1:" + server.port()
+                    + ": its answer could not be read (gave up after 2 attempts)");
+            assertFalse(last.toString().contains("s3cret"), last.toString());
+        }
+    }
+
+    @Test
+    void a_round_of_more_tool_calls_than_the_limit_ends_the_answer_naming_it_and_runs_none() throws Exception {
+        String cities = IntStream.rangeClosed(1, ToolRounds.MAX_CALLS_PER_ROUND + 1).mapToObj(i -> "City" + i)
+                .collect(Collectors.joining(","));
+        JsonNode last = answerTo("!tools=" + cities);
+        assertEquals("The assistant asked for too many tools at once", last.get("message").asText(), last.toString());
+        assertEquals("the model asked for more than 64 tool calls in one round; at most 64 are run",
+                last.get("error_details").asText());
+        assertEquals(0, PipelineTest.all(openAi, "/geo/1.0/direct").size(), "no tool ran");
     }
 }

@@ -3,11 +3,18 @@ package io.assistantstream.access;
 import java.net.MalformedURLException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.security.KeyFactory;
+import java.security.NoSuchAlgorithmException;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPublicKey;
+import java.security.spec.InvalidKeySpecException;
+import java.security.spec.X509EncodedKeySpec;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Date;
 import java.util.List;
 import java.util.Optional;
@@ -16,17 +23,17 @@ import java.util.Set;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.KeySourceException;
+import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
-import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;
-import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
 import com.nimbusds.jose.jwk.source.ImmutableSecret;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
 import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jose.proc.SingleKeyJWSKeySelector;
 import com.nimbusds.jose.util.DefaultResourceRetriever;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.proc.BadJWTException;
@@ -51,6 +58,8 @@ public final class ChannelAccess {
     /** The shortest HS256 secret JWT allows: 256 bits. */
     static final int MIN_SECRET_BYTES = 32;
     private static final String CHANNELS = "channels";
+    private static final String PEM_BEGIN = "-----BEGIN PUBLIC KEY-----";
+    private static final String PEM_END = "-----END PUBLIC KEY-----";
 
     private final DefaultJWTProcessor<SecurityContext> processor;
     private final boolean required;
@@ -119,8 +128,12 @@ public final class ChannelAccess {
         } else if (keys.publicKeyPem() != null) {
             JWK key = publicKey(keys.publicKeyPem());
             JWSAlgorithm algorithm = key instanceof RSAKey ? JWSAlgorithm.RS256 : JWSAlgorithm.ES256;
-            processor.setJWSKeySelector(new JWSVerificationKeySelector<>(algorithm,
-                    new ImmutableJWKSet<>(new JWKSet(key))));
+            try { // one key: whatever key id a token names, this is the key that must have signed it
+                processor.setJWSKeySelector(new SingleKeyJWSKeySelector<>(algorithm,
+                        key instanceof RSAKey rsa ? rsa.toPublicKey() : ((ECKey) key).toPublicKey()));
+            } catch (JOSEException e) {
+                throw new IllegalArgumentException("not a usable public key: " + e.getMessage());
+            }
             described = algorithm + " public key";
         } else if (keys.jwksUrl() != null) {
             processor.setJWSKeySelector(new JWSVerificationKeySelector<>(Set.of(JWSAlgorithm.RS256, JWSAlgorithm.ES256),
@@ -145,20 +158,39 @@ public final class ChannelAccess {
         return new ChannelAccess(processor, required, mint, clock, skew, described);
     }
 
+    /**
+     * A {@code -----BEGIN PUBLIC KEY-----} block (X.509 SubjectPublicKeyInfo, what {@code openssl pkey
+     * -pubout} writes), decoded by the JDK; nimbus's own PEM reader would need BouncyCastle. A value
+     * given on one line with {@code \n} escapes (as environment variables often are) is read too.
+     */
     private static JWK publicKey(String pem) {
-        JWK key;
+        String text = pem.replace("\\n", "\n");
+        int begin = text.indexOf(PEM_BEGIN);
+        int end = text.indexOf(PEM_END);
+        if (begin < 0 || end < begin) {
+            throw new IllegalArgumentException("expected a PEM block from " + PEM_BEGIN + " to " + PEM_END);
+        }
+        byte[] der;
         try {
-            key = JWK.parseFromPEMEncodedObjects(pem.replace("\\n", "\n"));
-        } catch (JOSEException e) {
-            throw new IllegalArgumentException("not a PEM public key: " + e.getMessage());
+            der = Base64.getMimeDecoder().decode(text.substring(begin + PEM_BEGIN.length(), end));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the PEM block is not base64");
         }
-        if (!(key instanceof RSAKey) && !(key instanceof ECKey)) {
-            throw new IllegalArgumentException("the PEM key must be an RSA or EC public key, got " + key.getKeyType());
+        X509EncodedKeySpec spec = new X509EncodedKeySpec(der);
+        try {
+            return new RSAKey.Builder((RSAPublicKey) KeyFactory.getInstance("RSA").generatePublic(spec)).build();
+        } catch (InvalidKeySpecException | NoSuchAlgorithmException notRsa) {
+            try {
+                ECPublicKey ec = (ECPublicKey) KeyFactory.getInstance("EC").generatePublic(spec);
+                Curve curve = Curve.forECParameterSpec(ec.getParams());
+                if (!Curve.P_256.equals(curve)) {
+                    throw new IllegalArgumentException("an EC key must be on P-256 (ES256), got " + curve);
+                }
+                return new ECKey.Builder(curve, ec).build();
+            } catch (InvalidKeySpecException | NoSuchAlgorithmException notEc) {
+                throw new IllegalArgumentException("the PEM block is neither an RSA nor an EC public key");
+            }
         }
-        if (key.isPrivate()) {
-            key = key.toPublicJWK(); // given a private key by mistake: only its public half is kept
-        }
-        return key;
     }
 
     private static JWKSource<SecurityContext> jwks(URI url, Duration minInterval) {

@@ -8,6 +8,7 @@ import io.assistantstream.backend.AnswerSink;
 import io.assistantstream.backend.AssistantBackend;
 import io.assistantstream.backend.ConversationNotFoundException;
 import io.assistantstream.backend.Deadline;
+import io.assistantstream.config.RedactedUri;
 import io.assistantstream.config.Settings;
 import io.assistantstream.frames.AnswerFrames;
 import io.assistantstream.frames.ChannelTurn;
@@ -20,7 +21,9 @@ import io.assistantstream.store.ConversationStore;
  * Answers one request while its channel lease is held: finds or creates the channel's
  * conversation, streams the backend's answer as frames, and ends with exactly one terminal frame.
  * An answer failure ends in an {@code error} frame and a failed {@link Outcome}; an infrastructure
- * failure (Redis) propagates, so the delivery goes back to the queue.
+ * failure (Redis) propagates, so the delivery goes back to the queue. An error frame's details are the
+ * failure's own text, which the backend words for clients; any URL in them loses its user-info all
+ * the same, as a last safeguard.
  */
 public final class Responder {
     private final ConversationStore store;
@@ -70,12 +73,19 @@ public final class Responder {
             frames.completed();
             return new Outcome(true, null, conversationId, firstText.nanos);
         } catch (AnswerFailedException e) {
-            frames.error(e.summary(), e.getMessage());
-            return new Outcome(false, e.getMessage(), conversationId, firstText.nanos);
+            return failed(frames, e.summary(), e.getMessage(), conversationId, firstText);
         } catch (ConversationNotFoundException e) {
-            frames.error("The assistant lost the conversation", e.getMessage() + ", even after it was replaced");
-            return new Outcome(false, e.getMessage(), conversationId, firstText.nanos);
+            return failed(frames, "The assistant lost the conversation", e.getMessage() + ", even after it was replaced",
+                    conversationId, firstText);
         }
+    }
+
+    /** Sends the error frame and returns the failed outcome, both with {@code details} made safe to show. */
+    private static Outcome failed(AnswerFrames frames, String summary, String details, String conversationId,
+                                  FirstText firstText) {
+        String shown = RedactedUri.inText(details);
+        frames.error(summary, shown);
+        return new Outcome(false, shown, conversationId, firstText.nanos);
     }
 
     /** When an answer's first text came; recorded once, as the time to first token. */

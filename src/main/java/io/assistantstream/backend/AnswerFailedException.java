@@ -6,11 +6,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * The answer cannot be given. {@code summary} is the short text for the error frame's
- * {@code message}; the exception message is the upstream reason for {@code error_details}. When
+ * {@code message}; the exception message is the upstream reason for {@code error_details}, so it
+ * holds the upstream's own error text and this service's words only, never another exception's
+ * message or a secret. When
  * OpenAI refused a request, {@link #upstream()} holds its status and error, for a backend that
  * can recover from a particular refusal (a lost conversation, an active run).
  */
 public final class AnswerFailedException extends Exception {
+    /** The most of one upstream text (an error message, an event name) quoted in the details. */
+    static final int MAX_QUOTED_CHARS = 1000;
     private final String summary;
     private final transient UpstreamError upstream;
 
@@ -35,23 +39,38 @@ public final class AnswerFailedException extends Exception {
     /** A run or response that ended {@code failed} with this error object ({@code code}, {@code message}). */
     public static AnswerFailedException failed(String what, JsonNode error) {
         return new AnswerFailedException("The assistant failed to answer",
-                "OpenAI " + what + " failed: " + error.path("message").asText("no reason given") + codeOf(error));
+                "OpenAI " + what + " failed: " + clipped(error.path("message").asText("no reason given"))
+                        + codeOf(error));
     }
 
     /** An {@code error} event in a stream; its data is the error, possibly wrapped in {@code {"error": …}}. */
     public static AnswerFailedException streamError(JsonNode data) {
         JsonNode error = data.path("error").isObject() ? data.get("error") : data;
         return new AnswerFailedException("The assistant failed to answer",
-                "OpenAI stream error: " + error.path("message").asText("unknown") + codeOf(error));
+                "OpenAI stream error: " + clipped(error.path("message").asText("unknown")) + codeOf(error));
     }
 
     /** A run or response that ended {@code incomplete}, for {@code reason}. */
     public static AnswerFailedException cutShort(String what, String reason) {
-        return new AnswerFailedException("The answer was cut short", "OpenAI " + what + " incomplete: " + reason);
+        return new AnswerFailedException("The answer was cut short",
+                "OpenAI " + what + " incomplete: " + clipped(reason));
     }
 
     private static String codeOf(JsonNode error) {
-        return error.hasNonNull("code") ? " (" + error.get("code").asText() + ")" : "";
+        return error.hasNonNull("code") ? " (" + clipped(error.get("code").asText()) + ")" : "";
+    }
+
+    /**
+     * A text the upstream sent, as the details may quote it: at most {@value #MAX_QUOTED_CHARS}
+     * characters, so that an upstream sending megabytes of error text does not send them on to clients.
+     */
+    public static String clipped(String upstreamText) {
+        if (upstreamText == null || upstreamText.length() <= MAX_QUOTED_CHARS) {
+            return upstreamText;
+        }
+        int end = Character.isHighSurrogate(upstreamText.charAt(MAX_QUOTED_CHARS - 1))
+                ? MAX_QUOTED_CHARS - 1 : MAX_QUOTED_CHARS;
+        return upstreamText.substring(0, end) + "… (" + (upstreamText.length() - end) + " more characters)";
     }
 
     public String summary() {

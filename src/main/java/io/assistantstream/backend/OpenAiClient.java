@@ -2,6 +2,7 @@ package io.assistantstream.backend;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -30,6 +31,7 @@ import io.helidon.webclient.api.HttpClientRequest;
 import io.helidon.webclient.api.HttpClientResponse;
 import io.helidon.webclient.api.WebClient;
 
+import io.assistantstream.config.RedactedUri;
 import io.assistantstream.config.Settings;
 import io.assistantstream.network.NetworkFailure;
 import io.assistantstream.observe.Meters;
@@ -42,6 +44,11 @@ import io.assistantstream.observe.Meters;
  * that breaks is retried only while the caller says that is safe, i.e. before any text reached
  * clients. An error answer is an {@link AnswerFailedException} carrying the
  * {@linkplain AnswerFailedException#upstream() upstream error}, for the backend to interpret.
+ *
+ * <p>The details of a failure go to clients, so they hold OpenAI's own error message and this
+ * service's words only: never an exception's message (an HTTP client's may name the URL with its
+ * user-info, or the request), the base URL only as its host and port, and never the API key, even
+ * where a server echoes it.
  */
 public final class OpenAiClient {
     private static final Logger LOG = Logger.getLogger(OpenAiClient.class.getName());
@@ -61,6 +68,8 @@ public final class OpenAiClient {
     private final Settings.OpenAi settings;
     private final StreamWatchdog watchdog;
     private final String baseUrl;
+    /** The base URL as failures name it: without user-info or query. */
+    private final URI shownBaseUrl;
     private final String authorization;
     private final List<Header> headers;
     private final Meters meters;
@@ -77,6 +86,7 @@ public final class OpenAiClient {
         this.watchdog = watchdog;
         String base = settings.baseUrl().toString();
         this.baseUrl = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+        this.shownBaseUrl = RedactedUri.of(settings.baseUrl());
         this.authorization = "Bearer " + settings.apiKey();
         this.headers = headers;
     }
@@ -108,8 +118,9 @@ public final class OpenAiClient {
         JsonNode created = post(path, body, deadline);
         String id = created.path("id").asText("");
         if (id.isEmpty()) {
+            LOG.fine(() -> "OpenAI answered POST " + path + " without an id: " + created);
             throw new AnswerFailedException("The assistant sent a malformed answer",
-                    "OpenAI answered POST " + path + " without an id: " + created);
+                    "OpenAI answered POST " + path + " without an id");
         }
         return id;
     }
@@ -167,8 +178,12 @@ public final class OpenAiClient {
                             return;
                         }
                     }
-                    throw new IOException("the stream ended before the answer was complete");
+                    throw new StreamEndedEarly();
                 }
+            } catch (OversizedEventException e) {
+                // not retried: the same request would most likely meet the same answer
+                throw attempts.failed(new AnswerFailedException("The assistant sent a malformed answer",
+                        "OpenAI sent " + e.getMessage()));
             } catch (IOException | RuntimeException e) {
                 String timedOut = watch.expired();
                 if (e instanceof RuntimeException other && !transportFailure(other)) {
@@ -178,7 +193,7 @@ public final class OpenAiClient {
                 Optional<String> network = NetworkFailure.describe(e);
                 boolean unreachable = timedOut == null && !answered && network.isPresent();
                 String reason = timedOut != null ? "OpenAI stream timed out: " + timedOut
-                        : unreachable ? NetworkFailure.unreachable("OpenAI", settings.baseUrl(), network.get())
+                        : unreachable ? NetworkFailure.unreachable("OpenAI", shownBaseUrl, network.get())
                         : "OpenAI stream broke: " + network.orElseGet(() -> describe(e));
                 if (!safeToRetry.getAsBoolean() || attempt >= settings.maxRetries()) {
                     throw attempts.failed(new AnswerFailedException(timedOut != null
@@ -211,6 +226,13 @@ public final class OpenAiClient {
             }
         } catch (IOException | UncheckedIOException e) {
             LOG.fine(() -> "Could not read the end of a finished stream: " + e);
+        }
+    }
+
+    /** A stream that ended before its answer did; its message is this service's own words. */
+    private static final class StreamEndedEarly extends IOException {
+        StreamEndedEarly() {
+            super("the stream ended before the answer was complete");
         }
     }
 
@@ -250,9 +272,10 @@ public final class OpenAiClient {
             JsonNode error = errorOf(response);
             String code = error.path("code").asText("");
             String type = error.path("type").asText("");
-            String message = error.path("message").asText(response.status().reasonPhrase());
-            String details = "OpenAI answered " + status + ": " + message
-                    + (code.isEmpty() ? (type.isEmpty() ? "" : " (" + type + ")") : " (" + code + ")");
+            String message = withoutKey(error.path("message").asText(response.status().reasonPhrase()));
+            String details = "OpenAI answered " + status + ": " + AnswerFailedException.clipped(message)
+                    + (code.isEmpty() ? (type.isEmpty() ? "" : " (" + AnswerFailedException.clipped(type) + ")")
+                    : " (" + AnswerFailedException.clipped(code) + ")");
             boolean retryable = RetryRules.retryable(status, code, type, response.headers().first(SHOULD_RETRY));
             long delay = RetryRules.retryAfterMillis(response.headers().first(RETRY_AFTER_MS),
                     response.headers().first(RETRY_AFTER), System.currentTimeMillis()).orElse(backoff(attempt));
@@ -266,9 +289,8 @@ public final class OpenAiClient {
 
         private Retry transportFailure(Exception e, int attempt) throws AnswerFailedException {
             LOG.log(Level.FINE, "OpenAI request failed", e);
-            String details = NetworkFailure.describe(e)
-                    .map(cause -> NetworkFailure.unreachable("OpenAI", settings.baseUrl(), cause))
-                    .orElseGet(() -> "OpenAI could not be reached at " + baseUrl + ": " + describe(e));
+            String details = NetworkFailure.unreachable("OpenAI", shownBaseUrl,
+                    NetworkFailure.describe(e).orElseGet(() -> describe(e)));
             if (attempt >= settings.maxRetries()) {
                 throw failed(new AnswerFailedException("The assistant could not be reached",
                         details + " (gave up after " + (attempt + 1) + " attempts)"));
@@ -313,12 +335,23 @@ public final class OpenAiClient {
 
     /**
      * A failure that is not a {@linkplain NetworkFailure network failure} (an answer that is not HTTP
-     * or not JSON, a stream that ended early): its message, never its class.
+     * or not JSON, a stream that ended early), in this service's words: never the exception's message,
+     * which is the HTTP client's or the parser's and may quote the request, nor its class.
      */
     private static String describe(Throwable e) {
-        Throwable cause = e instanceof UncheckedIOException && e.getCause() != null ? e.getCause() : e;
-        String message = cause.getMessage();
-        return message == null || message.isBlank() ? "no reason given" : message;
+        if (e instanceof StreamEndedEarly) {
+            return e.getMessage();
+        }
+        return e instanceof JsonProcessingException ? "its answer is not JSON" : "its answer could not be read";
+    }
+
+    /**
+     * {@code text} from OpenAI without this service's API key: a server in between (a proxy, a gateway)
+     * may quote the key it refused, and the text goes to clients.
+     */
+    private String withoutKey(String text) {
+        String key = settings.apiKey();
+        return key.isEmpty() || !text.contains(key) ? text : text.replace(key, "***");
     }
 
     /**
@@ -353,9 +386,10 @@ public final class OpenAiClient {
         }
     }
 
+    /** The parser's message quotes the event, so it is logged and the client is told in words. */
     private static AnswerFailedException malformed(SseEvent event, IOException e) {
-        String reason = e instanceof JsonProcessingException json ? json.getOriginalMessage() : e.getMessage();
+        LOG.fine(() -> "OpenAI sent an event that is not JSON (" + event.event() + "): " + e.getMessage());
         return new AnswerFailedException("The assistant sent a malformed answer",
-                "OpenAI sent an event that is not JSON (" + event.event() + "): " + reason);
+                "OpenAI sent an event that is not JSON (" + AnswerFailedException.clipped(event.event()) + ")");
     }
 }

@@ -15,10 +15,18 @@ import io.assistantstream.tools.ToolResult;
  * if the model asked for tools, tell clients ({@code processing}), run all of that round's calls at
  * once, and stream the next round with their results; until a round ends without calls. Each
  * backend supplies only how a round is streamed in its wire protocol.
+ *
+ * <p>Both the rounds of one answer and the calls of one round are capped: past a cap the answer
+ * fails with details naming the cap, and no tool of that round runs.
  */
 public final class ToolRounds {
-    /** More rounds than any sane tool use needs; past it the model is looping. */
-    static final int MAX_TOOL_ROUNDS = 8;
+    /** Rounds of tool calls one answer runs, at most: more than any sane tool use needs; past it the model loops. */
+    public static final int MAX_TOOL_ROUNDS = 8;
+    /**
+     * Calls one round runs, at most. Models ask for a handful at once (one per city, say); each call
+     * is a virtual thread and a request to the tool's API, so a round cannot start more than this.
+     */
+    public static final int MAX_CALLS_PER_ROUND = 64;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ToolRegistry tools;
@@ -47,14 +55,36 @@ public final class ToolRounds {
     public void converse(Rounds rounds, AnswerSink sink)
             throws AnswerFailedException, ConversationNotFoundException, InterruptedException {
         List<ToolCall> calls = rounds.first();
-        for (int i = 0; i <= MAX_TOOL_ROUNDS; i++) {
-            if (calls.isEmpty() || !sink.toolsRunning()) {
+        for (int round = 1; !calls.isEmpty(); round++) {
+            if (round > MAX_TOOL_ROUNDS) {
+                throw new AnswerFailedException("The assistant kept asking for tools", "the model asked for tools "
+                        + round + " times in one answer; at most " + MAX_TOOL_ROUNDS + " rounds of tool calls are run");
+            }
+            if (calls.size() > MAX_CALLS_PER_ROUND) {
+                throw tooManyCalls(Integer.toString(calls.size()));
+            }
+            if (!sink.toolsRunning()) {
                 return;
             }
             calls = rounds.next(tools.run(calls));
         }
-        throw new AnswerFailedException("The assistant kept asking for tools",
-                "the model asked for tools in more than " + MAX_TOOL_ROUNDS + " consecutive rounds");
+    }
+
+    /**
+     * Adds a call the model asked for to its round's calls, as a stream is read: a stream that goes
+     * on asking fails the answer once it passes {@link #MAX_CALLS_PER_ROUND}, instead of piling up
+     * calls until it ends.
+     */
+    public static void collect(List<ToolCall> round, ToolCall call) throws AnswerFailedException {
+        if (round.size() >= MAX_CALLS_PER_ROUND) {
+            throw tooManyCalls("more than " + MAX_CALLS_PER_ROUND);
+        }
+        round.add(call);
+    }
+
+    private static AnswerFailedException tooManyCalls(String count) {
+        return new AnswerFailedException("The assistant asked for too many tools at once", "the model asked for "
+                + count + " tool calls in one round; at most " + MAX_CALLS_PER_ROUND + " are run");
     }
 
     /**

@@ -34,7 +34,7 @@ public record Settings(OpenAi openAi,
                          Duration idleTimeout, Duration answerTimeout) {
         @Override
         public String toString() {
-            return "OpenAi[model=" + model + ", baseUrl=" + baseUrl + ", api=" + api.wire() + "]";
+            return "OpenAi[model=" + model + ", baseUrl=" + RedactedUri.of(baseUrl) + ", api=" + api.wire() + "]";
         }
     }
 
@@ -115,7 +115,7 @@ public record Settings(OpenAi openAi,
     public record Weather(String apiKey, URI baseUrl, Duration toolTimeout) {
         @Override
         public String toString() {
-            return "Weather[baseUrl=" + baseUrl + ", key " + (apiKey.isEmpty() ? "unset" : "set") + "]";
+            return "Weather[baseUrl=" + RedactedUri.of(baseUrl) + ", key " + (apiKey.isEmpty() ? "unset" : "set") + "]";
         }
     }
 

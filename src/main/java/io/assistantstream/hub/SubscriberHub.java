@@ -37,6 +37,7 @@ public final class SubscriberHub implements LocalDelivery, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(SubscriberHub.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int STRIPES = 64;
+    private static final long CHECK_LATE_MILLIS = 20;
 
     private final FrameFeed feed;
     private final Map<String, ChannelFanOut> channels = new ConcurrentHashMap<>();
@@ -197,9 +198,13 @@ public final class SubscriberHub implements LocalDelivery, AutoCloseable {
         return maxConnections;
     }
 
-    /** Runs {@code check} at {@code when} (at once if it has passed); cancel it when no longer wanted. */
+    /**
+     * Runs {@code check} just after {@code when} (at once if it has passed); cancel it when no longer
+     * wanted. The executor keeps time by the monotonic clock, which may run a little apart from the
+     * wall clock that {@code when} is on: a few milliseconds late, the check never comes early.
+     */
     Future<?> at(Instant when, Runnable check) {
-        long delay = Math.max(0, Duration.between(Instant.now(), when).toMillis());
+        long delay = Math.max(0, Duration.between(Instant.now(), when).toMillis() + CHECK_LATE_MILLIS);
         return expiries.schedule(() -> {
             try {
                 check.run();

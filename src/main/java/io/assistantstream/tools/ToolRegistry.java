@@ -23,7 +23,8 @@ import io.assistantstream.observe.Meters;
  * The tools offered to the model, and the running of a model's calls: all calls of one step at
  * once, each on its own virtual thread, each bounded by the tool timeout. A call that fails in any
  * way (unknown tool, bad arguments, error, timeout) yields an error text for the model and never
- * fails the answer.
+ * fails the answer. The model may repeat that text to the user, so a crash is told in words and its
+ * exception only logged: its message may quote a request, with a key in its URL.
  */
 public final class ToolRegistry {
     private static final Logger LOG = Logger.getLogger(ToolRegistry.class.getName());
@@ -69,7 +70,7 @@ public final class ToolRegistry {
         } catch (ExecutionException e) {
             LOG.log(Level.WARNING, "Tool " + call.name() + " failed", e.getCause());
             meters.toolCalls(call.name(), "error").increment();
-            return "Error: " + call.name() + " failed unexpectedly: " + e.getCause().getMessage();
+            return "Error: " + call.name() + " failed unexpectedly";
         }
     }
 

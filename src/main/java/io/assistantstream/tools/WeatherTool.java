@@ -13,13 +13,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.webclient.api.HttpClientResponse;
 import io.helidon.webclient.api.WebClient;
 
+import io.assistantstream.config.RedactedUri;
 import io.assistantstream.network.NetworkFailure;
 
 /**
  * {@code get_weather}: OpenWeather geocoding ({@code /geo/1.0/direct}), then the current weather at
  * the first place found ({@code /data/2.5/weather}). Answers the model with a small JSON summary. When
  * OpenWeather cannot be reached the model is told where and why, in words ("OpenWeather could not be
- * reached at api.openweathermap.org: the name does not resolve").
+ * reached at api.openweathermap.org: the name does not resolve"). What the model is told may reach
+ * the user, so it never holds the API key (sent in the query) or the base URL's user-info, nor an
+ * exception's message, which may quote the request.
  */
 public final class WeatherTool implements Tool {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -33,14 +36,20 @@ public final class WeatherTool implements Tool {
              "additionalProperties":false}
             """);
 
+    /** The most of an error message from OpenWeather handed on to the model. */
+    private static final int MAX_MESSAGE_CHARS = 500;
+
     private final WebClient client;
     private final URI baseUrl;
+    /** The base URL as failures name it: without user-info or query. */
+    private final URI shownBaseUrl;
     private final String apiKey;
     private final Duration timeout;
 
     public WeatherTool(WebClient client, URI baseUrl, String apiKey, Duration timeout) {
         this.client = client;
         this.baseUrl = baseUrl;
+        this.shownBaseUrl = RedactedUri.of(baseUrl);
         this.apiKey = apiKey;
         this.timeout = timeout;
     }
@@ -115,23 +124,31 @@ public final class WeatherTool implements Tool {
         } catch (RuntimeException e) {
             Optional<String> network = NetworkFailure.describe(e);
             if (network.isPresent()) {
-                throw new ToolFailedException(NetworkFailure.unreachable("OpenWeather", baseUrl, network.get()));
+                throw new ToolFailedException(NetworkFailure.unreachable("OpenWeather", shownBaseUrl, network.get()));
             }
-            if (e instanceof UncheckedIOException io) {
-                String cause = io.getCause() == null ? null : io.getCause().getMessage();
-                throw new ToolFailedException(NetworkFailure.unreachable("OpenWeather", baseUrl,
-                        cause == null || cause.isBlank() ? "the connection failed" : cause));
+            if (e instanceof UncheckedIOException) {
+                throw new ToolFailedException(NetworkFailure.unreachable("OpenWeather", shownBaseUrl,
+                        "the connection failed"));
             }
             throw e;
         }
     }
 
-    private static String message(String body) {
+    /**
+     * OpenWeather's error message (its body's {@code message}, else the body), at most
+     * {@value #MAX_MESSAGE_CHARS} characters and without the API key, should a server in between quote it.
+     */
+    private String message(String body) {
+        String message;
         try {
-            return JSON.readTree(body).path("message").asText(body).toLowerCase(Locale.ROOT);
+            message = JSON.readTree(body).path("message").asText(body).toLowerCase(Locale.ROOT);
         } catch (JsonProcessingException e) {
-            return body;
+            message = body;
         }
+        if (!apiKey.isEmpty()) {
+            message = message.replace(apiKey, "***");
+        }
+        return message.length() <= MAX_MESSAGE_CHARS ? message : message.substring(0, MAX_MESSAGE_CHARS) + "…";
     }
 
     private static JsonNode parse(String json) {

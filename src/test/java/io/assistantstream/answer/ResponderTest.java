@@ -84,6 +84,16 @@ class ResponderTest {
     }
 
     @Test
+    void a_url_with_credentials_in_a_failure_reaches_the_error_frame_and_the_outcome_without_them() throws Exception {
+        backend.failWith(new AnswerFailedException("The assistant could not be reached",
+                "a gateway said: no route to https://sk-user:s3cret@10.0.0.7:8443/v1"));
+        Outcome outcome = answer("c", "m1", "hello");
+        assertEquals("a gateway said: no route to https://10.0.0.7:8443/v1", published.frames().getLast().errorDetails());
+        assertEquals("a gateway said: no route to https://10.0.0.7:8443/v1", outcome.failure(),
+                "the dead letter's reason is as safe");
+    }
+
+    @Test
     void frames_that_cannot_be_published_end_the_answer_as_an_outage_not_as_an_answer() throws Exception {
         answer("c", "m1", "warm up");
         int before = published.frames().size();

@@ -10,6 +10,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Server-sent events as OpenAI and other servers frame them, read back exactly. */
 class SseReaderTest {
@@ -57,5 +59,62 @@ class SseReaderTest {
             assertEquals(List.of(new SseEvent("big", big), new SseEvent(null, "after")), all(trickle(stream, chunk)),
                     "chunk " + chunk);
         }
+    }
+
+    /**
+     * A stream that repeats {@code pattern} for {@code limit} bytes, far past any cap, then ends (so a
+     * reader without caps returns instead of filling the heap), and counts what was read of it.
+     */
+    private static final class Repeated extends InputStream {
+        private final byte[] pattern;
+        private final long limit;
+        private long read;
+
+        Repeated(String pattern, long limit) {
+            this.pattern = pattern.getBytes(StandardCharsets.UTF_8);
+            this.limit = limit;
+        }
+
+        @Override
+        public int read() {
+            return read < limit ? pattern[(int) (read++ % pattern.length)] : -1;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            int n = (int) Math.min(len, limit - read);
+            if (n <= 0) {
+                return -1;
+            }
+            for (int i = 0; i < n; i++) {
+                b[off + i] = pattern[(int) (read++ % pattern.length)];
+            }
+            return n;
+        }
+    }
+
+    @Test
+    void an_upstream_line_without_end_fails_the_answer_without_reading_it_all() {
+        Repeated stream = new Repeated("x", 3L * SseReader.MAX_LINE_BYTES);
+        OversizedEventException e = assertThrows(OversizedEventException.class, () -> new SseReader(stream).next());
+        assertEquals("a line longer than " + SseReader.MAX_LINE_BYTES + " bytes, the most one line may hold",
+                e.getMessage());
+        assertTrue(stream.read <= SseReader.MAX_LINE_BYTES + 4096, stream.read + " bytes read");
+    }
+
+    @Test
+    void data_lines_that_never_end_their_event_are_stopped_at_the_event_cap() {
+        Repeated stream = new Repeated("data: " + "y".repeat(1000) + "\n", 3L * SseReader.MAX_EVENT_CHARS);
+        OversizedEventException e = assertThrows(OversizedEventException.class, () -> new SseReader(stream).next());
+        assertEquals("an event whose data is longer than " + SseReader.MAX_EVENT_CHARS
+                + " characters, the most one event may hold", e.getMessage());
+        // each line of 1,007 bytes adds 1,001 characters
+        assertTrue(stream.read <= SseReader.MAX_EVENT_CHARS / 1001 * 1007 + 4096, stream.read + " bytes read");
+    }
+
+    @Test
+    void a_line_as_long_as_the_cap_is_still_read_whole() throws IOException {
+        String data = "z".repeat(SseReader.MAX_LINE_BYTES - "data: ".length());
+        assertEquals(List.of(new SseEvent(null, data)), all(trickle("data: " + data + "\n\n", 100_000)));
     }
 }

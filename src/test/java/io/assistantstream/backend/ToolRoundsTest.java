@@ -121,10 +121,22 @@ class ToolRoundsTest {
     }
 
     @Test
-    void a_model_that_keeps_asking_for_tools_ends_the_answer() {
+    void a_model_that_keeps_asking_for_tools_ends_the_answer_naming_the_limit() {
         AnswerFailedException e = assertThrows(AnswerFailedException.class,
                 () -> rounds.converse(new Scripted(Integer.MAX_VALUE, 1), new Sink()));
         assertEquals("The assistant kept asking for tools", e.summary());
-        assertEquals(ToolRounds.MAX_TOOL_ROUNDS + 1, toolCalls.get());
+        assertEquals("the model asked for tools 9 times in one answer; at most 8 rounds of tool calls are run",
+                e.getMessage());
+        assertEquals(ToolRounds.MAX_TOOL_ROUNDS, toolCalls.get());
+    }
+
+    @Test
+    void a_round_with_more_calls_than_the_limit_ends_the_answer_and_runs_none_of_them() {
+        Sink sink = new Sink();
+        AnswerFailedException e = assertThrows(AnswerFailedException.class,
+                () -> rounds.converse(new Scripted(1, ToolRounds.MAX_CALLS_PER_ROUND + 1), sink));
+        assertEquals("the model asked for 65 tool calls in one round; at most 64 are run", e.getMessage());
+        assertEquals(0, toolCalls.get());
+        assertEquals(0, sink.toolsRunning, "no processing frame for tools that do not run");
     }
 }

@@ -119,6 +119,11 @@ final class RecordedSession implements WsSession {
         return next;
     }
 
+    /** The next thing sent within {@code millis}, or null. */
+    String poll(long millis) throws InterruptedException {
+        return sent.poll(millis, TimeUnit.MILLISECONDS);
+    }
+
     /** Whether nothing more comes within {@code millis}. */
     boolean quietFor(long millis) throws InterruptedException {
         return sent.poll(millis, TimeUnit.MILLISECONDS) == null;

@@ -13,17 +13,23 @@ public final class LogWatch extends Handler implements AutoCloseable {
     private final Logger logger;
     private final Level level;
     private final List<String> lines = new CopyOnWriteArrayList<>();
+    private final List<String> severe = new CopyOnWriteArrayList<>();
 
-    private LogWatch(String loggerName) {
+    private LogWatch(String loggerName, Level from) {
         this.logger = Logger.getLogger(loggerName);
         this.level = logger.getLevel();
         logger.addHandler(this);
-        logger.setLevel(Level.ALL);
+        logger.setLevel(from);
     }
 
     /** Watches the logger of that name; "" is the root. */
     public static LogWatch of(String loggerName) {
-        return new LogWatch(loggerName);
+        return new LogWatch(loggerName, Level.ALL);
+    }
+
+    /** Watches the records of {@code from} and above only (the logger's level is set to it meanwhile). */
+    public static LogWatch of(String loggerName, Level from) {
+        return new LogWatch(loggerName, from);
     }
 
     /** Each record's message, followed by its exception when it has one. */
@@ -49,7 +55,16 @@ public final class LogWatch extends Handler implements AutoCloseable {
 
     @Override
     public void publish(LogRecord record) {
-        lines.add(record.getMessage() + (record.getThrown() == null ? "" : " " + record.getThrown()));
+        String line = record.getMessage() + (record.getThrown() == null ? "" : " " + record.getThrown());
+        lines.add(line);
+        if (record.getLevel().intValue() >= Level.SEVERE.intValue()) {
+            severe.add(line);
+        }
+    }
+
+    /** The records logged at SEVERE (or above). */
+    public List<String> severe() {
+        return List.copyOf(severe);
     }
 
     @Override

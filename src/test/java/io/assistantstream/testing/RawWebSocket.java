@@ -75,6 +75,36 @@ public final class RawWebSocket implements AutoCloseable {
         out.flush();
     }
 
+    /**
+     * Sends one frame of any length, masked: {@code opcode} 1 text, 2 binary, 0 continuation, 9 ping;
+     * {@code fin} false for a message's first parts. The payload is sent as given, valid UTF-8 or not.
+     */
+    public void sendFrame(int opcode, byte[] payload, boolean fin) throws IOException {
+        java.io.ByteArrayOutputStream frame = new java.io.ByteArrayOutputStream(payload.length + 14);
+        frame.write((fin ? 0x80 : 0) | opcode);
+        if (payload.length < 126) {
+            frame.write(0x80 | payload.length);
+        } else if (payload.length <= 0xFFFF) {
+            frame.write(0x80 | 126);
+            frame.write(payload.length >>> 8);
+            frame.write(payload.length & 0xFF);
+        } else {
+            frame.write(0x80 | 127);
+            for (int shift = 56; shift >= 0; shift -= 8) {
+                frame.write((int) ((long) payload.length >>> shift) & 0xFF);
+            }
+        }
+        byte[] mask = new byte[4];
+        ThreadLocalRandom.current().nextBytes(mask);
+        frame.write(mask);
+        for (int i = 0; i < payload.length; i++) {
+            frame.write(payload[i] ^ mask[i % 4]);
+        }
+        OutputStream out = socket.getOutputStream();
+        out.write(frame.toByteArray());
+        out.flush();
+    }
+
     /** Reads the next frame the server sent (a short text message, say the subscribe acknowledgement) as text. */
     public String readText() throws IOException {
         DataInputStream in = new DataInputStream(socket.getInputStream());

@@ -21,10 +21,11 @@ public final class WsClient implements AutoCloseable {
     private final WebSocket socket;
     private final boolean reading;
 
-    private WsClient(int port, boolean reading) throws Exception {
+    private WsClient(int port, String query, boolean reading) throws Exception {
         this.reading = reading;
         this.socket = HttpClient.newHttpClient().newWebSocketBuilder()
-                .buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws"), new WebSocket.Listener() {
+                .buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws" + (query.isEmpty() ? "" : "?" + query)),
+                        new WebSocket.Listener() {
                     private final StringBuilder partial = new StringBuilder();
 
                     @Override
@@ -66,12 +67,17 @@ public final class WsClient implements AutoCloseable {
     }
 
     public static WsClient connect(int port) throws Exception {
-        return new WsClient(port, true);
+        return new WsClient(port, "", true);
+    }
+
+    /** A client whose handshake URL carries {@code query} (e.g. {@code token=…}). */
+    public static WsClient connect(int port, String query) throws Exception {
+        return new WsClient(port, query, true);
     }
 
     /** A client that never reads what the server sends. */
     public static WsClient connectNotReading(int port) throws Exception {
-        return new WsClient(port, false);
+        return new WsClient(port, "", false);
     }
 
     /** A client made with {@link #connectNotReading} starts reading everything. */

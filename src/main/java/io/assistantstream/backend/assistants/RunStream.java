@@ -10,6 +10,7 @@ import io.assistantstream.backend.AnswerFailedException;
 import io.assistantstream.backend.AnswerSink;
 import io.assistantstream.backend.OpenAiClient;
 import io.assistantstream.backend.SseEvent;
+import io.assistantstream.backend.ToolRounds;
 import io.assistantstream.tools.ToolCall;
 
 /**
@@ -61,12 +62,14 @@ final class RunStream {
             }
             case "thread.run.requires_action" -> {
                 for (JsonNode call : data.path("required_action").path("submit_tool_outputs").path("tool_calls")) {
-                    calls.add(new ToolCall(call.path("id").asText(), call.path("function").path("name").asText(),
-                            call.path("function").path("arguments").asText("")));
+                    JsonNode function = call.path("function");
+                    ToolRounds.collect(calls, new ToolCall(call.path("id").asText(), function.path("name").asText(),
+                            function.path("arguments").asText("")));
                 }
                 if (calls.isEmpty()) {
                     throw new AnswerFailedException("The assistant sent a malformed answer",
-                            "OpenAI run " + runId + " requires action but names no tool call");
+                            "OpenAI run " + AnswerFailedException.clipped(runId)
+                                    + " requires action but names no tool call");
                 }
                 return false; // the run waits for the outputs; the stream only ends
             }
@@ -77,9 +80,9 @@ final class RunStream {
             case "thread.run.incomplete" -> throw AnswerFailedException.cutShort("run",
                     data.path("incomplete_details").path("reason").asText("unknown reason"));
             case "thread.run.expired" -> throw new AnswerFailedException("The assistant took too long to answer",
-                    "OpenAI run " + runId + " expired" + reason(data));
+                    "OpenAI run " + AnswerFailedException.clipped(runId) + " expired" + reason(data));
             case "thread.run.cancelled" -> throw new AnswerFailedException("The answer was cancelled",
-                    "OpenAI run " + runId + " was cancelled" + reason(data));
+                    "OpenAI run " + AnswerFailedException.clipped(runId) + " was cancelled" + reason(data));
             case "error" -> throw AnswerFailedException.streamError(data);
             default -> {
                 // steps, message snapshots and event kinds added later carry nothing needed here
@@ -110,6 +113,6 @@ final class RunStream {
 
     private static String reason(JsonNode run) {
         JsonNode error = run.path("last_error");
-        return error.hasNonNull("message") ? ": " + error.get("message").asText() : "";
+        return error.hasNonNull("message") ? ": " + AnswerFailedException.clipped(error.get("message").asText()) : "";
     }
 }

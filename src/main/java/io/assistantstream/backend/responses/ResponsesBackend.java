@@ -160,9 +160,9 @@ public final class ResponsesBackend implements AssistantBackend {
             return data != null ? data : OpenAiClient.json(event);
         }
 
-        private void collectCall(JsonNode item) {
+        private void collectCall(JsonNode item) throws AnswerFailedException {
             if ("function_call".equals(item.path("type").asText())) {
-                calls.add(new ToolCall(item.path("call_id").asText(), item.path("name").asText(),
+                ToolRounds.collect(calls, new ToolCall(item.path("call_id").asText(), item.path("name").asText(),
                         item.path("arguments").asText("")));
             }
         }
