@@ -9,21 +9,26 @@ import java.util.Optional;
 /**
  * The grants of the tokens one {@code /ws} connection presented (at the handshake, on a subscribe,
  * with {@code auth}): a channel is readable while any live one covers it. At most
- * {@value #MAX_TOKENS} are kept: a client refreshing its token forever must not grow the list, so
- * expired ones go, and past the bound the one that expires first makes room.
+ * {@value #MAX_TOKENS} live ones are kept, so a client refreshing its token forever cannot grow the
+ * list: expired ones go, the same grant twice is kept once, and past the bound a new one is refused
+ * (never one held dropped: that would end what it grants before its time, or, checked later, after).
  */
 public final class ConnectionTokens {
-    static final int MAX_TOKENS = 16;
+    public static final int MAX_TOKENS = 16;
 
     private final List<ChannelGrant> grants = new ArrayList<>();
 
-    /** Adds a verified token's grant. */
-    public synchronized void add(ChannelGrant grant, Instant now) {
+    /** Adds a verified token's grant; false, and nothing changes, when as many live ones are held as may be. */
+    public synchronized boolean add(ChannelGrant grant, Instant now) {
         grants.removeIf(held -> !held.liveAt(now));
+        if (grants.contains(grant)) {
+            return true;
+        }
         if (grants.size() >= MAX_TOKENS) {
-            grants.remove(grants.stream().min(Comparator.comparing(ChannelGrant::expires)).orElseThrow());
+            return false;
         }
         grants.add(grant);
+        return true;
     }
 
     /** Whether a live token covers {@code channel} at {@code now}. */

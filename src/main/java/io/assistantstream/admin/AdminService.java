@@ -90,11 +90,8 @@ public final class AdminService implements HttpService {
                     + " its channel tokens are checked with) to enable /admin/tokens");
             return;
         }
-        JsonNode body;
-        try {
-            body = JSON.readTree(req.content().as(String.class));
-        } catch (JsonProcessingException e) {
-            error(res, Status.BAD_REQUEST_400, "the body is not JSON: " + e.getOriginalMessage());
+        JsonNode body = body(req, res);
+        if (body == null) {
             return;
         }
         String usage = "the body must be {\"channels\": [names or prefixes ending in *], \"ttl_seconds\": N,"
@@ -176,11 +173,8 @@ public final class AdminService implements HttpService {
     }
 
     private void message(ServerRequest req, ServerResponse res) {
-        JsonNode body;
-        try {
-            body = JSON.readTree(req.content().as(String.class));
-        } catch (JsonProcessingException e) {
-            error(res, Status.BAD_REQUEST_400, "the body is not JSON: " + e.getOriginalMessage());
+        JsonNode body = body(req, res);
+        if (body == null) {
             return;
         }
         if (body == null || !body.isObject()) {
@@ -207,6 +201,17 @@ public final class AdminService implements HttpService {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             error(res, Status.SERVICE_UNAVAILABLE_503, "the service is stopping");
+        }
+    }
+
+    /** The request's JSON body; null once a 400 was sent for a body that is not JSON. */
+    private static JsonNode body(ServerRequest req, ServerResponse res) {
+        try {
+            JsonNode body = JSON.readTree(req.content().as(String.class));
+            return body == null ? JSON.nullNode() : body;
+        } catch (JsonProcessingException e) {
+            error(res, Status.BAD_REQUEST_400, "the body is not JSON: " + e.getOriginalMessage());
+            return null;
         }
     }
 

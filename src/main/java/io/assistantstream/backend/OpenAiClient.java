@@ -273,9 +273,9 @@ public final class OpenAiClient {
             String code = error.path("code").asText("");
             String type = error.path("type").asText("");
             String message = withoutKey(error.path("message").asText(response.status().reasonPhrase()));
-            String details = "OpenAI answered " + status + ": " + AnswerFailedException.clipped(message)
+            String details = withoutKey("OpenAI answered " + status + ": " + AnswerFailedException.clipped(message)
                     + (code.isEmpty() ? (type.isEmpty() ? "" : " (" + AnswerFailedException.clipped(type) + ")")
-                    : " (" + AnswerFailedException.clipped(code) + ")");
+                    : " (" + AnswerFailedException.clipped(code) + ")"));
             boolean retryable = RetryRules.retryable(status, code, type, response.headers().first(SHOULD_RETRY));
             long delay = RetryRules.retryAfterMillis(response.headers().first(RETRY_AFTER_MS),
                     response.headers().first(RETRY_AFTER), System.currentTimeMillis()).orElse(backoff(attempt));

@@ -5,7 +5,9 @@ import java.util.concurrent.CompletionStage;
 /**
  * One holder's turn at writing a channel's frames, from one thread: it numbers them in order, hands
  * them to this instance's subscribers at once and to every other instance through Redis. Closing it
- * gives back the numbers it reserved and did not use, so the next turn's frames follow on.
+ * gives back the numbers it reserved and did not use, so the next turn's frames follow on. A turn
+ * opened under a lease's fence stops once the lease is lost: every frame it is given after that fails
+ * at once, and reaches no one.
  */
 public interface ChannelTurn extends AutoCloseable {
     /**

@@ -2,7 +2,9 @@ package io.assistantstream.frames;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Semaphore;
@@ -12,6 +14,7 @@ import java.util.logging.Logger;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.api.StatefulRedisConnection;
 
+import io.assistantstream.lease.Fence;
 import io.assistantstream.observe.Meters;
 import io.assistantstream.redis.LuaScript;
 import io.assistantstream.sending.OrderedSender;
@@ -35,6 +38,13 @@ import io.assistantstream.store.AnsweredMessages;
  * completes) once Redis logged and published it, and, in relay mode, the relay took it: a delivery is
  * acknowledged only after its terminal frame is done.
  *
+ * <p>A turn opened under a lease's {@link Fence} writes only while that lease is its own. The
+ * holder's own knowledge stops it first: once it knows its lease lost, the turn numbers, hands on and
+ * queues nothing more. Redis has the last word, as the holder may be paused or cut off and not know
+ * yet: the script that reserves a block and the one that writes frames check the fence (once per turn
+ * and call), and refuse a turn whose ticket is no longer first in the channel's line. So frames queued
+ * or in flight before the lease lapsed never reach the log after another instance took the channel.
+ *
  * <p>One sender thread (an {@link OrderedSender}) takes whatever is queued, up to {@value #MAX_BATCH}
  * frames, gathered for up to {@link #LINGER}, and sends it as one Lua call, with up to
  * {@value #IN_FLIGHT} calls pipelined: frames queue while calls are in flight and leave together in
@@ -57,15 +67,23 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
     /** Seqs a turn reserves at a time; a turn that needs more reserves the next block. */
     static final int BLOCK = 1000;
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
-    private static final int ARGS_PER_FRAME = 7;
+    private static final int ARGS_PER_FRAME = 8;
+    private static final int ARGS_PER_FENCE = 3;
     /**
      * KEYS: per frame its log and its answer-text key. ARGV[1]: log retention in seconds; ARGV[2]: most
-     * frames a log keeps; ARGV[3]: how long a completed message is remembered as answered; then per
-     * frame: seq; the seq before it in its turn (0: none); its JSON after the seq, compact (an
+     * frames a log keeps; ARGV[3]: how long a completed message is remembered as answered; ARGV[4]: how
+     * many lease fences follow, each as its line, its token and its liveness key (see {@link Fence});
+     * then per frame: seq; the seq before it in its turn (0: none); its JSON after the seq, compact (an
      * in_progress frame without message); what it does to the answer text ('r' starts it with the
      * message id and a newline, 'a' appends the escaped delta, '' nothing) and the argument for that;
      * its pub/sub topic ('' in relay mode); the key recording its message as answered ('' unless
-     * completed).
+     * completed); the number of its turn's fence among those of the call ('0': unfenced).
+     *
+     * <p>Each fence is checked once per call, however many frames of its turn the call carries: a
+     * frame whose turn's ticket no longer holds the channel's lease (another ticket is first in the
+     * line, or the ticket's liveness key expired) is not written, and answers 2. The answering
+     * instance may have been paused, or cut off from Redis, and not know yet; here, in the call that
+     * would write the frame, it cannot be wrong.
      *
      * <p>What is published is what is logged: an in_progress frame without the answer so far, which
      * each listening hub keeps itself, so a frame costs Redis the same at the end of a long answer as
@@ -81,8 +99,13 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
      * lost: it is done already) or a frame of a turn whose lease was lost, which fails.
      */
     private static final String WRITE = """
-            local seconds, most, dedup = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-            local done, expiring, checked = {}, {}, {}
+            local seconds, most, dedup, fences = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+            local done, expiring, checked, holds = {}, {}, {}, {}
+            for f = 1, fences do
+              local at = 4 + 3 * (f - 1)
+              holds[f] = redis.call('LINDEX', ARGV[at + 1], 0) == ARGV[at + 2] and redis.call('EXISTS', ARGV[at + 3]) == 1
+            end
+            local first = 4 + 3 * fences
             local function write(log, text, seq, prev, json, op, arg, topic, answered)
               local fresh = false
               if not checked[log] then
@@ -124,10 +147,15 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
               return 1
             end
             for i = 1, #KEYS / 2 do
-              local a = 3 + 7 * (i - 1)
-              local ok, result = pcall(write, KEYS[2 * i - 1], KEYS[2 * i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3],
-                ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7])
-              done[i] = ok and result or 0
+              local a = first + 8 * (i - 1)
+              local fence = tonumber(ARGV[a + 8])
+              if fence > 0 and not holds[fence] then
+                done[i] = 2
+              else
+                local ok, result = pcall(write, KEYS[2 * i - 1], KEYS[2 * i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3],
+                  ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7])
+                done[i] = ok and result or 0
+              end
             end
             for key in pairs(expiring) do
               redis.call('EXPIRE', key, seconds)
@@ -135,14 +163,19 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
             return done
             """;
     /**
-     * KEYS: the seq counter, the log; ARGV: block size, the counter's expiry, the log's, and for a
-     * turn's next block the last seq of its block before ('' for its first). Returns the block's last
-     * seq, or 0 when the counter moved on since the turn's block before: another turn numbers the
-     * channel (this one's lease was lost), and this one must stop. A channel without a log gets an empty one that records every seq before the
+     * KEYS: the seq counter, the log; ARGV: block size, the counter's expiry, the log's, for a turn's
+     * next block the last seq of its block before ('' for its first), and the turn's fence (its line,
+     * token and liveness key; '' '' '' for none). Returns the block's last seq; or 0 when the counter
+     * moved on since the turn's block before, or -1 when the fence's ticket does not hold the
+     * channel's lease: another turn numbers the channel (this one's lease was lost), and this one
+     * must stop. A channel without a log gets an empty one that records every seq before the
      * block as deleted: a client resuming before the turn's first frame is logged is told the truth
      * (nothing lost for a new channel; frames lost when an earlier log expired).
      */
     private static final String RESERVE = """
+            if ARGV[5] ~= '' and (redis.call('LINDEX', ARGV[5], 0) ~= ARGV[6] or redis.call('EXISTS', ARGV[7]) == 0) then
+              return -1
+            end
             if ARGV[4] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[4] then
               return 0
             end
@@ -168,13 +201,16 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
             return 0
             """;
 
-    private record Queued(NumberedFrame frame, byte[] logKey, byte[] textKey, byte[][] args,
+    /** A frame on its way to Redis; {@code fence} is its turn's (line, token, liveness key), or null. */
+    private record Queued(NumberedFrame frame, byte[] logKey, byte[] textKey, byte[][] args, byte[][] fence,
                           CompletableFuture<Long> logged) {
     }
 
     private static final byte[] NONE = new byte[0];
     private static final byte[] RESET = bytes("r");
     private static final byte[] APPEND = bytes("a");
+    private static final byte[][] UNFENCED = {NONE, NONE, NONE};
+    private static final byte[] NO_FENCE = bytes("0");
 
     private final String prefix;
     private final RelayConnection relay;
@@ -247,12 +283,24 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
 
     @Override
     public ChannelTurn turn(String channel) {
-        return new Turn(channel);
+        return new Turn(channel, null);
     }
 
-    /** One turn: numbers from its reserved block, in the order its one thread publishes. */
+    @Override
+    public ChannelTurn turn(String channel, Fence fence) {
+        return new Turn(channel, fence);
+    }
+
+    /**
+     * One turn: numbers from its reserved block, in the order its one thread publishes. Under a
+     * fence, it sends nothing once the holder knows its lease lost, and Redis refuses its frames (and
+     * its next block) once the lease is another's.
+     */
     private final class Turn implements ChannelTurn {
         private final String channel;
+        private final Fence fence;
+        /** The fence's line, token and liveness key, as the scripts take them; null when unfenced. */
+        private final byte[][] fenceArgs;
         private final byte[] seqKey;
         private final byte[] logKey;
         private final byte[] textKey;
@@ -262,8 +310,11 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
         /** The last seq this turn used, or the one before its first block. */
         private long used;
 
-        Turn(String channel) {
+        Turn(String channel, Fence fence) {
             this.channel = channel;
+            this.fence = fence;
+            this.fenceArgs = fence == null ? null
+                    : new byte[][] {bytes(fence.line()), bytes(fence.token()), bytes(fence.alive())};
             this.seqKey = bytes(FrameLog.seqKey(prefix, channel));
             this.logKey = bytes(FrameLog.logKey(prefix, channel));
             this.textKey = bytes(FrameLog.textKey(prefix, channel));
@@ -274,8 +325,16 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
 
         /** Reserves the next block; after {@code before}, the last seq of the turn's block before, if any. */
         private void reserveBlock(byte[] before) {
+            if (fence != null && fence.lost()) {
+                throw leaseLost();
+            }
+            byte[][] fenced = fenceArgs == null ? UNFENCED : fenceArgs;
             long reserved = reserve.call(new byte[][] {seqKey, logKey}, bytes(Integer.toString(BLOCK)), seqExpirySeconds,
-                    logSeconds, before);
+                    logSeconds, before, fenced[0], fenced[1], fenced[2]);
+            if (reserved == -1) {
+                throw new RedisException("no seqs reserved for channel " + channel + ": this answer's ticket no longer"
+                        + " holds the channel's lease (another instance may answer it)");
+            }
             if (reserved == 0) {
                 throw new RedisException("the seqs of channel " + channel + " moved on while this answer numbered"
                         + " its frames: another instance answers it (this one's lease was lost)");
@@ -293,8 +352,16 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
             return seq;
         }
 
+        private RedisException leaseLost() {
+            return new RedisException("the lease of channel " + channel + " was lost: this answer's frames go no"
+                    + " further (another instance may answer it)");
+        }
+
         @Override
         public CompletionStage<Long> publish(Frame frame) {
+            if (fence != null && fence.lost()) {
+                return CompletableFuture.failedFuture(leaseLost());
+            }
             long prev = used;
             long seq = number();
             byte[] op = NONE;
@@ -315,6 +382,9 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
 
         @Override
         public CompletionStage<Long> publishAgain(String jsonAfterSeq) {
+            if (fence != null && fence.lost()) {
+                return CompletableFuture.failedFuture(leaseLost());
+            }
             long prev = used;
             long seq = number();
             return send(NumberedFrame.heard(channel, "{\"seq\":" + seq + jsonAfterSeq), prev, jsonAfterSeq, NONE, NONE,
@@ -334,7 +404,7 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
             }
             byte[][] args = {bytes(Long.toString(frame.seq())), bytes(Long.toString(prev)), bytes(logJson), op, arg,
                     topic, answeredKey};
-            Queued queued = new Queued(frame, logKey, textKey, args, logged);
+            Queued queued = new Queued(frame, logKey, textKey, args, fenceArgs, logged);
             if (!sender.offer(queued)) {
                 failed(queued, new RedisException("the frame publisher is closed"));
             } else if (terminal) {
@@ -380,16 +450,30 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
     }
 
     private CompletionStage<List<Object>> send(List<Queued> batch) {
+        // each turn's fence goes once into the call, however many of its frames the batch holds
+        Map<byte[][], Integer> fences = new IdentityHashMap<>();
+        byte[][] fenceOf = new byte[batch.size()][];
+        for (int i = 0; i < batch.size(); i++) {
+            byte[][] fence = batch.get(i).fence();
+            fenceOf[i] = fence == null ? NO_FENCE : bytes(Integer.toString(fences.computeIfAbsent(fence,
+                    f -> fences.size() + 1)));
+        }
+        int first = 4 + ARGS_PER_FENCE * fences.size();
         byte[][] keys = new byte[2 * batch.size()][];
-        byte[][] args = new byte[3 + ARGS_PER_FRAME * batch.size()][];
+        byte[][] args = new byte[first + ARGS_PER_FRAME * batch.size()][];
         args[0] = logSeconds;
         args[1] = maxFrames;
         args[2] = dedupSeconds;
+        args[3] = bytes(Integer.toString(fences.size()));
+        fences.forEach((fence, number) -> System.arraycopy(fence, 0, args, 4 + ARGS_PER_FENCE * (number - 1),
+                ARGS_PER_FENCE));
         for (int i = 0; i < batch.size(); i++) {
             Queued frame = batch.get(i);
             keys[2 * i] = frame.logKey();
             keys[2 * i + 1] = frame.textKey();
-            System.arraycopy(frame.args(), 0, args, 3 + ARGS_PER_FRAME * i, ARGS_PER_FRAME);
+            int at = first + ARGS_PER_FRAME * i;
+            System.arraycopy(frame.args(), 0, args, at, ARGS_PER_FRAME - 1);
+            args[at + ARGS_PER_FRAME - 1] = fenceOf[i];
         }
         CompletionStage<List<Object>> done;
         try {
@@ -407,6 +491,10 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
                         log.sent(frame.frame());
                         meters.framesSent().increment();
                         frame.logged().complete(frame.frame().seq());
+                    } else if (values.get(i) instanceof Long two && two == 2L) {
+                        failed(frame, new RedisException("frame " + frame.frame().seq() + " of channel "
+                                + frame.frame().channel() + " was not logged: its answer's ticket no longer holds the"
+                                + " channel's lease (another instance may answer it)"));
                     } else {
                         failed(frame, new RedisException("frame " + frame.frame().seq() + " of channel "
                                 + frame.frame().channel() + " could not be logged: its log has later frames (another"

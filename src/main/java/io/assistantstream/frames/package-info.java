@@ -7,7 +7,9 @@
  * ({@link io.assistantstream.frames.AnswerFrames}), the per-channel {@code seq}, and sending. A
  * {@link io.assistantstream.frames.ChannelTurn} ({@link io.assistantstream.frames.FramePublisher#turn})
  * numbers a channel's frames from a block of seqs it reserved in Redis, and gives back the rest when
- * closed. {@link io.assistantstream.frames.RedisFramePublisher} hands each frame at once to this
+ * closed. A turn opened under a lease's {@link io.assistantstream.lease.Fence} writes only while that
+ * lease is its own: its scripts refuse a turn whose ticket is no longer first in the channel's line.
+ * {@link io.assistantstream.frames.RedisFramePublisher} hands each frame at once to this
  * instance's subscribers ({@link io.assistantstream.frames.LocalDelivery}; a terminal frame only once
  * logged), then logs and publishes frames in one Lua call per batch (recording a completed message's
  * {@code answered:} key in the same call), or, in relay mode, logs them and hands them in order to the

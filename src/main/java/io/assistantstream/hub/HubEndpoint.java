@@ -6,6 +6,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -298,7 +299,10 @@ public final class HubEndpoint implements WsListener {
         } catch (TokenRejectedException e) {
             return error(e.getMessage()).put("code", e.code());
         }
-        tokens.add(grant, access.now());
+        if (!tokens.add(grant, access.now())) {
+            return error("this connection holds " + ConnectionTokens.MAX_TOKENS + " live tokens, the most it may: send"
+                    + " a new one once one of them expired").put("code", "too_many_tokens");
+        }
         scheduleExpiryCheck();
         return null;
     }
@@ -316,19 +320,33 @@ public final class HubEndpoint implements WsListener {
         next.ifPresent(at -> expiryCheck = hub.at(at, this::endExpiredSubscriptions));
     }
 
-    /** Ends each subscription no live token grants any more, each with a {@code token_expired} error. */
+    /**
+     * Ends each subscription no live token grants any more, each with a {@code token_expired} error,
+     * then waits for the next expiry; a channel Redis could not unsubscribe now ends here all the same.
+     */
     private void endExpiredSubscriptions() {
-        Instant now = access.now();
-        for (String channel : channels) {
-            if (!tokens.allows(channel, now) && channels.remove(channel)) {
-                meters.websocketSubscriptions().decrementAndGet();
-                hub.unsubscribe(channel, writer);
-                reply(error("the tokens that granted channel " + channel + " have expired: send {\"action\":\"auth\","
-                        + "\"token\":…} with a fresh one, then subscribe again with since to miss nothing")
-                        .put("code", TokenRejectedException.EXPIRED).put("channel", channel));
+        try {
+            Instant now = access.now();
+            for (String channel : channels) {
+                if (!tokens.allows(channel, now) && channels.remove(channel)) {
+                    meters.websocketSubscriptions().decrementAndGet();
+                    reply(tokenExpired(channel));
+                    try {
+                        hub.unsubscribe(channel, writer);
+                    } catch (RuntimeException e) {
+                        LOG.log(Level.WARNING, "Could not unsubscribe channel " + channel + " in Redis", e);
+                    }
+                }
             }
+        } finally {
+            scheduleExpiryCheck();
         }
-        scheduleExpiryCheck();
+    }
+
+    private static ObjectNode tokenExpired(String channel) {
+        return error("the tokens that granted channel " + channel + " have expired: send {\"action\":\"auth\","
+                + "\"token\":…} with a fresh one, then subscribe again with since to miss nothing")
+                .put("code", TokenRejectedException.EXPIRED).put("channel", channel);
     }
 
     /**
@@ -344,17 +362,23 @@ public final class HubEndpoint implements WsListener {
         }
         try {
             hub.subscribe(channel, writer, since, delta);
-            if (again) {
-                return;
-            }
-            channels.add(channel);
-            meters.websocketSubscriptions().incrementAndGet();
-            if (left.get() && channels.remove(channel)) { // dropped meanwhile (keep-alive): undo
-                meters.websocketSubscriptions().decrementAndGet();
-                hub.unsubscribe(channel, writer);
-            }
         } catch (RuntimeException e) {
-            reply(error("could not subscribe right now, try again: " + e.getMessage()));
+            LOG.log(Level.WARNING, "Could not subscribe a client to channel " + channel, e);
+            reply(error("could not subscribe to " + channel + " right now (the service could not reach its Redis);"
+                    + " try again").put("channel", channel));
+            return;
+        }
+        if (channels.add(channel)) { // also when an expiry check removed it while this subscribed again
+            meters.websocketSubscriptions().incrementAndGet();
+        }
+        // Checked again once added: an expiry check that ran while this subscribed did not see the channel.
+        boolean expired = access.required() && !tokens.allows(channel, access.now());
+        if ((left.get() || expired) && channels.remove(channel)) { // dropped meanwhile (keep-alive), or expired: undo
+            meters.websocketSubscriptions().decrementAndGet();
+            hub.unsubscribe(channel, writer);
+            if (expired) {
+                reply(tokenExpired(channel));
+            }
         }
     }
 

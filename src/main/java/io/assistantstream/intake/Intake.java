@@ -25,6 +25,7 @@ import io.assistantstream.frames.JsonText;
 import io.assistantstream.frames.RelayUnavailableException;
 import io.assistantstream.frames.Status;
 import io.assistantstream.lease.ChannelLease;
+import io.assistantstream.lease.Fence;
 import io.assistantstream.lease.LeaseUnavailableException;
 import io.assistantstream.observe.Meters;
 import io.assistantstream.store.AnsweredMessages;
@@ -35,12 +36,15 @@ import io.assistantstream.store.AnsweredMessages;
  * then acknowledged only after its terminal frame is out. Invalid input and failed answers go to the
  * dead-letter queue with the reason in the {@value #REASON_HEADER} header; a delivery that meets an
  * infrastructure failure (Redis down, the relay's buffer full) goes back to the queue after a pause,
- * so nothing is lost.
+ * so nothing is lost. So does one whose channel lease is lost while it is answered: the answer stops
+ * at once, since another instance may take the channel.
  */
 public final class Intake implements AutoCloseable {
     /** The header that says why a message was dead-lettered. */
     public static final String REASON_HEADER = "x-assistant-stream-reason";
     private static final Logger LOG = Logger.getLogger(Intake.class.getName());
+    /** What clients are told of an unexpected failure: its details (a class name, a message) stay in the log. */
+    static final String INTERNAL_ERROR_DETAILS = "the service failed unexpectedly; its log has the details";
 
     private final QueueConsumer queue;
     private final Meters meters;
@@ -112,9 +116,16 @@ public final class Intake implements AutoCloseable {
      * What happens to one message in its channel's line: its turn, then either its earlier answer
      * again (a redelivery) or a new answer, and the delivery settled by how that ended. A delivery
      * whose thread is interrupted (a stop) goes back to the queue, so none is left unsettled.
+     *
+     * <p>A lease lost while the answer runs (its renewals failed for too long, or another ticket took
+     * the channel) stops the answer: its turn sends nothing more, the answering thread is interrupted
+     * (so it stops reading the upstream), and the delivery goes back to the queue, neither acknowledged
+     * nor dead-lettered. Another instance may already answer the message's channel; this one's frames
+     * are refused in Redis, so they never follow that instance's.
      */
     private void handle(Delivery delivery, ChatRequest request, ChannelLease.Ticket ticket) {
         answering.add(Thread.currentThread());
+        AnswerStop stop = new AnswerStop();
         try (ticket) {
             ticket.acquire(leaseWait);
             if (stopping) { // its turn came after the stop began: the next instance answers it
@@ -122,13 +133,26 @@ public final class Intake implements AutoCloseable {
             }
             long leased = System.nanoTime();
             meters.queueWait().record(Duration.ofNanos(leased - delivery.arrivedNanos()));
-            try (ChannelTurn turn = publisher.turn(request.channel())) {
-                inTurn(delivery, request, turn, leased);
+            ticket.whenLost(why -> {
+                if (stop.stop()) {
+                    LOG.warning("Lost the lease of channel " + request.channel() + " while answering message "
+                            + request.messageId() + ": " + why + ". The answer stops, and the message goes back to"
+                            + " the queue (another instance may take the channel)");
+                }
+            });
+            try (ChannelTurn turn = publisher.turn(request.channel(), ticket)) {
+                try {
+                    inTurn(delivery, request, turn, leased, ticket, stop);
+                } finally {
+                    stop.end();
+                }
             }
         } catch (LeaseUnavailableException | RedisException | RelayUnavailableException e) {
             requeueLater(delivery, request, e);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            if (!stop.stopped()) { // the service is stopping; a lost lease's own interrupt is over (requeued below)
+                Thread.currentThread().interrupt();
+            }
         } finally {
             answering.remove(Thread.currentThread());
             if (delivery.requeue()) {
@@ -137,17 +161,25 @@ public final class Intake implements AutoCloseable {
         }
     }
 
-    /** The message's turn at its channel, lease held: its earlier answer again, or a new answer. */
-    private void inTurn(Delivery delivery, ChatRequest request, ChannelTurn turn, long leased)
-            throws InterruptedException {
+    /**
+     * The message's turn at its channel, lease held: its earlier answer again, or a new answer. The
+     * {@code stop} ends before the delivery is settled: an interrupt while talking to the broker would
+     * close its connection.
+     */
+    private void inTurn(Delivery delivery, ChatRequest request, ChannelTurn turn, long leased, Fence lease,
+                        AnswerStop stop) throws InterruptedException {
         try {
             Optional<String> earlier = answered.completedFrame(request.channel(), request.messageId());
             if (earlier.isPresent()) {
                 repeat(request, turn, earlier.get());
+                stop.end();
                 delivery.ack();
                 return;
             }
             Outcome outcome = answer(request, turn, delivery.arrivedNanos());
+            stop.end();
+            // Its terminal frame was logged while the lease was this answer's (none is sent once the lease is
+            // known lost, and Redis refuses one once another ticket holds it): settled as usual.
             if (outcome.completed()) {
                 delivery.ack();
                 meters.deliveriesCompleted().increment();
@@ -159,10 +191,14 @@ public final class Intake implements AutoCloseable {
         } catch (RedisException | RelayUnavailableException outage) {
             throw outage;
         } catch (RuntimeException bug) {
+            stop.end();
+            if (stop.stopped() || lease.lost()) { // what the stop broke is no bug: the message goes back to the queue
+                throw new RedisException("the answer was stopped, its lease lost: " + bug, bug);
+            }
             // not an outage: requeueing would repeat it forever, so the message is set aside with the reason
             meters.deliveriesFailed("internal_error").increment();
             LOG.log(Level.SEVERE, "Unexpected failure answering message " + request.messageId(), bug);
-            sendError(turn, request.channel(), request.messageId(), "Internal error", bug.toString());
+            sendError(turn, request.channel(), request.messageId(), "Internal error", INTERNAL_ERROR_DETAILS);
             delivery.deadLetter("internal error: " + bug);
         }
     }
@@ -225,7 +261,7 @@ public final class Intake implements AutoCloseable {
             if (stopping) {
                 return;
             }
-            try (ChannelTurn turn = publisher.turn(rejected.channel())) {
+            try (ChannelTurn turn = publisher.turn(rejected.channel(), line)) {
                 sendError(turn, rejected.channel(), rejected.messageId(), "Invalid request", rejected.getMessage());
             }
         } catch (LeaseUnavailableException | RuntimeException e) {

@@ -2,8 +2,9 @@
  * RabbitMQ and the life of each delivery: the topology (input exchange and queue, dead-letter
  * exchange and queue), consuming with prefetch, validating bodies into a
  * {@link io.assistantstream.message.ChatRequest}, and settling every delivery exactly once: ack after
- * its terminal frame, requeue after an infrastructure failure, dead letter (with the reason) for bad
- * input and failed answers. It also owns stopping (cancel, grace, requeue the rest) and
+ * its terminal frame, requeue after an infrastructure failure or a channel lease lost mid-answer
+ * (the answer stopped, its thread interrupted), dead letter (with the reason) for bad input and failed
+ * answers. It also owns stopping (cancel, grace, requeue the rest) and
  * {@link io.assistantstream.intake.QueueProducer}, which publishes messages the way an app backend
  * does, under the same validation.
  *

@@ -6,12 +6,16 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -36,6 +40,14 @@ import io.assistantstream.redis.LuaScript;
  * liveness key ({@code lease-alive:{token}}, expiring after the lease time) that one background
  * thread renews for all tickets of the instance, so a crashed instance's tickets are skipped once
  * their keys expire, and a release by a ticket that is not the head removes nothing but itself.
+ *
+ * <p>A holder can lose its lease while it still works under it: its renewals fail (Redis unreachable
+ * from here) or are not sent (this process paused), its liveness key expires, and the next ticket in
+ * line takes the channel. A holder gives its lease up as {@link Ticket#lost lost} once a renewal finds
+ * another ticket first, or its renewals have failed for longer than the lease time less a
+ * {@linkplain #margin margin}, which is before Redis can let the lease lapse; {@link Ticket#whenLost}
+ * tells its owner. What it writes under the lease is fenced too ({@link Fence}): a Redis script
+ * refuses a write whose ticket is not first in its line, for the holder that could not notice in time.
  */
 public final class ChannelLease implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ChannelLease.class.getName());
@@ -57,20 +69,21 @@ public final class ChannelLease implements AutoCloseable {
             end
             """;
     /**
-     * Keeps a ticket alive. A holder that is no longer at the head of its line (a Redis that
-     * restarted lost the line) is put back there, so waiters that join later queue behind it.
+     * Keeps a ticket alive. A holder (ARGV[4] = 1) is kept only while it still holds the lease: first
+     * in its line, its liveness key still there. Otherwise its lease lapsed and the line moved on (or
+     * a restarted Redis lost it, and a waiter may have joined it anew and been told it is first), and
+     * it answers 0, setting nothing: putting the holder back at the head, as an earlier version did,
+     * gave a channel two holders at once.
      */
     private static final String RENEW = """
-            redis.call('SET', ARGV[2] .. ARGV[1], '1', 'PX', ARGV[3])
-            if ARGV[4] ~= '1' then return 1 end
-            local kept = 1
-            if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[1] then
-              redis.call('LREM', KEYS[1], 0, ARGV[1])
-              redis.call('LPUSH', KEYS[1], ARGV[1])
-              kept = 0
+            if ARGV[4] == '1' then
+              if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[1] or redis.call('EXISTS', ARGV[2] .. ARGV[1]) == 0 then
+                return 0
+              end
+              redis.call('PEXPIRE', KEYS[1], ARGV[3])
             end
-            redis.call('PEXPIRE', KEYS[1], ARGV[3])
-            return kept
+            redis.call('SET', ARGV[2] .. ARGV[1], '1', 'PX', ARGV[3])
+            return 1
             """;
     private static final String RELEASE = """
             redis.call('LREM', KEYS[1], 1, ARGV[1])
@@ -83,11 +96,15 @@ public final class ChannelLease implements AutoCloseable {
     private final Duration pollInterval;
     private final String ttlMillis;
     private final String alivePrefix;
+    /** How long after its last renewal a holder still takes its lease for held: the lease time less a margin. */
+    private final long holdNanos;
     private final Map<String, CompletableFuture<Void>> tails = new ConcurrentHashMap<>();
     private final Set<Ticket> live = ConcurrentHashMap.newKeySet();
     private final LuaScript<String, String, Long> acquire;
     private final LuaScript<String, String, Long> release;
     private final LuaScript<String, String, Long> renew;
+    private final AtomicInteger failedRenewals = new AtomicInteger();
+    private volatile String failedBecause;
     private final Thread renewer;
 
     public ChannelLease(StatefulRedisConnection<String, String> connection, String prefix, Duration ttl,
@@ -97,10 +114,21 @@ public final class ChannelLease implements AutoCloseable {
         this.pollInterval = pollInterval;
         this.ttlMillis = Long.toString(ttl.toMillis());
         this.alivePrefix = prefix + "lease-alive:";
+        this.holdNanos = ttl.minus(margin(ttl)).toNanos();
         this.acquire = LuaScript.returningNumber(connection, ACQUIRE);
         this.release = LuaScript.returningNumber(connection, RELEASE);
         this.renew = LuaScript.returningNumber(connection, RENEW);
         this.renewer = Thread.ofVirtual().name("lease-renewer").start(this::renewLoop);
+    }
+
+    /**
+     * How much sooner than the lease time a holder whose renewals fail gives its lease up: a fifth of
+     * it. Redis counts the lease from when it ran the last renewal, the holder from when it sent it
+     * (earlier, so on the safe side); the margin covers the holder noticing late (its next check) and
+     * clocks that drift apart.
+     */
+    static Duration margin(Duration ttl) {
+        return ttl.dividedBy(5);
     }
 
     /**
@@ -109,6 +137,7 @@ public final class ChannelLease implements AutoCloseable {
      */
     public Ticket enqueue(String channel) {
         Ticket ticket = new Ticket(channel);
+        ticket.renewedAt.set(System.nanoTime());
         ticket.joined = acquire.sendWhole(ticket.keys(), ticket.acquireArgs());
         live.add(ticket);
         ticket.previous = tails.put(channel, ticket.mine);
@@ -120,28 +149,44 @@ public final class ChannelLease implements AutoCloseable {
         renewer.interrupt();
     }
 
+    /**
+     * Renews every ticket every third of the lease time, without waiting for the replies, and, ten
+     * times per lease time, looks for holders whose renewals have failed for longer than they may
+     * hold: those lose their lease here before it can lapse in Redis. Looking comes first, so after
+     * this thread was paused (a long GC pause, a stopped VM) a lease that may have lapsed meanwhile is
+     * given up, not renewed.
+     */
     private void renewLoop() {
-        long period = Math.max(50, ttl.toMillis() / 3);
+        long period = TimeUnit.MILLISECONDS.toNanos(Math.max(50, ttl.toMillis() / 3));
+        long check = Math.max(10, ttl.toMillis() / 10);
+        long nextRenewal = System.nanoTime() + period;
         while (!Thread.currentThread().isInterrupted()) {
             try {
-                Thread.sleep(period);
-                int failed = 0;
-                String why = null;
-                for (Ticket ticket : live) {
-                    try {
-                        ticket.renew();
-                    } catch (RuntimeException e) { // the next ticket may still get through
-                        failed++;
-                        why = e.getMessage();
-                    }
-                }
-                if (failed > 0) {
-                    LOG.log(Level.WARNING, "Could not renew " + failed + " channel leases; retrying: " + why);
-                }
+                Thread.sleep(check);
             } catch (InterruptedException e) {
                 return;
             }
+            long now = System.nanoTime();
+            for (Ticket ticket : live) {
+                ticket.loseIfOverdue(now);
+            }
+            if (now - nextRenewal >= 0) {
+                nextRenewal = now + period;
+                int failed = failedRenewals.getAndSet(0);
+                if (failed > 0) {
+                    LOG.log(Level.WARNING, "Could not renew " + failed + " channel leases; retrying: " + failedBecause);
+                }
+                for (Ticket ticket : live) {
+                    ticket.renew();
+                }
+            }
         }
+    }
+
+    private void renewalFailed(Throwable error) {
+        failedRenewals.incrementAndGet();
+        failedBecause = (error instanceof CompletionException && error.getCause() != null ? error.getCause() : error)
+                .getMessage();
     }
 
     private String queueKey(String channel) {
@@ -149,21 +194,30 @@ public final class ChannelLease implements AutoCloseable {
     }
 
 
-    /** A place in one channel's line; holds the lease between {@link #acquire} and {@link #close}. */
-    public final class Ticket implements AutoCloseable {
+    /**
+     * A place in one channel's line; holds the lease between {@link #acquire} and {@link #close}, as
+     * long as it is not {@link #lost}. Its {@link Fence} lets writes made under the lease be refused
+     * in Redis once it no longer holds it.
+     */
+    public final class Ticket implements AutoCloseable, Fence {
         private final String channel;
         private final CompletableFuture<Void> mine = new CompletableFuture<>();
         private final String token = UUID.randomUUID().toString();
         private CompletableFuture<Void> previous;
         private CompletionStage<Long> joined;
         private volatile boolean held;
+        /** When the last call that set this ticket's liveness key and succeeded was sent ({@link System#nanoTime}). */
+        private final AtomicLong renewedAt = new AtomicLong();
+        /** Why the lease was lost, or null while it is not (or not held); written under the ticket's monitor. */
+        private volatile String lostBecause;
+        private Consumer<String> onLost;
         /**
-         * Orders renewal against release: a renewal sent after the release would put the released
-         * ticket back at the head of its line (as it does for a holder whose line Redis lost) and
-         * block the channel until the ticket's liveness key expired.
+         * Orders renewal against release, so a renewal is never sent after the release; a renewal
+         * that still crossed one (sent again whole after Redis forgot the script) sets nothing for a
+         * holder that is no longer first in its line.
          */
         private final ReentrantLock renewal = new ReentrantLock();
-        private boolean released;
+        private volatile boolean released;
 
         private Ticket(String channel) {
             this.channel = channel;
@@ -177,7 +231,7 @@ public final class ChannelLease implements AutoCloseable {
          */
         public void acquire(Duration maxWait) throws LeaseUnavailableException, InterruptedException {
             boolean firstAtJoin = firstAtJoin();
-            if (previous == null && firstAtJoin) {
+            if (previous == null && firstAtJoin && !overdue(System.nanoTime())) {
                 held = true; // the usual case: nobody was ahead, and joining already made it first
                 return;
             }
@@ -214,7 +268,12 @@ public final class ChannelLease implements AutoCloseable {
         }
 
         private boolean tryAcquire() {
-            return acquire.call(keys(), acquireArgs()) == 1L;
+            long sent = System.nanoTime();
+            if (acquire.call(keys(), acquireArgs()) != 1L) {
+                return false;
+            }
+            renewed(sent);
+            return true;
         }
 
         private String[] keys() {
@@ -225,20 +284,102 @@ public final class ChannelLease implements AutoCloseable {
             return new String[] {token, ttlMillis, alivePrefix};
         }
 
+        /** Sends a renewal without waiting for it; a lost ticket is not kept alive, so the line moves on past it. */
         private void renew() {
             renewal.lock();
             try {
-                if (released) {
+                if (released || lostBecause != null) {
                     return;
                 }
-                long kept = ChannelLease.this.renew.call(keys(), token, alivePrefix, ttlMillis, held ? "1" : "0");
-                if (kept == 0) {
-                    LOG.warning("The lease line of channel " + channel + " was lost (did Redis restart?);"
-                            + " the answer running on it was put back at its head");
-                }
+                boolean holding = held;
+                long sent = System.nanoTime();
+                ChannelLease.this.renew.callAsync(keys(), token, alivePrefix, ttlMillis, holding ? "1" : "0")
+                        .whenComplete((kept, error) -> {
+                            if (error != null) {
+                                renewalFailed(error);
+                            } else if (kept == 1L) {
+                                renewed(sent);
+                            } else {
+                                lose("a renewal found it no longer first in the channel's line (another ticket "
+                                        + "holds the lease, or Redis lost the line)");
+                            }
+                        });
+            } catch (RuntimeException e) { // not even sent (a connection that rejects commands): the next may go
+                renewalFailed(e);
             } finally {
                 renewal.unlock();
             }
+        }
+
+        private void renewed(long sent) {
+            renewedAt.accumulateAndGet(sent, (last, now) -> now - last > 0 ? now : last);
+        }
+
+        private boolean overdue(long now) {
+            return now - renewedAt.get() > holdNanos;
+        }
+
+        private void loseIfOverdue(long now) {
+            if (held && overdue(now)) {
+                lose("its renewals failed for " + TimeUnit.NANOSECONDS.toMillis(now - renewedAt.get())
+                        + " ms, longer than the lease time less a margin ("
+                        + TimeUnit.NANOSECONDS.toMillis(holdNanos) + " ms)");
+            }
+        }
+
+        /** Marks the lease lost, once, if it is held, and tells whoever {@link #whenLost asked}. */
+        private void lose(String why) {
+            Consumer<String> action;
+            synchronized (this) {
+                if (!held || released || lostBecause != null) {
+                    return;
+                }
+                lostBecause = why;
+                action = onLost;
+            }
+            if (action != null) {
+                try {
+                    action.accept(why);
+                } catch (RuntimeException e) { // the renewer must go on for every other ticket
+                    LOG.log(Level.WARNING, "Could not act on the lost lease of channel " + channel, e);
+                }
+            }
+        }
+
+        /**
+         * Runs {@code action} with the reason once this ticket loses the lease it holds (at once if it
+         * has already), on the renewer's thread: it must not block. Whatever runs under the lease
+         * should stop: another instance may take the channel at any moment.
+         */
+        public void whenLost(Consumer<String> action) {
+            String already;
+            synchronized (this) {
+                onLost = action;
+                already = lostBecause;
+            }
+            if (already != null) {
+                action.accept(already);
+            }
+        }
+
+        @Override
+        public boolean lost() {
+            return held && (lostBecause != null || overdue(System.nanoTime()));
+        }
+
+        @Override
+        public String line() {
+            return queueKey(channel);
+        }
+
+        @Override
+        public String token() {
+            return token;
+        }
+
+        @Override
+        public String alive() {
+            return alivePrefix + token;
         }
 
         /**

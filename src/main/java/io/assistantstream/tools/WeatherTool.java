@@ -141,13 +141,14 @@ public final class WeatherTool implements Tool {
     private String message(String body) {
         String message;
         try {
-            message = JSON.readTree(body).path("message").asText(body).toLowerCase(Locale.ROOT);
+            message = JSON.readTree(body).path("message").asText(body);
         } catch (JsonProcessingException e) {
             message = body;
         }
-        if (!apiKey.isEmpty()) {
+        if (!apiKey.isEmpty()) { // before any change of case, which would hide a key with capitals from this
             message = message.replace(apiKey, "***");
         }
+        message = message.toLowerCase(Locale.ROOT);
         return message.length() <= MAX_MESSAGE_CHARS ? message : message.substring(0, MAX_MESSAGE_CHARS) + "…";
     }
 

@@ -69,7 +69,8 @@ class SoakTest {
         try (PrivateRedis redis = PrivateRedis.persistent(); TcpProxy rabbitLink = new TcpProxy(5672)) {
             world.set("redis.url", redis.url())
                     .set("rabbitmq.url", "amqp://guest:guest@127.0.0.1:" + rabbitLink.port() + "/")
-                    .set("websocket.send.queue.bytes", "16777216"); // room for the collector's bursts: it must never be dropped
+                    .set("websocket.send.queue.bytes", "16777216") // room for the collector's bursts: it must never be dropped
+                    .set("websocket.max.subscriptions", "1000"); // the collector watches all 200 channels at once
             AssistantStream service = world.start();
             int threadsBefore = Thread.activeCount();
             long heapBefore = heapAfterGc();

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import io.assistantstream.lease.Fence;
 import io.assistantstream.testing.PrivateRedis;
 import io.assistantstream.testing.TestMeters;
 
@@ -232,6 +233,120 @@ class RedisFramePublisherTest {
         ExecutionException error = assertThrows(ExecutionException.class,
                 () -> after.get(10, TimeUnit.SECONDS));
         assertInstanceOf(RedisException.class, error.getCause());
+    }
+
+    @Test
+    void a_turn_whose_ticket_lost_the_lease_to_another_has_its_frames_refused_and_the_new_holders_go_through()
+            throws Exception {
+        try (StatefulRedisConnection<String, String> admin = redis.connect()) {
+            Holder stale = holder(admin, "c", "stale");
+            ChannelTurn staleTurn = publisher.turn("c", stale);
+            assertEquals(1, staleTurn.publish(frame("c", "m1", "before")).toCompletableFuture().get(10, TimeUnit.SECONDS));
+
+            // The stale holder was paused: its liveness key expired and the next ticket took the channel. It does
+            // not know (its lost() is false), and it is not ahead in seqs: only the fence can refuse its frames.
+            admin.sync().del(stale.alive());
+            admin.sync().lpop(stale.line());
+            Holder fresh = holder(admin, "c", "fresh");
+            CompletableFuture<Long> afterTakeover = staleTurn.publish(frame("c", "m1", "stale")).toCompletableFuture();
+            assertLeaseRefused(afterTakeover);
+
+            ChannelTurn freshTurn = publisher.turn("c", fresh);
+            List<CompletableFuture<Long>> fresher = new ArrayList<>();
+            List<CompletableFuture<Long>> staler = new ArrayList<>();
+            for (int i = 0; i < 20; i++) { // both turns' frames in the same calls: each is judged by its own fence
+                fresher.add(freshTurn.publish(frame("c", "m2", "fresh " + i)).toCompletableFuture());
+                staler.add(staleTurn.publish(frame("c", "m1", "stale " + i)).toCompletableFuture());
+            }
+            for (int i = 0; i < 20; i++) {
+                assertTrue(fresher.get(i).get(10, TimeUnit.SECONDS) > 1);
+                assertLeaseRefused(staler.get(i));
+            }
+            List<String> deltas = admin.sync().xrange("t:log:c", io.lettuce.core.Range.create("-", "+")).stream()
+                    .map(entry -> entry.getBody().get("f")).toList();
+            assertEquals(21, deltas.size(), "the stale turn's first frame and the new holder's twenty: " + deltas);
+            assertTrue(deltas.getFirst().contains("\"delta\":\"before\""), deltas.getFirst());
+            assertTrue(deltas.stream().skip(1).allMatch(json -> json.contains("\"delta\":\"fresh ")),
+                    "nothing of the stale turn after the takeover: " + deltas);
+        }
+    }
+
+    @Test
+    void a_turn_whose_holder_knows_its_lease_is_lost_sends_nothing_more_not_even_to_this_instances_clients()
+            throws Exception {
+        try (StatefulRedisConnection<String, String> admin = redis.connect()) {
+            Holder holder = holder(admin, "c", "holder");
+            ChannelTurn turn = publisher.turn("c", holder);
+            assertEquals(1, turn.publish(frame("c", "before")).toCompletableFuture().get(10, TimeUnit.SECONDS));
+            holder.lose(); // Redis still takes it for the holder: the holder's own knowledge stops it first
+            assertLeaseRefused(turn.publish(frame("c", "after")).toCompletableFuture());
+            assertEquals(List.of(1L), here.stream().map(NumberedFrame::seq).toList(), "only the frame before");
+            assertEquals(1, admin.sync().xlen("t:log:c"));
+        }
+    }
+
+    @Test
+    void a_turn_cannot_open_on_a_lease_that_another_ticket_holds() throws Exception {
+        try (StatefulRedisConnection<String, String> admin = redis.connect()) {
+            Holder late = new Holder("t:lease:c", "late", "t:lease-alive:late");
+            admin.sync().set(late.alive(), "1");
+            holder(admin, "c", "first");
+            RedisException refused = assertThrows(RedisException.class, () -> publisher.turn("c", late));
+            assertTrue(refused.getMessage().contains("no longer holds the channel's lease"), refused.getMessage());
+            assertEquals(null, admin.sync().get("t:seq:c"), "no seqs reserved");
+        }
+    }
+
+    /** A ticket as {@link io.assistantstream.lease.ChannelLease} keeps one, put at the tail of the channel's line. */
+    private static Holder holder(StatefulRedisConnection<String, String> admin, String channel, String token) {
+        Holder holder = new Holder("t:lease:" + channel, token, "t:lease-alive:" + token);
+        admin.sync().rpush(holder.line(), token);
+        admin.sync().set(holder.alive(), "1");
+        return holder;
+    }
+
+    /** A fence as a lease holder shows it; {@link #lose} is the holder learning that its lease lapsed. */
+    private static final class Holder implements Fence {
+        private final String line;
+        private final String token;
+        private final String alive;
+        private volatile boolean lost;
+
+        Holder(String line, String token, String alive) {
+            this.line = line;
+            this.token = token;
+            this.alive = alive;
+        }
+
+        void lose() {
+            lost = true;
+        }
+
+        @Override
+        public String line() {
+            return line;
+        }
+
+        @Override
+        public String token() {
+            return token;
+        }
+
+        @Override
+        public String alive() {
+            return alive;
+        }
+
+        @Override
+        public boolean lost() {
+            return lost;
+        }
+    }
+
+    private static void assertLeaseRefused(CompletableFuture<Long> frame) {
+        ExecutionException error = assertThrows(ExecutionException.class, () -> frame.get(10, TimeUnit.SECONDS));
+        assertInstanceOf(RedisException.class, error.getCause());
+        assertTrue(error.getCause().getMessage().contains("lease"), error.getCause().getMessage());
     }
 
     private static Frame frame(String channel, String delta) {

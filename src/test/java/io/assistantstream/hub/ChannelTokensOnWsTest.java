@@ -46,12 +46,16 @@ class ChannelTokensOnWsTest {
         return new HubEndpoint(hub, JWT, new HubEndpoint.Limits(1 << 16, 64, 20, messagesPerSecond));
     }
 
-    /** A client that got past the handshake with {@code token} and opened. */
-    private HubEndpoint connected(String token) {
+    /** A client that got past the handshake with {@code token} and opened {@code on}. */
+    private HubEndpoint opened(RecordedSession on, String token) {
         HubEndpoint endpoint = endpoint(1000);
         endpoint.onHttpUpgrade(handshake("token=" + token), WritableHeaders.create());
-        endpoint.onOpen(session);
+        endpoint.onOpen(on);
         return endpoint;
+    }
+
+    private HubEndpoint connected(String token) {
+        return opened(session, token);
     }
 
     private static HttpPrologue handshake(String query) {
@@ -117,6 +121,37 @@ class ChannelTokensOnWsTest {
     }
 
     @Test
+    void expired_subscriptions_end_even_when_redis_cannot_unsubscribe_them_now() throws Exception {
+        HubEndpoint endpoint = connected(TestTokens.hs256(2, "room-1", "room-2"));
+        reply(endpoint, "{\"action\":\"subscribe\",\"channel\":\"room-1\"}");
+        reply(endpoint, "{\"action\":\"subscribe\",\"channel\":\"room-2\"}");
+        feed.failUnsubscribes();
+        java.util.Set<String> ended = new java.util.HashSet<>();
+        ended.add(JSON.readTree(session.next()).get("channel").asText());
+        ended.add(JSON.readTree(session.next()).get("channel").asText());
+        assertEquals(java.util.Set.of("room-1", "room-2"), ended, "each one told, though the first unsubscribe failed");
+        assertEquals(0, hub.meters().websocketSubscriptions().get());
+    }
+
+    @Test
+    void a_connection_keeps_at_most_sixteen_live_tokens_and_the_same_one_again_counts_once() throws Exception {
+        String first = TestTokens.hs256(60, "room-0");
+        HubEndpoint endpoint = connected(first);
+        assertEquals("authorized", reply(endpoint, "{\"action\":\"auth\",\"token\":\"" + first + "\"}").get("type")
+                .asText(), "the same token again");
+        for (int i = 1; i < 16; i++) {
+            String token = TestTokens.hs256(60 + i, "room-" + i);
+            assertEquals("authorized", reply(endpoint, "{\"action\":\"auth\",\"token\":\"" + token + "\"}")
+                    .get("type").asText(), "token " + i);
+        }
+        JsonNode refused = reply(endpoint, "{\"action\":\"auth\",\"token\":\"" + TestTokens.hs256(600, "room-x")
+                + "\"}");
+        assertEquals("too_many_tokens", refused.get("code").asText(), refused.toString());
+        assertEquals("subscribed", reply(endpoint, "{\"action\":\"subscribe\",\"channel\":\"room-0\"}").get("type")
+                .asText(), "no token held was dropped to make room");
+    }
+
+    @Test
     void a_client_past_its_message_rate_has_its_messages_ignored_and_is_told_once() throws Exception {
         HubEndpoint endpoint = endpoint(5);
         endpoint.onHttpUpgrade(handshake("token=" + TestTokens.hs256(60, "room-*")), WritableHeaders.create());
@@ -143,17 +178,18 @@ class ChannelTokensOnWsTest {
         String token = TestTokens.hs256(60, "room-1");
         RecordedSession first = new RecordedSession();
         RecordedSession second = new RecordedSession();
-        for (RecordedSession each : new RecordedSession[] {first, second}) {
-            HubEndpoint endpoint = endpoint(1000);
-            endpoint.onHttpUpgrade(handshake("token=" + token), WritableHeaders.create());
-            endpoint.onOpen(each);
-        }
-        HubEndpoint third = endpoint(1000);
-        third.onHttpUpgrade(handshake("token=" + token), WritableHeaders.create());
-        third.onOpen(session);
+        HubEndpoint firstEndpoint = opened(first, token);
+        opened(second, token);
+        HubEndpoint third = opened(session, token);
         assertTrue(session.next().startsWith("close 1013 too many connections"));
         assertEquals(2, hub.clients());
         third.onClose(session, 1013, "");
         assertEquals(2, hub.clients(), "the refused client never counted");
+        firstEndpoint.onClose(first, 1000, "bye"); // a place frees up when a client leaves
+        RecordedSession fourth = new RecordedSession();
+        HubEndpoint later = opened(fourth, token);
+        later.onMessage(fourth, "{\"action\":\"subscribe\",\"channel\":\"room-1\"}", true);
+        assertEquals("subscribed", JSON.readTree(fourth.next()).get("type").asText());
+        assertEquals(2, hub.clients());
     }
 }

@@ -51,6 +51,7 @@ class ClientMessageFuzzTest {
     void a_minute_of_random_and_mutated_client_messages_neither_stops_the_service_nor_grows_its_heap()
             throws Exception {
         world.set("websocket.max.messages.per.second", "100000"); // the fuzz reaches the parser, not the rate limit
+        world.set("websocket.ping.seconds", "1"); // a connection dropped without a close frame leaves after two pings
         AssistantStream service = world.start();
         long seed = Long.getLong("fuzz.seed", System.nanoTime());
         Duration length = Duration.ofSeconds(Long.getLong("fuzz.seconds", 60));

@@ -21,6 +21,7 @@ final class InMemoryFrameFeed implements FrameFeed {
     private final Set<String> heard = ConcurrentHashMap.newKeySet();
     private final Map<String, List<NumberedFrame>> log = new ConcurrentHashMap<>();
     private volatile Listener listener;
+    private volatile boolean failUnsubscribes;
     private final AtomicInteger reads = new AtomicInteger();
     /** Reads not answered yet while reads are held; null when reads answer at once. */
     private volatile List<Runnable> heldReads;
@@ -37,7 +38,15 @@ final class InMemoryFrameFeed implements FrameFeed {
 
     @Override
     public void unsubscribe(String channel) {
+        if (failUnsubscribes) {
+            throw new IllegalStateException("Redis did not answer the UNSUBSCRIBE");
+        }
         heard.remove(channel);
+    }
+
+    /** Every UNSUBSCRIBE fails from now on, as with a Redis that does not answer. */
+    void failUnsubscribes() {
+        failUnsubscribes = true;
     }
 
     @Override

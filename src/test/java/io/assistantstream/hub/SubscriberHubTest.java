@@ -41,6 +41,13 @@ class SubscriberHubTest {
         return session;
     }
 
+    /** A client whose subscribe was acknowledged (the acknowledgement taken). */
+    private RecordedSession subscribed(String subscribe) throws InterruptedException {
+        RecordedSession session = client(subscribe);
+        session.next();
+        return session;
+    }
+
     private static NumberedFrame frame(long seq, String soFar, String delta) {
         return NumberedFrame.of(seq, new Frame("c", "m", "conv_1", Status.IN_PROGRESS, JsonText.of(soFar), delta, null,
                 1_000L));
@@ -76,10 +83,8 @@ class SubscriberHubTest {
 
     @Test
     void frames_heard_without_the_answer_so_far_get_it_from_the_frames_before_them() throws Exception {
-        RecordedSession whole = client("{\"action\":\"subscribe\",\"channel\":\"c\"}");
-        RecordedSession delta = client("{\"action\":\"subscribe\",\"channel\":\"c\",\"format\":\"delta\"}");
-        whole.next();
-        delta.next();
+        RecordedSession whole = subscribed("{\"action\":\"subscribe\",\"channel\":\"c\"}");
+        RecordedSession delta = subscribed("{\"action\":\"subscribe\",\"channel\":\"c\",\"format\":\"delta\"}");
         feed.publish("c", responding(1).json(false));
         feed.publish("c", frame(2, "Hello", "Hello").json(false));
         feed.publish("c", frame(3, "Hello \"world\"", " \"world\"").json(false));
@@ -158,10 +163,8 @@ class SubscriberHubTest {
 
     @Test
     void delta_and_whole_text_clients_of_one_channel_each_get_their_format() throws Exception {
-        RecordedSession whole = client("{\"action\":\"subscribe\",\"channel\":\"c\"}");
-        RecordedSession delta = client("{\"action\":\"subscribe\",\"channel\":\"c\",\"format\":\"delta\"}");
-        whole.next();
-        delta.next();
+        RecordedSession whole = subscribed("{\"action\":\"subscribe\",\"channel\":\"c\"}");
+        RecordedSession delta = subscribed("{\"action\":\"subscribe\",\"channel\":\"c\",\"format\":\"delta\"}");
         hub.deliver(frame(1, "Hello", "Hello"));
         hub.deliver(NumberedFrame.of(2, new Frame("c", "m", "conv_1", Status.COMPLETED, JsonText.of("Hello"), null, null,
                 1_000L)));
