@@ -60,6 +60,7 @@ import io.assistantstream.lease.ChannelLease;
 import io.assistantstream.observe.DependencyChecks;
 import io.assistantstream.observe.Meters;
 import io.assistantstream.redis.RedisVersion;
+import io.assistantstream.steering.CancelBoard;
 import io.assistantstream.store.AnsweredMessages;
 import io.assistantstream.store.AssistantIdStore;
 import io.assistantstream.store.RedisConversationStore;
@@ -124,6 +125,13 @@ public final class AssistantStream implements AutoCloseable {
                             settings.redis().frameLogMaxFrames()), relay,
                     hub == null ? LocalDelivery.NONE : hub, meters));
             ChannelLease lease = opened(new ChannelLease(commands, prefix, settings.redis().channelLease(), LEASE_POLL));
+            // A waiting delivery may sit behind one whole answer of another instance, plus a lease expiry
+            // (see Settings.longestUnacknowledged).
+            Duration leaseWait = settings.openAi().answerTimeout().plus(settings.redis().channelLease())
+                    .plus(settings.redis().channelLease());
+            // Cancels reach the instance that holds the message through a pub/sub connection of their own.
+            CancelBoard cancels = opened(new CancelBoard(commands, redis.connectPubSub(), prefix,
+                    leaseWait.plus(settings.openAi().answerTimeout()).plus(Duration.ofMinutes(1)), Clock.systemUTC()));
 
             WebClient http = WebClient.builder()
                     .connectTimeout(settings.openAi().connectTimeout())
@@ -143,7 +151,7 @@ public final class AssistantStream implements AutoCloseable {
                 HubEndpoint.Limits limits = new HubEndpoint.Limits(stream.sendQueueBytes(), maxIdChars,
                         stream.maxSubscriptions(), access.messagesPerSecond());
                 web.addRouting(WsRouting.builder().endpoint("/ws", () -> new HubEndpoint(hub, access.channels(),
-                        limits)));
+                        limits, cancels)));
                 if (!access.channels().required()) {
                     LOG.warning("WEBSOCKET_AUTH is none: anyone who reaches /ws can read every channel (set"
                             + " WEBSOCKET_AUTH=jwt and a WEBSOCKET_JWT_* key to require channel tokens)");
@@ -158,7 +166,7 @@ public final class AssistantStream implements AutoCloseable {
             }
             QueueProducer producer = settings.adminToken().isEmpty() ? null : opened(new QueueProducer(settings.rabbit()));
             AdminService admin = new AdminService(new ConversationAdmin(commands, prefix, Clock.systemUTC()), producer,
-                    access.channels().mint().orElse(null), settings.adminToken());
+                    access.channels().mint().orElse(null), cancels, meters, settings.adminToken());
             if (access.separateManagement()) { // /ws may face the internet; /admin and /observe stay on this port
                 web.putSocket(MANAGEMENT_SOCKET, socket -> socket.port(access.managementPort())
                         .host(settings.server().get("host").asString().orElse("0.0.0.0"))
@@ -166,12 +174,8 @@ public final class AssistantStream implements AutoCloseable {
             } else {
                 web.routing(routing -> routing.register("/admin", admin));
             }
-            // A waiting delivery may sit behind one whole answer of another instance, plus a lease expiry
-            // (see Settings.longestUnacknowledged).
-            Duration leaseWait = settings.openAi().answerTimeout().plus(settings.redis().channelLease())
-                    .plus(settings.redis().channelLease());
             intake = new Intake(settings.rabbit(), lease, responder, publisher,
-                    new AnsweredMessages(commands, prefix), leaseWait, REQUEUE_DELAY, meters);
+                    new AnsweredMessages(commands, prefix), cancels, leaseWait, REQUEUE_DELAY, meters);
             web.addFeature(ObserveFeature.builder()
                     .sockets(List.of(access.separateManagement() ? MANAGEMENT_SOCKET : WebServer.DEFAULT_SOCKET_NAME))
                     .addObserver(HealthObserver.builder().details(true).useSystemServices(false)

@@ -29,6 +29,8 @@ import io.lettuce.core.RedisException;
 import io.assistantstream.access.TokenMint;
 import io.assistantstream.intake.QueueProducer;
 import io.assistantstream.intake.RejectedRequestException;
+import io.assistantstream.observe.Meters;
+import io.assistantstream.steering.CancelRequests;
 
 /**
  * The {@code /admin} routes: the command line's thread administration over HTTP, JSON in and out.
@@ -41,6 +43,7 @@ import io.assistantstream.intake.RejectedRequestException;
  * DELETE /admin/threads/{channel}                  {"deleted": 0|1}
  * DELETE /admin/threads?older_than_days=N | all=true   {"deleted": n}
  * POST   /admin/messages {channel, message, message_id?}  202 {"message_id": …}
+ * POST   /admin/messages/cancel {channel, message_id}    202 {"type": "cancelling", …}, 409 when not running
  * POST   /admin/tokens {channels, ttl_seconds, sub?}       {"token": …, "expires_at": epoch seconds}
  * </pre>
  *
@@ -55,6 +58,8 @@ public final class AdminService implements HttpService {
     private final ConversationAdmin conversations;
     private final QueueProducer producer;
     private final TokenMint mint;
+    private final CancelRequests cancels;
+    private final Meters meters;
     private final byte[] tokenDigest;
 
     /**
@@ -62,10 +67,13 @@ public final class AdminService implements HttpService {
      * @param mint     mints channel tokens; null when the service has no HS256 secret
      * @param token    {@code ADMIN_TOKEN}; empty disables every route
      */
-    public AdminService(ConversationAdmin conversations, QueueProducer producer, TokenMint mint, String token) {
+    public AdminService(ConversationAdmin conversations, QueueProducer producer, TokenMint mint, CancelRequests cancels,
+                        Meters meters, String token) {
         this.conversations = conversations;
         this.producer = producer;
         this.mint = mint;
+        this.cancels = cancels;
+        this.meters = meters;
         this.tokenDigest = token.isEmpty() ? null : digest(token);
         if (tokenDigest == null) {
             LOG.info("The /admin routes answer 403: ADMIN_TOKEN is not set");
@@ -80,8 +88,31 @@ public final class AdminService implements HttpService {
                 .delete("/threads/{channel}", (req, res) -> json(res, Status.OK_200,
                         Map.of("deleted", conversations.delete(channel(req)) ? 1 : 0)))
                 .delete("/threads", this::deleteMany)
+                .post("/messages/cancel", this::cancel)
                 .post("/messages", this::message)
                 .post("/tokens", this::token);
+    }
+
+    private void cancel(ServerRequest req, ServerResponse res) {
+        JsonNode body = body(req, res);
+        if (body == null) {
+            return;
+        }
+        if (!body.isObject() || !body.path("channel").isTextual() || !body.path("message_id").isTextual()) {
+            error(res, Status.BAD_REQUEST_400, "the body must be {\"channel\": …, \"message_id\": …}");
+            return;
+        }
+        String channel = body.get("channel").asText();
+        String messageId = body.get("message_id").asText();
+        boolean cancelling = cancels.cancel(channel, messageId);
+        meters.cancels("admin", cancelling ? "cancelling" : "not_running").increment();
+        if (cancelling) {
+            json(res, Status.ACCEPTED_202, Map.of("type", "cancelling", "channel", channel, "message_id", messageId));
+        } else {
+            json(res, Status.CONFLICT_409, Map.of("type", "error", "code", "not_running", "channel", channel,
+                    "message_id", messageId, "message", "message " + messageId + " of channel " + channel
+                            + " is not running: it finished, or was never received"));
+        }
     }
 
     private void token(ServerRequest req, ServerResponse res) {

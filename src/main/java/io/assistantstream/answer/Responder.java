@@ -3,6 +3,8 @@ package io.assistantstream.answer;
 import java.time.Clock;
 import java.time.Duration;
 
+import io.lettuce.core.RedisException;
+
 import io.assistantstream.backend.AnswerFailedException;
 import io.assistantstream.backend.AnswerSink;
 import io.assistantstream.backend.AssistantBackend;
@@ -12,6 +14,7 @@ import io.assistantstream.config.RedactedUri;
 import io.assistantstream.config.Settings;
 import io.assistantstream.frames.AnswerFrames;
 import io.assistantstream.frames.ChannelTurn;
+import io.assistantstream.frames.RelayUnavailableException;
 import io.assistantstream.message.ChatRequest;
 import io.assistantstream.observe.Meters;
 import io.assistantstream.store.ChannelConversation;
@@ -49,6 +52,16 @@ public final class Responder {
      * @param arrivedNanos when the delivery arrived ({@link System#nanoTime()}), for the time to first text
      */
     public Outcome answer(ChatRequest request, ChannelTurn turn, long arrivedNanos) throws InterruptedException {
+        return answer(request, turn, arrivedNanos, Cancellation.none());
+    }
+
+    /**
+     * Answers one request, which {@code cancel} may stop: then it ends with a {@code cancelled} frame
+     * carrying the text so far, whatever the model server was doing (a cancel that comes once the
+     * answer completed changes nothing: one terminal frame either way).
+     */
+    public Outcome answer(ChatRequest request, ChannelTurn turn, long arrivedNanos, Cancellation cancel)
+            throws InterruptedException {
         Deadline deadline = Deadline.in(answerTimeout);
         AnswerFrames frames = new AnswerFrames(turn, clock, request.channel(), request.messageId(),
                 stream.batchChars(), stream.batchInterval());
@@ -62,13 +75,37 @@ public final class Responder {
             conversationId = conversation.id();
             frames.conversationId(conversationId);
             frames.started();
+            cancel.arm();
             try {
-                backend.respond(conversation, request.message(), sink(frames, firstText), deadline);
-            } catch (ConversationNotFoundException gone) {
-                conversation = newConversation(request.channel(), deadline);
-                conversationId = conversation.id();
-                frames.conversationId(conversationId);
-                backend.respond(conversation, request.message(), sink(frames, firstText), deadline);
+                try {
+                    backend.respond(conversation, request.message(), sink(frames, firstText, cancel), deadline);
+                } catch (ConversationNotFoundException gone) {
+                    if (cancel.requested()) {
+                        throw gone;
+                    }
+                    conversation = newConversation(request.channel(), deadline);
+                    conversationId = conversation.id();
+                    frames.conversationId(conversationId);
+                    backend.respond(conversation, request.message(), sink(frames, firstText, cancel), deadline);
+                }
+            } catch (AnswerFailedException | ConversationNotFoundException | InterruptedException e) {
+                cancel.disarm();
+                if (!cancel.requested()) {
+                    throw e;
+                }
+            } catch (RedisException | RelayUnavailableException outage) {
+                throw outage; // a frame could not be published: the delivery goes back to the queue, cancel or not
+            } catch (RuntimeException e) {
+                cancel.disarm();
+                if (!cancel.requested()) { // else the cancel's interrupt broke a read in an unexpected way
+                    throw e;
+                }
+            } finally {
+                cancel.disarm();
+            }
+            if (cancel.requested()) { // the model server was left as soon as the cancel came
+                frames.cancelled();
+                return Outcome.cancelled(conversationId, firstText.nanos);
             }
             frames.completed();
             return new Outcome(true, null, conversationId, firstText.nanos);
@@ -112,15 +149,18 @@ public final class Responder {
         return store.map(channel, backend.createConversation(channel, deadline), backend.name());
     }
 
-    private static AnswerSink sink(AnswerFrames frames, FirstText firstText) {
+    private static AnswerSink sink(AnswerFrames frames, FirstText firstText, Cancellation cancel) {
         return new AnswerSink() {
             @Override
             public boolean toolsRunning() {
-                return frames.processing();
+                return !cancel.requested() && frames.processing();
             }
 
             @Override
             public boolean text(String delta) {
+                if (cancel.requested()) {
+                    return false; // stop reading: what came after the cancel is not shown
+                }
                 firstText.seen();
                 return frames.text(delta);
             }

@@ -113,11 +113,11 @@ final class TestMessage {
                 out.println(frame);
             } else if (status.equals("processing")) {
                 out.println(shown == 0 ? "[running tools…]" : System.lineSeparator() + "[running tools…]");
-            } else if (status.equals("in_progress") || status.equals("completed")) {
+            } else if (status.equals("in_progress") || status.equals("completed") || status.equals("cancelled")) {
                 String message = frame.path("message").asText();
                 String added = frame.has("delta") ? frame.get("delta").asText()
                         : message.substring(Math.min(shown, message.length())); // a relay may drop the delta
-                out.print(status.equals("completed") ? message.substring(Math.min(shown, message.length())) : added);
+                out.print(status.equals("in_progress") ? added : message.substring(Math.min(shown, message.length())));
                 shown = message.length();
             }
             out.flush();
@@ -126,6 +126,13 @@ final class TestMessage {
                     out.println();
                 }
                 return 0;
+            }
+            if (status.equals("cancelled")) {
+                if (!json) {
+                    out.println();
+                }
+                err.println("Cancelled.");
+                return 1;
             }
             if (status.equals("error")) {
                 if (!json) {

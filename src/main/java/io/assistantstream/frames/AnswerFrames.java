@@ -12,7 +12,7 @@ import io.lettuce.core.RedisException;
 /**
  * The frames of one answer, in this order (see docs/ARCHITECTURE.md): {@code started}, {@code processing}
  * while tools run, {@code responding} on the first text, batched {@code in_progress} frames, then
- * {@code completed} or {@code error}. Text is batched the seed's way: an {@code in_progress} frame
+ * {@code completed}, {@code cancelled} or {@code error}. Text is batched the seed's way: an {@code in_progress} frame
  * goes out once {@code batchChars} new characters or {@code batchInterval} have accumulated; the
  * first text goes out at once, and what is pending goes out before {@code completed}, so the
  * deltas always add up to the final message. Not thread-safe: one answer, one thread.
@@ -93,6 +93,16 @@ public final class AnswerFrames {
     public void completed() {
         flush(clock.millis());
         send(Status.COMPLETED, soFar(), null, null);
+        awaitSent();
+    }
+
+    /**
+     * Sends {@code cancelled}, whose message is the text so far (what is pending goes out before
+     * it), and waits until every frame of the answer is out.
+     */
+    public void cancelled() {
+        flush(clock.millis());
+        send(Status.CANCELLED, soFar(), null, null);
         awaitSent();
     }
 

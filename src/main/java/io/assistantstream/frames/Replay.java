@@ -63,7 +63,7 @@ public final class Replay {
             Frame frame = frames.get(i);
             String id = frame.messageId();
             switch (frame.status()) {
-                case COMPLETED -> known.put(id, frame.message().escaped());
+                case COMPLETED, CANCELLED -> known.put(id, frame.message().escaped());
                 case RESPONDING, STARTED -> known.remove(id); // no text before these
                 case IN_PROGRESS -> {
                     String soFar = frame.message() != null ? frame.message().escaped() : known.get(id);

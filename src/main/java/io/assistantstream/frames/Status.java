@@ -7,6 +7,8 @@ public enum Status {
     RESPONDING("responding", "status", false),
     IN_PROGRESS("in_progress", "response", false),
     COMPLETED("completed", "response", true),
+    /** Stopped by a cancel: {@code message} is the text so far. */
+    CANCELLED("cancelled", "response", true),
     ERROR("error", "error", true);
 
     private final String wire;

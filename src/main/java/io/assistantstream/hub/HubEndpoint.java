@@ -31,6 +31,7 @@ import io.assistantstream.access.ConnectionTokens;
 import io.assistantstream.access.TokenRejectedException;
 import io.assistantstream.message.Identifiers;
 import io.assistantstream.observe.Meters;
+import io.assistantstream.steering.CancelRequests;
 
 /**
  * One WebSocket client of {@code /ws}. Accepts both subscribe forms
@@ -65,6 +66,7 @@ public final class HubEndpoint implements WsListener {
 
     private final SubscriberHub hub;
     private final ChannelAccess access;
+    private final CancelRequests cancels;
     private final Limits limits;
     private final Meters meters;
     private final Set<String> channels = ConcurrentHashMap.newKeySet();
@@ -78,8 +80,14 @@ public final class HubEndpoint implements WsListener {
     private Future<?> expiryCheck;
 
     public HubEndpoint(SubscriberHub hub, ChannelAccess access, Limits limits) {
+        this(hub, access, limits, CancelRequests.NONE);
+    }
+
+    /** With cancels: {@code {"action":"cancel","channel":C,"message_id":M}} goes to {@code cancels}. */
+    public HubEndpoint(SubscriberHub hub, ChannelAccess access, Limits limits, CancelRequests cancels) {
         this.hub = hub;
         this.access = access;
+        this.cancels = cancels;
         this.limits = limits;
         this.meters = hub.meters();
         this.rate = new ClientMessageRate(limits.messagesPerSecond(),
@@ -223,8 +231,8 @@ public final class HubEndpoint implements WsListener {
         if (action.equals("auth")) {
             return authorize(fields.get("token"));
         }
-        if (!action.equals("subscribe") && !action.equals("unsubscribe")) {
-            return error("unknown action '" + action + "': use subscribe, unsubscribe or auth");
+        if (!action.equals("subscribe") && !action.equals("unsubscribe") && !action.equals("cancel")) {
+            return error("unknown action '" + action + "': use subscribe, unsubscribe, cancel or auth");
         }
         if (!channelNode.isTextual()) {
             return error(action + " needs a string 'channel'");
@@ -233,6 +241,9 @@ public final class HubEndpoint implements WsListener {
         String problem = Identifiers.problem(channel, limits.maxIdChars());
         if (problem != null) {
             return error("channel " + problem);
+        }
+        if (action.equals("cancel")) {
+            return cancel(channel, fields.get("message_id"));
         }
         if (action.equals("subscribe")) {
             JsonNode since = fields.get("since");
@@ -268,6 +279,40 @@ public final class HubEndpoint implements WsListener {
             hub.unsubscribe(channel, writer);
         }
         return JSON.createObjectNode().put("type", "unsubscribed").put("channel", channel);
+    }
+
+    /**
+     * {@code {"action":"cancel","channel":C,"message_id":M}}: stops that message's answer wherever it
+     * runs or waits; with channel tokens, only on a channel a live token grants.
+     */
+    private ObjectNode cancel(String channel, JsonNode messageIdNode) {
+        if (messageIdNode == null || !messageIdNode.isTextual()) {
+            return error("cancel needs a string 'message_id'").put("channel", channel);
+        }
+        String messageId = messageIdNode.asText();
+        String problem = Identifiers.problem(messageId, limits.maxIdChars());
+        if (problem != null) {
+            return error("message_id " + problem).put("channel", channel);
+        }
+        if (access.required() && !tokens.allows(channel, access.now())) {
+            return error("no token of this connection grants channel " + channel + ": it may not cancel there")
+                    .put("code", "forbidden").put("channel", channel).put("message_id", messageId);
+        }
+        boolean cancelling;
+        try {
+            cancelling = cancels.cancel(channel, messageId);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "Could not cancel message " + messageId + " of channel " + channel, e);
+            return error("could not cancel right now (the service could not reach its Redis); try again")
+                    .put("channel", channel).put("message_id", messageId);
+        }
+        meters.cancels("ws", cancelling ? "cancelling" : "not_running").increment();
+        if (!cancelling) {
+            return error("message " + messageId + " of channel " + channel + " is not running: it finished, or was"
+                    + " never received").put("code", "not_running").put("channel", channel)
+                    .put("message_id", messageId);
+        }
+        return JSON.createObjectNode().put("type", "cancelling").put("channel", channel).put("message_id", messageId);
     }
 
     /** {@code {"action":"auth","token":T}}: adds or refreshes a token; says what it grants until when. */

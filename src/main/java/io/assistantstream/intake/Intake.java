@@ -14,7 +14,10 @@ import java.util.logging.Logger;
 
 import io.lettuce.core.RedisException;
 
+import io.assistantstream.message.CancelRequest;
 import io.assistantstream.message.ChatRequest;
+import io.assistantstream.message.QueueInput;
+import io.assistantstream.answer.Cancellation;
 import io.assistantstream.answer.Outcome;
 import io.assistantstream.answer.Responder;
 import io.assistantstream.config.Settings;
@@ -28,6 +31,7 @@ import io.assistantstream.lease.ChannelLease;
 import io.assistantstream.lease.Fence;
 import io.assistantstream.lease.LeaseUnavailableException;
 import io.assistantstream.observe.Meters;
+import io.assistantstream.steering.CancelBoard;
 import io.assistantstream.store.AnsweredMessages;
 
 /**
@@ -58,10 +62,13 @@ public final class Intake implements AutoCloseable {
     /** The threads answering now, to interrupt those still running when the grace of a stop ends. */
     private final Set<Thread> answering = ConcurrentHashMap.newKeySet();
     private final AtomicLong deliveries = new AtomicLong();
+    private final CancelBoard cancels;
     private volatile boolean stopping;
 
     public Intake(Settings.Rabbit rabbit, ChannelLease lease, Responder responder, FramePublisher publisher,
-                  AnsweredMessages answered, Duration leaseWait, Duration requeueDelay, Meters meters) {
+                  AnsweredMessages answered, CancelBoard cancels, Duration leaseWait, Duration requeueDelay,
+                  Meters meters) {
+        this.cancels = cancels;
         this.meters = meters;
         this.queue = new QueueConsumer(rabbit, meters);
         this.parser = new RequestParser(rabbit.maxIdChars(), rabbit.maxMessageBytes());
@@ -88,7 +95,12 @@ public final class Intake implements AutoCloseable {
         Thread.Builder thread = Thread.ofVirtual().name("delivery-" + deliveries.incrementAndGet());
         ChatRequest request;
         try {
-            request = parser.parse(delivery.body(), delivery.contentType());
+            QueueInput input = parser.read(delivery.body(), delivery.contentType());
+            if (input instanceof CancelRequest cancel) { // at once, not in the channel's line: the answer to stop is in it
+                thread.start(() -> cancel(delivery, cancel));
+                return;
+            }
+            request = (ChatRequest) input;
         } catch (RejectedRequestException rejected) {
             ChannelLease.Ticket line = null;
             if (rejected.channel() != null) {
@@ -126,7 +138,9 @@ public final class Intake implements AutoCloseable {
     private void handle(Delivery delivery, ChatRequest request, ChannelLease.Ticket ticket) {
         answering.add(Thread.currentThread());
         AnswerStop stop = new AnswerStop();
+        Cancellation cancellation = new Cancellation();
         try (ticket) {
+            cancels.entered(request.channel(), request.messageId()); // from here on a cancel finds it
             ticket.acquire(leaseWait);
             if (stopping) { // its turn came after the stop began: the next instance answers it
                 return;
@@ -140,9 +154,14 @@ public final class Intake implements AutoCloseable {
                             + " the queue (another instance may take the channel)");
                 }
             });
-            try (ChannelTurn turn = publisher.turn(request.channel(), ticket)) {
+            try (ChannelTurn turn = publisher.turn(request.channel(), ticket);
+                 CancelBoard.Watch watch = cancels.watch(request.channel(), request.messageId(), cancellation)) {
                 try {
-                    inTurn(delivery, request, turn, leased, ticket, stop);
+                    if (cancels.cancelled(request.channel(), request.messageId())) {
+                        cancelledInLine(delivery, request, turn, leased);
+                    } else {
+                        inTurn(delivery, request, turn, leased, ticket, stop, cancellation);
+                    }
                 } finally {
                     stop.end();
                 }
@@ -167,25 +186,28 @@ public final class Intake implements AutoCloseable {
      * close its connection.
      */
     private void inTurn(Delivery delivery, ChatRequest request, ChannelTurn turn, long leased, Fence lease,
-                        AnswerStop stop) throws InterruptedException {
+                        AnswerStop stop, Cancellation cancellation) throws InterruptedException {
         try {
             Optional<String> earlier = answered.completedFrame(request.channel(), request.messageId());
             if (earlier.isPresent()) {
                 repeat(request, turn, earlier.get());
                 stop.end();
-                delivery.ack();
+                settled(request, delivery.ack());
                 return;
             }
-            Outcome outcome = answer(request, turn, delivery.arrivedNanos());
+            Outcome outcome = answer(request, turn, delivery.arrivedNanos(), cancellation);
             stop.end();
             // Its terminal frame was logged while the lease was this answer's (none is sent once the lease is
             // known lost, and Redis refuses one once another ticket holds it): settled as usual.
             if (outcome.completed()) {
-                delivery.ack();
+                settled(request, delivery.ack());
                 meters.deliveriesCompleted().increment();
+            } else if (outcome.cancelled()) {
+                settled(request, delivery.ack());
+                meters.deliveriesCancelled().increment();
             } else {
                 meters.deliveriesFailed("answer_failed").increment();
-                delivery.deadLetter("answer failed: " + outcome.failure());
+                settled(request, delivery.deadLetter("answer failed: " + outcome.failure()));
             }
             logAnswer(request, outcome, delivery.arrivedNanos(), leased);
         } catch (RedisException | RelayUnavailableException outage) {
@@ -199,14 +221,70 @@ public final class Intake implements AutoCloseable {
             meters.deliveriesFailed("internal_error").increment();
             LOG.log(Level.SEVERE, "Unexpected failure answering message " + request.messageId(), bug);
             sendError(turn, request.channel(), request.messageId(), "Internal error", INTERNAL_ERROR_DETAILS);
-            delivery.deadLetter("internal error: " + bug);
+            settled(request, delivery.deadLetter("internal error: " + bug));
         }
     }
 
-    private Outcome answer(ChatRequest request, ChannelTurn turn, long arrived) throws InterruptedException {
+    /**
+     * A cancel from the input queue: handed to whichever instance holds the message, and
+     * acknowledged (a cancel of a message not running is logged and acknowledged too). Redis
+     * unreachable: it goes back to the queue after a pause.
+     */
+    private void cancel(Delivery delivery, CancelRequest cancel) {
+        boolean cancelling;
+        try {
+            cancelling = cancels.cancel(cancel.channel(), cancel.messageId());
+        } catch (RuntimeException e) {
+            LOG.warning("Requeueing the cancel of message " + cancel.messageId() + " of channel " + cancel.channel()
+                    + " after " + requeueDelay.toMillis() + " ms: " + QueueConsumer.rootMessage(e));
+            try {
+                Thread.sleep(requeueDelay);
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            delivery.requeue();
+            return;
+        }
+        meters.cancels("queue", cancelling ? "cancelling" : "not_running").increment();
+        LOG.info(() -> "Cancel of message " + cancel.messageId() + " of channel " + cancel.channel() + " from the queue: "
+                + (cancelling ? "cancelling" : "not running (finished, or never received)"));
+        delivery.ack();
+    }
+
+    /**
+     * A message cancelled while it waited in its channel's line: its {@code cancelled} frame (no
+     * text: the model was never asked), and it is acknowledged.
+     */
+    private void cancelledInLine(Delivery delivery, ChatRequest request, ChannelTurn turn, long leased) {
+        try {
+            turn.publish(new Frame(request.channel(), request.messageId(), null, Status.CANCELLED, JsonText.of(""),
+                    null, null, System.currentTimeMillis())).toCompletableFuture().join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException cause ? cause : e;
+        } catch (CancellationException e) {
+            throw new RedisException("the cancelled frame could not be sent: " + e, e);
+        }
+        settled(request, delivery.ack());
+        meters.deliveriesCancelled().increment();
+        logAnswer(request, Outcome.cancelled(null, 0), delivery.arrivedNanos(), leased);
+    }
+
+    /** A delivery acknowledged or dead-lettered is no longer in flight (a requeued one still is). */
+    private void settled(ChatRequest request, boolean settledNow) {
+        if (settledNow) {
+            try {
+                cancels.left(request.channel(), request.messageId());
+            } catch (RuntimeException e) {
+                LOG.fine(() -> "Could not clear the in-flight record of message " + request.messageId() + ": " + e);
+            }
+        }
+    }
+
+    private Outcome answer(ChatRequest request, ChannelTurn turn, long arrived, Cancellation cancellation)
+            throws InterruptedException {
         meters.answersInFlight().incrementAndGet();
         try {
-            return responder.answer(request, turn, arrived);
+            return responder.answer(request, turn, arrived, cancellation);
         } finally {
             meters.answersInFlight().decrementAndGet();
         }
@@ -217,7 +295,7 @@ public final class Intake implements AutoCloseable {
         long done = System.nanoTime();
         meters.answerDuration().record(Duration.ofNanos(done - arrived));
         LOG.info(() -> "Answered message " + request.messageId() + " of channel " + request.channel() + ": "
-                + (outcome.completed() ? "completed" : "error (" + outcome.failure() + ")")
+                + (outcome.completed() ? "completed" : outcome.cancelled() ? "cancelled" : "error (" + outcome.failure() + ")")
                 + " in thread " + outcome.conversationId() + "; waited " + millis(leased - arrived) + " ms, first text "
                 + (outcome.firstTextNanos() == 0 ? "none" : millis(outcome.firstTextNanos() - arrived) + " ms")
                 + ", total " + millis(done - arrived) + " ms");

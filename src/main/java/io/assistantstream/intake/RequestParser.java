@@ -13,8 +13,10 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 
+import io.assistantstream.message.CancelRequest;
 import io.assistantstream.message.ChatRequest;
 import io.assistantstream.message.Identifiers;
+import io.assistantstream.message.QueueInput;
 
 /**
  * Validates a delivery's body: UTF-8 JSON, one object, the three required string
@@ -41,6 +43,21 @@ public final class RequestParser {
      * @throws RejectedRequestException with the reason, and the channel if it is readable
      */
     public ChatRequest parse(byte[] body, String contentType) throws RejectedRequestException {
+        QueueInput input = read(body, contentType);
+        if (input instanceof ChatRequest request) {
+            return request;
+        }
+        throw new RejectedRequestException("a cancel, not a chat message", input.channel(), input.messageId());
+    }
+
+    /**
+     * A chat message, or a cancel: {@code {"channel","message_id","action":"cancel"}} with no
+     * {@code message}.
+     *
+     * @param contentType the AMQP content type, or null when the producer set none
+     * @throws RejectedRequestException with the reason, and the channel if it is readable
+     */
+    public QueueInput read(byte[] body, String contentType) throws RejectedRequestException {
         Fields fields = new Fields();
         try {
             if (contentType != null && !acceptable(contentType)) {
@@ -51,6 +68,16 @@ public final class RequestParser {
             }
             String text = strictUtf8(body);
             read(text, fields);
+            if (fields.action != null) {
+                if (!fields.action.equals("cancel")) {
+                    throw new IllegalArgumentException("unknown action '" + fields.action + "': the only one is cancel");
+                }
+                if (fields.message != null) {
+                    throw new IllegalArgumentException("a cancel carries no 'message': give only channel, message_id"
+                            + " and action");
+                }
+                return new CancelRequest(checkedId("channel", fields.channel), checkedId("message_id", fields.messageId));
+            }
             return new ChatRequest(
                     checkedId("channel", fields.channel),
                     checkedId("message_id", fields.messageId),
@@ -88,6 +115,7 @@ public final class RequestParser {
                     case "channel" -> fields.channel = stringField(parser, name, value);
                     case "message_id" -> fields.messageId = stringField(parser, name, value);
                     case "message" -> fields.message = stringField(parser, name, value);
+                    case "action" -> fields.action = stringField(parser, name, value);
                     default -> parser.skipChildren();
                 }
             }
@@ -166,5 +194,6 @@ public final class RequestParser {
         private String channel;
         private String messageId;
         private String message;
+        private String action;
     }
 }

@@ -176,6 +176,18 @@ public final class Meters {
         return websocketSubscriptions;
     }
 
+    /** Deliveries that ended {@code cancelled} (acknowledged). */
+    public Counter deliveriesCancelled() {
+        return registry.getOrCreate(Counter.builder(P + "deliveries.cancelled").description("Deliveries whose answer"
+                + " was cancelled, while it ran or waited in line"));
+    }
+
+    /** Cancel requests, by {@code source} (ws, admin, queue) and {@code outcome} (cancelling, not_running). */
+    public Counter cancels(String source, String outcome) {
+        return registry.getOrCreate(Counter.builder(P + "cancels").description("Cancel requests, by source and"
+                + " outcome").addTag(Tag.create("source", source)).addTag(Tag.create("outcome", outcome)));
+    }
+
     /** Deliveries that did not complete, by {@code reason}: invalid_input, answer_failed, internal_error, requeued. */
     public Counter deliveriesFailed(String reason) {
         return registry.getOrCreate(Counter.builder(P + "deliveries.failed").description("Deliveries not completed, "

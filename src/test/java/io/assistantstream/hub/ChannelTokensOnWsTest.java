@@ -104,6 +104,8 @@ class ChannelTokensOnWsTest {
         assertEquals("subscribed", reply(endpoint, "{\"action\":\"subscribe\",\"channel\":\"room-3\"}").get("type")
                 .asText());
         assertEquals("invalid_token", reply(endpoint, "{\"action\":\"auth\",\"token\":\"forged\"}").get("code").asText());
+        assertEquals("forbidden", reply(endpoint, "{\"action\":\"cancel\",\"channel\":\"room-9\",\"message_id\":\"m\"}")
+                .get("code").asText(), "no cancel on a channel no token grants");
     }
 
     @Test

@@ -49,6 +49,21 @@ class HubEndpointTest {
     }
 
     @Test
+    void a_cancel_is_acknowledged_when_its_message_runs_and_said_not_running_otherwise() throws Exception {
+        java.util.List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        HubEndpoint cancelling = new HubEndpoint(hub, ChannelAccess.open(), new HubEndpoint.Limits(1 << 16, 32, 2, 1000),
+                (channel, messageId) -> asked.add(channel + "/" + messageId) && messageId.equals("running"));
+        cancelling.onOpen(session);
+        cancelling.onMessage(session, "{\"action\":\"cancel\",\"channel\":\"a\",\"message_id\":\"running\"}", true);
+        assertEquals("{\"type\":\"cancelling\",\"channel\":\"a\",\"message_id\":\"running\"}", session.next());
+        cancelling.onMessage(session, "{\"action\":\"cancel\",\"channel\":\"a\",\"message_id\":\"done\"}", true);
+        assertTrue(session.next().contains("\"code\":\"not_running\""));
+        cancelling.onMessage(session, "{\"action\":\"cancel\",\"channel\":\"a\"}", true);
+        assertTrue(session.next().contains("cancel needs a string 'message_id'"));
+        assertEquals(java.util.List.of("a/running", "a/done"), asked, "a malformed cancel asks nobody");
+    }
+
+    @Test
     void after_unsubscribe_the_channel_is_no_longer_heard() throws Exception {
         endpoint.onOpen(session);
         reply("{\"action\":\"subscribe\",\"channel\":\"a\"}");

@@ -281,4 +281,19 @@ class RequestParserTest {
     private static byte[] utf8(String text) {
         return text.getBytes(StandardCharsets.UTF_8);
     }
+
+    @Test
+    void a_cancel_on_the_queue_is_read_as_a_cancel_and_one_with_a_message_or_another_action_is_refused()
+            throws Exception {
+        byte[] cancel = "{\"channel\":\"c\",\"message_id\":\"m\",\"action\":\"cancel\"}".getBytes(StandardCharsets.UTF_8);
+        assertEquals(new io.assistantstream.message.CancelRequest("c", "m"), parser.read(cancel, null));
+        assertThrows(RejectedRequestException.class, () -> parser.parse(cancel, null), "not a chat message");
+        for (String body : List.of("{\"channel\":\"c\",\"message_id\":\"m\",\"action\":\"cancel\",\"message\":\"x\"}",
+                "{\"channel\":\"c\",\"message_id\":\"m\",\"action\":\"stop\"}",
+                "{\"channel\":\"c\",\"action\":\"cancel\"}")) {
+            RejectedRequestException refused = assertThrows(RejectedRequestException.class,
+                    () -> parser.read(body.getBytes(StandardCharsets.UTF_8), null), body);
+            assertEquals("c", refused.channel(), "its channel is known, for an error frame");
+        }
+    }
 }

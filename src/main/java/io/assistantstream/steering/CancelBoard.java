@@ -1,0 +1,155 @@
+package io.assistantstream.steering;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Logger;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+
+import io.assistantstream.answer.Cancellation;
+import io.assistantstream.redis.LuaScript;
+
+/**
+ * Which messages are in flight on any instance, and their cancels. A message is in flight from the
+ * moment its delivery takes its place in its channel's line until it is settled:
+ * {@code {prefix}inflight:{channel}} is a hash of its message ids. A cancel of a message in flight
+ * marks it ({@code {prefix}cancel:{len}:{channel}:{message_id}}, read when its turn comes) and is
+ * published on {@code {prefix}cancels}, which every instance hears: the one answering it stops the
+ * answer at once. A cancel of a message not in flight (unknown, or finished) is refused: the caller
+ * says {@code not_running}.
+ *
+ * <p>The mark outlives a redelivery (it expires with the in-flight record), so a message cancelled
+ * while its instance died is cancelled on the next one too, without a model call.
+ */
+public final class CancelBoard implements CancelRequests, AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(CancelBoard.class.getName());
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** KEYS: in-flight hash; ARGV: message id, now (ms), seconds it lasts. */
+    private static final String ENTER = """
+            redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+            redis.call('EXPIRE', KEYS[1], ARGV[3])
+            return 1
+            """;
+    /** KEYS: in-flight hash, cancel mark; ARGV: message id, seconds the mark lasts, topic, payload. 1: cancelling. */
+    private static final String CANCEL = """
+            if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
+              return 0
+            end
+            redis.call('SET', KEYS[2], '1', 'EX', ARGV[2])
+            redis.call('PUBLISH', ARGV[3], ARGV[4])
+            return 1
+            """;
+
+    private final StatefulRedisConnection<String, String> redis;
+    private final StatefulRedisPubSubConnection<String, String> pubSub;
+    private final String prefix;
+    private final String topic;
+    private final String seconds;
+    private final Clock clock;
+    private final LuaScript<String, String, Long> enter;
+    private final LuaScript<String, String, Long> cancel;
+    /** The answers in flight here that a cancel can stop, by channel and message id. */
+    private final Map<List<String>, Cancellation> here = new ConcurrentHashMap<>();
+
+    /**
+     * @param redis   commands
+     * @param pubSub  a pub/sub connection of its own, for the cancels of every instance
+     * @param inFlightFor how long a message may be in flight at most (its line, its answer): the
+     *                    records' expiry, should an instance die before it settles
+     */
+    public CancelBoard(StatefulRedisConnection<String, String> redis,
+                       StatefulRedisPubSubConnection<String, String> pubSub, String prefix, Duration inFlightFor,
+                       Clock clock) {
+        this.redis = redis;
+        this.pubSub = pubSub;
+        this.prefix = prefix;
+        this.topic = prefix + "cancels";
+        this.seconds = Long.toString(Math.max(1, inFlightFor.toSeconds()));
+        this.clock = clock;
+        this.enter = LuaScript.returningNumber(redis, ENTER);
+        this.cancel = LuaScript.returningNumber(redis, CANCEL);
+        pubSub.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void message(String channel, String message) {
+                if (topic.equals(channel)) {
+                    heard(message);
+                }
+            }
+        });
+        pubSub.sync().subscribe(topic);
+    }
+
+    static String inFlightKey(String prefix, String channel) {
+        return prefix + "inflight:" + channel;
+    }
+
+    static String cancelKey(String prefix, String channel, String messageId) {
+        return prefix + "cancel:" + channel.length() + ":" + channel + ":" + messageId;
+    }
+
+    /** A message took its place in its channel's line (on this instance). */
+    public void entered(String channel, String messageId) {
+        enter.call(new String[] {inFlightKey(prefix, channel)}, messageId, Long.toString(clock.millis()), seconds);
+    }
+
+    /** The message was settled: it is no longer in flight, and its mark goes. Best effort: both expire. */
+    public void left(String channel, String messageId) {
+        redis.async().hdel(inFlightKey(prefix, channel), messageId);
+        redis.async().del(cancelKey(prefix, channel, messageId));
+    }
+
+    /** Whether the message was cancelled (checked when its turn comes, after {@link #watch}). */
+    public boolean cancelled(String channel, String messageId) {
+        return redis.sync().exists(cancelKey(prefix, channel, messageId)) > 0;
+    }
+
+    @Override
+    public boolean cancel(String channel, String messageId) {
+        String payload = JSON.createArrayNode().add(channel).add(messageId).toString();
+        return cancel.call(new String[] {inFlightKey(prefix, channel), cancelKey(prefix, channel, messageId)},
+                messageId, seconds, topic, payload) == 1L;
+    }
+
+    /**
+     * This instance answers the message now: a cancel from anywhere reaches {@code cancellation}
+     * until the returned registration is closed. Register before checking {@link #cancelled}, so
+     * no cancel falls between the two.
+     */
+    public Watch watch(String channel, String messageId, Cancellation cancellation) {
+        List<String> key = List.of(channel, messageId);
+        here.put(key, cancellation);
+        return () -> here.remove(key, cancellation);
+    }
+
+    /** An answer watched for cancels, until closed. */
+    public interface Watch extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private void heard(String payload) {
+        try {
+            JsonNode ids = JSON.readTree(payload);
+            Cancellation answer = here.get(List.of(ids.path(0).asText(), ids.path(1).asText()));
+            if (answer != null) {
+                answer.request();
+            }
+        } catch (JsonProcessingException e) {
+            LOG.warning("Ignored a cancel that is not a [channel, message_id] pair");
+        }
+    }
+
+    @Override
+    public void close() {
+        pubSub.close();
+    }
+}
