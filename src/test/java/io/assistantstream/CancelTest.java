@@ -95,6 +95,28 @@ class CancelTest {
     }
 
     @Test
+    void a_cancelled_assistants_run_is_cancelled_upstream_and_the_thread_takes_the_next_message() throws Exception {
+        world.set("openai.api", "assistants");
+        AssistantStream service = world.start();
+        try (WsClient client = WsClient.connect(service.port())) {
+            client.subscribe("c6");
+            world.rabbit().publish("c6", "m1", "!words=400 !delay=20");
+            awaitText(client, "m1", 3);
+            client.send(cancel("c6", "m1"));
+            assertEquals("cancelled", untilTerminal(client, "m1").getLast().get("status").asText());
+            assertEquals(1, world.openAi().requests().stream().filter(request -> request.path().endsWith("/cancel"))
+                    .count(), "the run was cancelled upstream before the answer ended, not by the next message");
+            world.rabbit().publish("c6", "m2", "and now?");
+            assertEquals("completed", client.answer("m2").getLast().get("status").asText(),
+                    "no run holds the thread: the next message is answered");
+        }
+        List<String> cancelled = world.openAi().requests().stream().map(request -> request.path())
+                .filter(path -> path.endsWith("/cancel")).toList();
+        assertEquals(1, cancelled.size(), "the run was cancelled upstream, once: " + cancelled);
+        assertEquals(0, deadLetters());
+    }
+
+    @Test
     void a_cancel_stops_an_answer_whose_model_server_is_silent_at_once() throws Exception {
         AssistantStream service = world.start();
         try (WsClient client = WsClient.connect(service.port())) {
@@ -121,9 +143,13 @@ class CancelTest {
         try (WsClient client = WsClient.connect(a.port())) {
             client.subscribe("c2");
             world.rabbit().publish("c2", "m1", "!words=400 !delay=20");
+            awaitText(client, "m1", 3); // m1 holds the channel: m2 waits in line behind it, on either instance
             world.rabbit().publish("c2", "m2", "second, waiting in line");
-            awaitText(client, "m1", 3);
             HttpResponse<String> waiting = adminCancel(b, "c2", "m2"); // from the other instance's admin route
+            for (int tries = 0; tries < 20 && waiting.statusCode() == 409; tries++) { // until m2 took its place
+                Thread.sleep(50);
+                waiting = adminCancel(b, "c2", "m2");
+            }
             assertEquals(202, waiting.statusCode(), waiting.body());
             try (WsClient other = WsClient.connect(b.port())) { // and the running one from the other's /ws
                 other.send(cancel("c2", "m1"));

@@ -82,7 +82,7 @@ class RelayModeTest {
         String subscribe = "{\"type\":\"subscribe\",\"payload\":{\"channel\":\"relay-a\"}}";
         assertTrue(wire.indexOf(subscribe) >= 0 && wire.indexOf(subscribe) < firstFrameOf(wire, "relay-a"), wire.toString());
         assertTrue(wire.get(firstFrameOf(wire, "relay-a")).startsWith("{\"type\":\"relay-a\",\"payload\":{\"seq\":1,"));
-        assertEquals(List.of(), world.redis().pubsubChannels(world.prefix() + "*"), "nothing on Redis pub/sub");
+        assertEquals(List.of(), world.redis().pubsubChannels(world.prefix() + "frames:*"), "no frame on Redis pub/sub");
         ExecutionException refused = assertThrows(ExecutionException.class, () -> WsClient.connect(service.port()));
         assertEquals(404, ((WebSocketHandshakeException) refused.getCause()).getResponse().statusCode(),
                 "no /ws in relay mode");

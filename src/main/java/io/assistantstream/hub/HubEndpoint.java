@@ -375,12 +375,12 @@ public final class HubEndpoint implements WsListener {
             for (String channel : channels) {
                 if (!tokens.allows(channel, now) && channels.remove(channel)) {
                     meters.websocketSubscriptions().decrementAndGet();
-                    reply(tokenExpired(channel));
                     try {
                         hub.unsubscribe(channel, writer);
                     } catch (RuntimeException e) {
                         LOG.log(Level.WARNING, "Could not unsubscribe channel " + channel + " in Redis", e);
                     }
+                    reply(tokenExpired(channel)); // once its frames stopped: none follows the error
                 }
             }
         } finally {

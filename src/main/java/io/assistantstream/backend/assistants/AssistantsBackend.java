@@ -167,10 +167,13 @@ public final class AssistantsBackend implements AssistantBackend {
         Run run = new Run(thread, sink, deadline);
         try {
             rounds.converse(run, sink);
-        } catch (AnswerFailedException | ConversationNotFoundException e) {
+        } catch (AnswerFailedException | ConversationNotFoundException | InterruptedException e) {
             metadata.cancel(true);
-            run.abandon();
+            run.abandon(); // interrupted: a cancel broke off the stream, and the run goes on upstream unless cancelled
             throw e;
+        }
+        if (!run.ended) { // the sink refused text (the answer was cancelled, or its frames failed): the run goes on
+            run.abandon();
         }
         awaitMetadata(metadata, thread);
     }
@@ -272,14 +275,16 @@ public final class AssistantsBackend implements AssistantBackend {
         }
 
         /**
-         * Cancels the run of an answer that failed and waits for it to end, while the channel lease
-         * is still held, so it neither goes on writing an answer nobody sees into the thread nor
-         * holds the thread against the next message; best effort.
+         * Cancels the run of an answer that failed or was cancelled and waits for it to end, while the
+         * channel lease is still held, so it neither goes on writing an answer nobody sees into the
+         * thread nor holds the thread against the next message; best effort. The thread then keeps
+         * what the run wrote before it was cancelled (an incomplete assistant message, if any).
          */
         void abandon() {
             if (runId == null || ended) {
                 return;
             }
+            boolean interrupted = Thread.interrupted(); // the cancel call must not be broken by the interrupt that ended the stream
             try {
                 cancel(thread, runId, Deadline.in(ABANDON_BUDGET));
                 LOG.fine(() -> "Cancelled run " + runId + " of thread " + thread + ": its answer failed");
@@ -287,7 +292,11 @@ public final class AssistantsBackend implements AssistantBackend {
                 LOG.warning("Could not cancel run " + runId + " of thread " + thread + ", whose answer failed: "
                         + e.getMessage());
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                interrupted = true;
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
     }
