@@ -1,5 +1,6 @@
 package io.assistantstream.frames;
 
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -20,6 +21,13 @@ public interface ChannelTurn extends AutoCloseable {
 
     /** Sends a frame kept as its JSON after the seq (a redelivered message's terminal frame), with a new seq. */
     CompletionStage<Long> publishAgain(String jsonAfterSeq);
+
+    /**
+     * The last terminal frame ({@code completed} or {@code error}) this turn published, whole, as clients
+     * get it (its {@code seq} included), once it is logged; empty if the turn published none, or its
+     * last one failed or is not logged yet. What the message's producer is replied.
+     */
+    Optional<String> terminalFrame();
 
     /** Ends the turn; frames already published still go out. */
     @Override

@@ -21,7 +21,7 @@ public record Frame(String channel, String messageId, String conversationId, Sta
     public String jsonAfterSeq(boolean compact) {
         boolean withMessage = !compact || status != Status.IN_PROGRESS;
         String escaped = withMessage ? message.escaped() : "";
-        StringBuilder json = new StringBuilder(200 + escaped.length() + channel.length()
+        StringBuilder json = new StringBuilder(200 + escaped.length() + (channel == null ? 0 : channel.length())
                 + 2 * (delta == null ? 0 : delta.length()));
         json.append(",\"timestamp\":");
         seconds(json, timestampMillis);

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Semaphore;
@@ -206,6 +207,10 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
                           CompletableFuture<Long> logged) {
     }
 
+    /** A turn's terminal frame and its future: done once the frame is out (logged, and with a relay, relayed). */
+    private record Terminal(NumberedFrame frame, CompletableFuture<Long> out) {
+    }
+
     private static final byte[] NONE = new byte[0];
     private static final byte[] RESET = bytes("r");
     private static final byte[] APPEND = bytes("a");
@@ -309,6 +314,8 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
         private long top;
         /** The last seq this turn used, or the one before its first block. */
         private long used;
+        /** The last terminal frame published, and its future; null before the first. */
+        private volatile Terminal lastTerminal;
 
         Turn(String channel, Fence fence) {
             this.channel = channel;
@@ -373,7 +380,9 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
                 op = APPEND;
                 arg = bytes(frame.delta() == null ? "" : JsonText.of(frame.delta()).escaped());
             }
-            boolean answers = frame.status() == Status.COMPLETED && frame.messageId() != null;
+            // a cancelled message is over too: a redelivery (its acknowledgement lost) gets its cancelled frame again
+            boolean answers = (frame.status() == Status.COMPLETED || frame.status() == Status.CANCELLED)
+                    && frame.messageId() != null;
             NumberedFrame numbered = NumberedFrame.of(seq, frame);
             return send(numbered, prev, numbered.compactAfterSeq(), op, arg,
                     answers ? bytes(AnsweredMessages.key(prefix, channel, frame.messageId())) : NONE,
@@ -410,14 +419,26 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
             } else if (terminal) {
                 sender.flush();
             }
+            CompletionStage<Long> out;
             if (relay == null) {
-                return logged;
+                out = logged;
+            } else if (terminal) {
+                out = logged.thenCompose(seq -> relay.send(channel, frame.json(false)).thenApply(sent -> seq));
+            } else {
+                CompletionStage<Void> relayed = relay.send(channel, frame.json(false));
+                out = logged.thenCombine(relayed, (seq, ignored) -> seq);
             }
             if (terminal) {
-                return logged.thenCompose(seq -> relay.send(channel, frame.json(false)).thenApply(sent -> seq));
+                lastTerminal = new Terminal(frame, out.toCompletableFuture());
             }
-            CompletionStage<Void> relayed = relay.send(channel, frame.json(false));
-            return logged.thenCombine(relayed, (seq, ignored) -> seq);
+            return out;
+        }
+
+        @Override
+        public Optional<String> terminalFrame() {
+            Terminal last = lastTerminal;
+            return last != null && last.out().isDone() && !last.out().isCompletedExceptionally()
+                    ? Optional.of(last.frame().json(false)) : Optional.empty();
         }
 
         private void deliverHere(NumberedFrame frame) {

@@ -192,6 +192,7 @@ public final class Intake implements AutoCloseable {
             if (earlier.isPresent()) {
                 repeat(request, turn, earlier.get());
                 stop.end();
+                turn.terminalFrame().ifPresent(delivery::replyWith);
                 settled(request, delivery.ack());
                 return;
             }
@@ -199,12 +200,13 @@ public final class Intake implements AutoCloseable {
             stop.end();
             // Its terminal frame was logged while the lease was this answer's (none is sent once the lease is
             // known lost, and Redis refuses one once another ticket holds it): settled as usual.
-            if (outcome.completed()) {
-                settled(request, delivery.ack());
-                meters.deliveriesCompleted().increment();
-            } else if (outcome.cancelled()) {
-                settled(request, delivery.ack());
-                meters.deliveriesCancelled().increment();
+            turn.terminalFrame().ifPresent(delivery::replyWith);
+            if (outcome.completed() || outcome.cancelled()) {
+                boolean acked = delivery.ack(); // false: its reply could not be published, and it went back to the queue
+                settled(request, acked);
+                if (acked) {
+                    (outcome.completed() ? meters.deliveriesCompleted() : meters.deliveriesCancelled()).increment();
+                }
             } else {
                 meters.deliveriesFailed("answer_failed").increment();
                 settled(request, delivery.deadLetter("answer failed: " + outcome.failure()));
@@ -221,6 +223,7 @@ public final class Intake implements AutoCloseable {
             meters.deliveriesFailed("internal_error").increment();
             LOG.log(Level.SEVERE, "Unexpected failure answering message " + request.messageId(), bug);
             sendError(turn, request.channel(), request.messageId(), "Internal error", INTERNAL_ERROR_DETAILS);
+            turn.terminalFrame().ifPresent(delivery::replyWith);
             settled(request, delivery.deadLetter("internal error: " + bug));
         }
     }
@@ -264,6 +267,7 @@ public final class Intake implements AutoCloseable {
         } catch (CancellationException e) {
             throw new RedisException("the cancelled frame could not be sent: " + e, e);
         }
+        turn.terminalFrame().ifPresent(delivery::replyWith);
         settled(request, delivery.ack());
         meters.deliveriesCancelled().increment();
         logAnswer(request, Outcome.cancelled(null, 0), delivery.arrivedNanos(), leased);
@@ -329,7 +333,15 @@ public final class Intake implements AutoCloseable {
     private void reject(Delivery delivery, RejectedRequestException rejected, ChannelLease.Ticket line) {
         meters.deliveriesFailed("invalid_input").increment();
         LOG.warning("Rejected delivery (channel " + rejected.channel() + "): " + rejected.getMessage());
-        delivery.deadLetter("invalid input: " + rejected.getMessage());
+        // its producer's reply goes at once: the error frame its channel gets later, in line, less the seq it gets there
+        delivery.replyWith(unnumbered(errorFrame(rejected.channel(), rejected.messageId(), "Invalid request",
+                rejected.getMessage())));
+        if (!delivery.deadLetter("invalid input: " + rejected.getMessage())) { // the reply failed: back to the queue
+            if (line != null) {
+                line.close(); // no error frame now: it goes out when the message comes again
+            }
+            return;
+        }
         if (line == null) {
             return;
         }
@@ -354,11 +366,20 @@ public final class Intake implements AutoCloseable {
     /** An error frame for a delivery that the responder did not end; best effort, the dead-letter follows anyway. */
     private void sendError(ChannelTurn turn, String channel, String messageId, String message, String details) {
         try {
-            turn.publish(new Frame(channel, messageId, null, Status.ERROR, JsonText.of(message), null, details,
-                    System.currentTimeMillis())).toCompletableFuture().join();
+            turn.publish(errorFrame(channel, messageId, message, details)).toCompletableFuture().join();
         } catch (RuntimeException e) {
             LOG.warning("Could not send an error frame to channel " + channel + ": " + e.getMessage());
         }
+    }
+
+    private static Frame errorFrame(String channel, String messageId, String message, String details) {
+        return new Frame(channel, messageId, null, Status.ERROR, JsonText.of(message), null, details,
+                System.currentTimeMillis());
+    }
+
+    /** A frame's JSON as clients get it, less the {@code seq} it has not got (yet, or ever: no channel known). */
+    private static String unnumbered(Frame frame) {
+        return "{" + frame.jsonAfterSeq(false).substring(1);
     }
 
     /** An outage: the delivery goes back to the queue after a pause, so it does not spin while the outage lasts. */

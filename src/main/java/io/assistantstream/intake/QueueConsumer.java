@@ -30,8 +30,9 @@ import io.assistantstream.observe.Meters;
 /**
  * The service's consumer of {@code QUEUE_NAME}: the connection (amqp-client recovers it and the
  * topology by itself), manual acknowledgements with a prefetch of the configured concurrency, and
- * the settling of each {@link Delivery}: acks, requeues, and dead-letter copies published with
- * publisher confirms before the original is acknowledged. It counts the deliveries not settled yet,
+ * the settling of each {@link Delivery}: acks, requeues, dead-letter copies published with
+ * publisher confirms before the original is acknowledged, and replies to the producers that ask for
+ * one, on a channel of their own ({@link ReplyPublisher}). It counts the deliveries not settled yet,
  * so that a stop can wait for them. It decides nothing about a message: that is {@link Intake}'s.
  */
 final class QueueConsumer implements Settlement, AutoCloseable {
@@ -47,6 +48,7 @@ final class QueueConsumer implements Settlement, AutoCloseable {
     private Connection connection;
     private Channel consuming;
     private volatile Channel deadLetters;
+    private volatile ReplyPublisher replies;
     private volatile Channel probe;
     private volatile String consumerTag;
     /** Whether the broker delivers to the consumer now: false before start, while recovering, after a cancel. */
@@ -86,6 +88,7 @@ final class QueueConsumer implements Settlement, AutoCloseable {
         }
         deadLetters = connection.createChannel();
         deadLetters.confirmSelect();
+        replies = new ReplyPublisher(connection, Duration.ofMillis(CONFIRM_TIMEOUT_MS), meters);
         consuming.basicQos(rabbit.concurrency());
         consumerTag = consuming.basicConsume(rabbit.queue(), false, new DefaultConsumer(consuming) {
             @Override
@@ -175,6 +178,11 @@ final class QueueConsumer implements Settlement, AutoCloseable {
         } finally {
             deadLetterLock.unlock();
         }
+    }
+
+    @Override
+    public void reply(String replyTo, String correlationId, String json) throws IOException, InterruptedException {
+        replies.publish(replyTo, correlationId, json);
     }
 
     /** Whether deliveries can arrive: the connection open and the consumer registered with the broker. */

@@ -1,5 +1,7 @@
 package io.assistantstream.intake;
 
+import java.io.IOException;
+
 import com.rabbitmq.client.AMQP;
 
 /**
@@ -18,4 +20,13 @@ interface Settlement {
      * header goes to the dead-letter queue, then the original is acknowledged.
      */
     void deadLetter(long tag, AMQP.BasicProperties properties, byte[] body, String reason);
+
+    /**
+     * Publishes {@code json}, the reply to a delivery, to the queue {@code replyTo} (through the default
+     * exchange), with {@code correlationId} (none when null), and returns once the broker confirmed it.
+     *
+     * @throws IOException when the broker refused it, did not confirm it in time, or could not be reached
+     * @throws InterruptedException when interrupted while waiting for the broker
+     */
+    void reply(String replyTo, String correlationId, String json) throws IOException, InterruptedException;
 }

@@ -36,6 +36,8 @@ public final class Meters {
     private final Counter deliveriesCompleted;
     private final Counter deliveriesRepeated;
     private final Counter deliveriesDeadLettered;
+    private final Counter repliesPublished;
+    private final Counter repliesFailed;
     private final Counter framesSent;
     private final Counter websocketSlowClientDrops;
     private final Counter websocketFramesCoalesced;
@@ -73,6 +75,10 @@ public final class Meters {
         deliveriesRepeated = counter("deliveries.repeated", "Redeliveries of messages answered already: "
                 + "acknowledged with their final frame sent again, not answered");
         deliveriesDeadLettered = counter("deliveries.dead.lettered", "Deliveries moved to the dead-letter queue");
+        repliesPublished = counter("replies.published", "Replies (a delivery's terminal frame) published to its "
+                + "reply_to queue and confirmed by the broker");
+        repliesFailed = counter("replies.failed", "Replies that could not be published (refused, not confirmed in "
+                + "time, connection down): their deliveries went back to the queue");
         framesSent = counter("frames.sent", "Frames logged in Redis (and published to other instances, or handed to the relay)");
         websocketSlowClientDrops = counter("websocket.slow.client.drops",
                 "WebSocket clients closed (1013) because they fell too far behind");
@@ -113,6 +119,16 @@ public final class Meters {
 
     public Counter deliveriesDeadLettered() {
         return deliveriesDeadLettered;
+    }
+
+    /** Replies to a delivery's {@code reply_to} that the broker confirmed (a reply it dropped as unroutable too). */
+    public Counter repliesPublished() {
+        return repliesPublished;
+    }
+
+    /** Replies that could not be published: each sent its delivery back to the queue. */
+    public Counter repliesFailed() {
+        return repliesFailed;
     }
 
     public Counter framesSent() {

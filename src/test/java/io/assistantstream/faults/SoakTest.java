@@ -52,7 +52,7 @@ class SoakTest {
     private static final Duration FAULTS_WAIT = Duration.ofSeconds(60);
 
     /** What a published message should end as. */
-    private enum Expected { COMPLETED, ERROR, DEAD_LETTERED }
+    private enum Expected { COMPLETED, ERROR, CANCELLED, DEAD_LETTERED }
 
     /** Clients that drop their connection at random and resume; each follows a quarter of the channels. */
     private static final int RESUMERS = 4;
@@ -75,7 +75,8 @@ class SoakTest {
             int threadsBefore = Thread.activeCount();
             long heapBefore = heapAfterGc();
             Random random = new Random(42);
-            Map<String, Sent> published = new HashMap<>();
+            Map<String, Sent> published = new java.util.concurrent.ConcurrentHashMap<>();
+            java.util.concurrent.atomic.AtomicInteger cancelsLost = new java.util.concurrent.atomic.AtomicInteger();
 
             List<Resumer> resumers = new ArrayList<>();
             try (WsClient collector = WsClient.connect(service.port());
@@ -108,8 +109,24 @@ class SoakTest {
                             published.put(id, new Sent(channel, Set.of(Expected.DEAD_LETTERED), null));
                             continue;
                         }
-                        String script = roll < 7 ? "!failed" : roll < 12 ? "!fail=500x1" : roll < 17 ? "!cut=2"
-                                : roll < 20 ? "!fail=429msx1" : "";
+                        if (roll < 8) { // cancelled at a random moment: while it waits, streams, or after it ended
+                            world.rabbit().publish(channel, id, "soak " + i + " !words=30 !delay=10");
+                            published.put(id, new Sent(channel, Set.of(Expected.CANCELLED, Expected.COMPLETED),
+                                    text(30)));
+                            long after = random.nextInt(400);
+                            Thread.ofVirtual().name("soak-cancel").start(() -> {
+                                try {
+                                    Thread.sleep(after);
+                                    world.rabbit().publish("{\"channel\":\"" + channel + "\",\"message_id\":\"" + id
+                                            + "\",\"action\":\"cancel\"}");
+                                } catch (Exception e) {
+                                    cancelsLost.incrementAndGet(); // the connection was cut: that message completes
+                                }
+                            });
+                            continue;
+                        }
+                        String script = roll < 12 ? "!failed" : roll < 17 ? "!fail=500x1" : roll < 22 ? "!cut=2"
+                                : roll < 25 ? "!fail=429msx1" : "";
                         int words = 6 + i % 5; // eight on average; each message's text its own
                         world.rabbit().publish(channel, id, "soak " + i + " !words=" + words + " !delay=5 " + script);
                         // a stream cut after text reached clients is not retried: that answer ends in an error, unless
@@ -129,20 +146,22 @@ class SoakTest {
 
                 Map<String, List<String>> seen = new HashMap<>();
                 Outcomes outcomes = awaitOutcomes(world, redis, published, collector, seen);
-                System.out.printf("soak: published = completed + errors + dead-lettered (invalid input): "
-                                + "%d = %d + %d + %d%n",
-                        published.size(), outcomes.completed, outcomes.errors, outcomes.deadLettered);
+                System.out.printf("soak: published = completed + errors + cancelled + dead-lettered (invalid input): "
+                                + "%d = %d + %d + %d + %d%n",
+                        published.size(), outcomes.completed, outcomes.errors, outcomes.cancelled, outcomes.deadLettered);
                 List<String> wrong = published.entrySet().stream()
                         .filter(sent -> !sent.getValue().expected().contains(outcomes.actual().get(sent.getKey())))
                         .map(sent -> sent.getKey() + " on " + sent.getValue().channel() + ": expected "
                                 + sent.getValue().expected() + ", ended " + outcomes.actual().get(sent.getKey()))
                         .toList();
                 assertEquals(List.of(), wrong, "each message ended once, as its script says");
-                assertEquals(published.size(), outcomes.completed + outcomes.errors + outcomes.deadLettered);
+                assertEquals(published.size(), outcomes.completed + outcomes.errors + outcomes.cancelled
+                        + outcomes.deadLettered);
+                assertTrue(outcomes.cancelled > 0, "some cancels stopped their answer");
 
                 assertTrue(!collector.isClosed(), "the collector saw every frame: it was never dropped");
                 for (Map.Entry<String, List<String>> frames : seen.entrySet()) {
-                    int completed = frames.getValue().indexOf("completed");
+                    int completed = Math.max(frames.getValue().indexOf("completed"), frames.getValue().indexOf("cancelled"));
                     assertTrue(completed < 0 || !frames.getValue().subList(completed, frames.getValue().size())
                             .contains("started"), frames.getKey() + " was answered again after it completed: "
                             + frames.getValue());
@@ -386,7 +405,7 @@ class SoakTest {
     }
 
     /** How the messages ended, from the service's own record (Redis) and the dead-letter queue. */
-    private record Outcomes(int completed, int errors, int deadLettered, Map<String, Expected> actual) {
+    private record Outcomes(int completed, int errors, int cancelled, int deadLettered, Map<String, Expected> actual) {
     }
 
     private static Outcomes awaitOutcomes(TestWorld world, PrivateRedis redis, Map<String, Sent> published,
@@ -409,8 +428,10 @@ class SoakTest {
                 actual.clear();
                 for (Map.Entry<String, Sent> sent : published.entrySet()) {
                     String id = sent.getKey();
-                    if (answered.completedFrame(sent.getValue().channel(), id).isPresent()) {
-                        actual.put(id, Expected.COMPLETED);
+                    Optional<String> ended = answered.completedFrame(sent.getValue().channel(), id);
+                    if (ended.isPresent()) { // the record of a message that completed, or was cancelled
+                        actual.put(id, ended.get().contains("\"status\":\"cancelled\"") ? Expected.CANCELLED
+                                : Expected.COMPLETED);
                     } else if (deadLettered.containsKey(id)) {
                         actual.put(id, deadLettered.get(id).startsWith("answer failed") ? Expected.ERROR
                                 : Expected.DEAD_LETTERED);
@@ -423,7 +444,8 @@ class SoakTest {
             }
             int completed = (int) actual.values().stream().filter(Expected.COMPLETED::equals).count();
             int errors = (int) actual.values().stream().filter(Expected.ERROR::equals).count();
-            return new Outcomes(completed, errors, actual.size() - completed - errors, actual);
+            int cancelled = (int) actual.values().stream().filter(Expected.CANCELLED::equals).count();
+            return new Outcomes(completed, errors, cancelled, actual.size() - completed - errors - cancelled, actual);
         } finally {
             client.shutdown();
         }

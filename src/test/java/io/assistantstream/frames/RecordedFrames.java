@@ -1,6 +1,7 @@
 package io.assistantstream.frames;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -16,6 +17,7 @@ public final class RecordedFrames implements FramePublisher, ChannelTurn {
     private final List<Frame> frames = new CopyOnWriteArrayList<>();
     private final AtomicLong seq = new AtomicLong();
     private volatile int failFrom = Integer.MAX_VALUE;
+    private volatile String terminal;
 
     @Override
     public CompletionStage<Long> publish(Frame frame) {
@@ -23,7 +25,11 @@ public final class RecordedFrames implements FramePublisher, ChannelTurn {
             return CompletableFuture.failedFuture(new RedisException("Redis is away"));
         }
         frames.add(frame);
-        return CompletableFuture.completedFuture(seq.incrementAndGet());
+        long numbered = seq.incrementAndGet();
+        if (frame.status().terminal()) {
+            terminal = "{\"seq\":" + numbered + frame.jsonAfterSeq(false);
+        }
+        return CompletableFuture.completedFuture(numbered);
     }
 
     @Override
@@ -37,7 +43,14 @@ public final class RecordedFrames implements FramePublisher, ChannelTurn {
 
     @Override
     public CompletionStage<Long> publishAgain(String jsonAfterSeq) {
-        return CompletableFuture.completedFuture(seq.incrementAndGet());
+        long numbered = seq.incrementAndGet();
+        terminal = "{\"seq\":" + numbered + jsonAfterSeq;
+        return CompletableFuture.completedFuture(numbered);
+    }
+
+    @Override
+    public Optional<String> terminalFrame() {
+        return Optional.ofNullable(terminal);
     }
 
     /** Every publish after the first {@code published} frames fails. */
