@@ -44,75 +44,68 @@ class RepliesTest {
         return Json.parse(new String(reply.getBody(), StandardCharsets.UTF_8));
     }
 
+    /** What one message asking for a reply ended with: its terminal frame, the reply, and the reply queue. */
+    private record Replied(JsonNode terminal, GetResponse reply, String queue) {
+    }
+
+    /** What a test does with the client while the answer streams. */
+    @FunctionalInterface
+    private interface Meanwhile {
+        void with(WsClient client) throws Exception;
+    }
+
+    /**
+     * Publishes a message asking for a reply and takes its terminal frame and its reply, which must be
+     * that frame exactly, correlated by {@code correlation} (or, with none, the message id).
+     */
+    private Replied exchange(AssistantStream service, String channel, String message, String correlation,
+                             Meanwhile meanwhile) throws Exception {
+        String replies = rabbit.declareReplyQueue(channel, Map.of());
+        try (WsClient client = WsClient.connect(service.port())) {
+            client.subscribe(channel);
+            rabbit.publishAskingReply(channel, "m1", message, replies, correlation);
+            meanwhile.with(client);
+            JsonNode terminal = client.answer("m1").getLast();
+            GetResponse reply = rabbit.await(replies);
+            assertEquals(correlation == null ? "m1" : correlation, reply.getProps().getCorrelationId());
+            assertEquals(terminal, json(reply), "the terminal frame, exactly as clients got it");
+            return new Replied(terminal, reply, replies);
+        }
+    }
+
     @Test
     void a_completed_answer_is_replied_with_its_completed_frame_and_the_correlation_id() throws Exception {
         AssistantStream service = world.start();
-        String replies = rabbit.declareReplyQueue("done", Map.of());
         long published = metric(service, "assistant_stream_replies_published_total");
-        try (WsClient client = WsClient.connect(service.port())) {
-            client.subscribe("answered");
-            rabbit.publishAskingReply("answered", "m1", "hello there", replies, "corr-1");
-            JsonNode completed = client.answer("m1").getLast();
-
-            GetResponse reply = rabbit.await(replies);
-            assertEquals("corr-1", reply.getProps().getCorrelationId());
-            assertEquals(completed, json(reply), "the completed frame, exactly as clients got it");
-            assertEquals("Echo: hello there", json(reply).get("message").asText());
-        }
+        Replied replied = exchange(service, "answered", "hello there", "corr-1", client -> { });
+        assertEquals("Echo: hello there", json(replied.reply()).get("message").asText());
         assertEquals(1, metric(service, "assistant_stream_replies_published_total") - published);
         world.stop(service);
         assertEquals(0, rabbit.messageCount(world.queue()), "acknowledged once replied");
-        assertNull(rabbit.next(replies), "one reply");
+        assertNull(rabbit.next(replied.queue()), "one reply");
     }
 
     @Test
     void a_failed_answer_is_replied_with_its_error_frame_and_dead_lettered() throws Exception {
-        AssistantStream service = world.start();
-        String replies = rabbit.declareReplyQueue("failed", Map.of());
-        try (WsClient client = WsClient.connect(service.port())) {
-            client.subscribe("failing");
-            rabbit.publishAskingReply("failing", "m1", "!failed", replies, "corr-f");
-            JsonNode error = client.answer("m1").getLast();
-            assertEquals("error", error.get("status").asText());
-
-            GetResponse reply = rabbit.await(replies);
-            assertEquals("corr-f", reply.getProps().getCorrelationId());
-            assertEquals(error, json(reply));
-        }
+        Replied replied = exchange(world.start(), "failing", "!failed", "corr-f", client -> { });
+        assertEquals("error", replied.terminal().get("status").asText());
         assertTrue(String.valueOf(rabbit.awaitDeadLetter().getProps().getHeaders().get("x-assistant-stream-reason"))
                 .startsWith("answer failed"));
     }
 
     @Test
     void a_cancelled_answer_is_replied_with_its_cancelled_frame() throws Exception {
-        AssistantStream service = world.start();
-        String replies = rabbit.declareReplyQueue("cancelled", Map.of());
-        try (WsClient client = WsClient.connect(service.port())) {
-            client.subscribe("stopped");
-            rabbit.publishAskingReply("stopped", "m1", "!words=400 !delay=20", replies, "corr-c");
+        Replied replied = exchange(world.start(), "stopped", "!words=400 !delay=20", "corr-c", client -> {
             client.framesUntil(frame -> "in_progress".equals(frame.path("status").asText()));
             client.send("{\"action\":\"cancel\",\"channel\":\"stopped\",\"message_id\":\"m1\"}");
-            JsonNode cancelled = client.answer("m1").getLast();
-            assertEquals("cancelled", cancelled.get("status").asText());
-
-            GetResponse reply = rabbit.await(replies);
-            assertEquals("corr-c", reply.getProps().getCorrelationId());
-            assertEquals(cancelled, json(reply));
-        }
+        });
+        assertEquals("cancelled", replied.terminal().get("status").asText());
     }
 
     @Test
     void without_a_correlation_id_the_reply_is_correlated_by_the_message_id() throws Exception {
-        AssistantStream service = world.start();
-        String replies = rabbit.declareReplyQueue("uncorrelated", Map.of());
-        try (WsClient client = WsClient.connect(service.port())) {
-            client.subscribe("plain");
-            rabbit.publishAskingReply("plain", "msg-42", "hi", replies, null);
-            JsonNode completed = client.answer("msg-42").getLast();
-            GetResponse reply = rabbit.await(replies);
-            assertEquals("msg-42", reply.getProps().getCorrelationId());
-            assertEquals(completed, json(reply));
-        }
+        Replied replied = exchange(world.start(), "plain", "hi", null, client -> { });
+        assertEquals("completed", replied.terminal().get("status").asText());
     }
 
     @Test

@@ -153,16 +153,25 @@ final class ChannelFanOut {
         }
         TreeMap<Long, NumberedFrame> waiting = held;
         held = null;
+        long covered = after; // the newest seq this read saw: a frame heard later was logged after it
         for (NumberedFrame frame : frames) {
+            covered = Math.max(covered, frame.seq());
             if (frame.seq() > last) {
                 send(frame);
             }
         }
         if (waiting != null) {
             for (NumberedFrame frame : waiting.values()) {
-                if (frame.seq() > last) {
-                    send(frame);
+                if (frame.seq() <= last) {
+                    continue;
                 }
+                if (read != null && frame.lacksText() && !continues(frame) && frame.seq() > covered) {
+                    // heard without its text, logged after the read: read again, from here, for the text it continues
+                    held = new TreeMap<>(waiting.tailMap(frame.seq(), true));
+                    fill(last);
+                    return;
+                }
+                send(frame);
             }
         }
         if (catchUpDue) {

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.assistantstream.intake.Intake;
 import io.assistantstream.testing.Json;
 import io.assistantstream.testing.LogWatch;
+import io.assistantstream.testing.TcpProxy;
 import io.assistantstream.testing.TestWorld;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -38,7 +39,7 @@ class LostLeaseTest {
             throws Exception {
         world.set("channel.lease.ms", "1500");
         String line = world.prefix() + "lease:lapse";
-        try (StallingProxy proxy = new StallingProxy(6379); LogWatch intake = LogWatch.of(Intake.class.getName())) {
+        try (TcpProxy proxy = new TcpProxy(6379); LogWatch intake = LogWatch.of(Intake.class.getName())) {
             String direct = world.get("redis.url");
             world.set("redis.url", "redis://127.0.0.1:" + proxy.port() + "/0");
             world.start(); // its first Redis connection, the commands', carries the lease and its renewals

@@ -22,6 +22,7 @@ final class InMemoryFrameFeed implements FrameFeed {
     private final Map<String, List<NumberedFrame>> log = new ConcurrentHashMap<>();
     private volatile Listener listener;
     private volatile boolean failUnsubscribes;
+    private volatile boolean repliesLate;
     private final AtomicInteger reads = new AtomicInteger();
     /** Reads not answered yet while reads are held; null when reads answer at once. */
     private volatile List<Runnable> heldReads;
@@ -60,7 +61,12 @@ final class InMemoryFrameFeed implements FrameFeed {
         List<Runnable> held = heldReads;
         if (held != null) {
             CompletableFuture<FrameLog.Read> later = new CompletableFuture<>();
-            held.add(() -> readNow(channel, since).thenAccept(later::complete));
+            if (repliesLate) { // the read ran now; only its reply comes later
+                CompletionStage<FrameLog.Read> now = readNow(channel, since);
+                held.add(() -> now.thenAccept(later::complete));
+            } else {
+                held.add(() -> readNow(channel, since).thenAccept(later::complete));
+            }
             return later;
         }
         return readNow(channel, since);
@@ -109,6 +115,15 @@ final class InMemoryFrameFeed implements FrameFeed {
     /** Reads wait until {@link #answerReads}, as a slow Redis would make them. */
     void holdReads() {
         heldReads = new CopyOnWriteArrayList<>();
+    }
+
+    /**
+     * Reads read the log as it is now, and their replies wait until {@link #answerReads}, as a reply
+     * on its way back would: frames logged meanwhile are not in them.
+     */
+    void holdReplies() {
+        repliesLate = true;
+        holdReads();
     }
 
     /** Answers the reads held, reading the log as it is now, and answers later ones at once. */

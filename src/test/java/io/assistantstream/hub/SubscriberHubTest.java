@@ -111,6 +111,19 @@ class SubscriberHubTest {
     }
 
     @Test
+    void a_frame_heard_without_its_text_while_a_read_that_missed_it_travels_gets_its_text_from_another_read()
+            throws Exception {
+        feed.logged("c", responding(1).json(false));
+        feed.logged("c", frame(2, "Hel", "Hel").json(false));
+        feed.holdReplies();
+        RecordedSession client = subscribed("{\"action\":\"subscribe\",\"channel\":\"c\"}"); // mid-answer
+        feed.reconnected(); // Redis confirms the subscription: the log is read after seq 2, and finds nothing newer
+        feed.publish("c", frame(3, "Hello", "lo").json(false)); // logged after that read, heard while its reply travels
+        feed.answerReads();
+        assertEquals(frame(3, "Hello", "lo").json(false), client.next(), "the text it continues, not its delta alone");
+    }
+
+    @Test
     void a_frame_that_skips_ahead_waits_until_the_log_filled_the_gap() throws Exception {
         RecordedSession client = client("{\"action\":\"subscribe\",\"channel\":\"c\"}");
         client.next();

@@ -7,8 +7,10 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A loopback TCP proxy that a test can use to cut every connection through it, as a network fault would. */
@@ -17,6 +19,8 @@ public final class TcpProxy implements AutoCloseable {
     private final int targetPort;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final Set<Socket> stalled = ConcurrentHashMap.newKeySet();
+    /** Per connection in the order opened: its client side and its upstream side. */
+    private final List<Socket[]> opened = new CopyOnWriteArrayList<>();
     private final AtomicInteger cutsOnSent = new AtomicInteger();
     private volatile boolean refusing;
     private volatile boolean holding;
@@ -46,6 +50,21 @@ public final class TcpProxy implements AutoCloseable {
      */
     public void stallAll() {
         stalled.addAll(open);
+    }
+
+    /**
+     * Silences the {@code index}th connection opened (from 0), both ways, without closing it: what it
+     * sends is held, not lost (a service's first connection is its commands connection, say).
+     */
+    public void stall(int index) {
+        Socket[] pair = opened.get(index);
+        stalled.add(pair[0]);
+        stalled.add(pair[1]);
+    }
+
+    /** Lets every silenced connection through again, with what it held. */
+    public void release() {
+        stalled.clear();
     }
 
     /**
@@ -91,6 +110,7 @@ public final class TcpProxy implements AutoCloseable {
                 Socket upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
                 open.add(client);
                 open.add(upstream);
+                opened.add(new Socket[] {client, upstream});
                 if (holding) {
                     stalled.add(client);
                     stalled.add(upstream);

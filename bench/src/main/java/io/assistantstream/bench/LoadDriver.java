@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -34,11 +35,11 @@ import io.assistantstream.testing.Launched;
 /**
  * The benchmark: starts the built service and a fake OpenAI as processes of their own, drives them
  * through RabbitMQ and WebSocket subscribers on loopback, and reports relay latency, capacity,
- * answers open at once, throughput, start-up, resuming clients, the idle service's CPU and the Redis
- * memory an answer takes, with every process's CPU share in each window so a figure can be read
- * beside what limited it.
- * {@code LoadDriver [relay] [capacity] [open] [throughput] [startup] [resume] [idle] [memory] [--quick]
- * [--out DIR]}.
+ * answers open at once, throughput, start-up, resuming clients, the idle service's CPU, the Redis
+ * memory an answer takes and how fast a cancel ends its answer, with every process's CPU share in
+ * each window so a figure can be read beside what limited it.
+ * {@code LoadDriver [relay] [capacity] [open] [throughput] [startup] [resume] [idle] [memory] [cancel]
+ * [--quick] [--out DIR]}.
  */
 public final class LoadDriver {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -67,7 +68,8 @@ public final class LoadDriver {
             }
         }
         if (scenarios.isEmpty()) {
-            scenarios = List.of("relay", "capacity", "open", "throughput", "startup", "resume", "idle", "memory");
+            scenarios = List.of("relay", "capacity", "open", "throughput", "startup", "resume", "idle", "memory",
+                    "cancel");
         }
         LoadDriver driver = new LoadDriver(quick);
         boolean allRan;
@@ -102,8 +104,9 @@ public final class LoadDriver {
                     case "resume" -> resume();
                     case "idle" -> idle();
                     case "memory" -> memory();
+                    case "cancel" -> cancel();
                     default -> throw new IllegalArgumentException("unknown scenario " + scenario
-                            + " (relay, capacity, open, throughput, startup, resume, idle, memory)");
+                            + " (relay, capacity, open, throughput, startup, resume, idle, memory, cancel)");
                 });
             } catch (IllegalArgumentException e) {
                 throw e;
@@ -308,6 +311,51 @@ public final class LoadDriver {
             }
         }
         return rows;
+    }
+
+    /**
+     * Cancels timed from the {@code /ws} client's send to its {@code cancelled} frame: 200 answers
+     * (quick: 20), one after the other, each cancelled after its second text frame. {@code same}: the
+     * client's instance answers; {@code across}: the client is on a second instance that consumes
+     * another queue (so never answers), and the cancel reaches the answering one through Redis.
+     */
+    private List<Map<String, Object>> cancel() throws Exception {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        int count = quick ? 20 : 200;
+        try (Launched answering = startService(Map.of())) {
+            int port = answering.awaitReady(60);
+            rows.add(cancelStep("same", port, count));
+            try (Launched hub = startService(Map.of("QUEUE_NAME", "bench_" + id + "_hub_queue", "ROUTING_KEY",
+                    "bench_" + id + "_hub_key"))) {
+                rows.add(cancelStep("across", hub.awaitReady(60), count));
+            }
+        }
+        return rows;
+    }
+
+    private Map<String, Object> cancelStep(String where, int port, int count) throws Exception {
+        List<String> channels = channels("cancel-" + where, 10);
+        int cancelled = 0;
+        try (CancelTimer timer = new CancelTimer(port, channels)) {
+            for (int i = 0; i < count; i++) {
+                String channel = channels.get(i % channels.size());
+                String messageId = "cancel-" + where + "-" + i;
+                var ended = timer.expect(channel, messageId);
+                publish(channel, messageId, "!words=200 !delay=20", null);
+                if ("cancelled".equals(ended.get(30, TimeUnit.SECONDS))) {
+                    cancelled++;
+                }
+            }
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("instance", where);
+            row.put("cancels", count);
+            row.put("cancelled", cancelled);
+            row.put("p50_ms", timer.cancelled.percentileMillis(50));
+            row.put("p99_ms", timer.cancelled.percentileMillis(99));
+            row.put("max_ms", timer.cancelled.percentileMillis(100));
+            System.out.println("   " + row);
+            return row;
+        }
     }
 
     private Map<String, Object> resumeStep(Launched service, int port, int answers) throws Exception {

@@ -42,6 +42,13 @@ final class Report {
                     "service_kernel_fraction", "service_jit_share", "peak_rss_mib", "heap_used_mib", "errors"));
             latencyRows.addAll((List<Map<String, Object>>) relay);
         }
+        if (results.get("cancel") instanceof List<?> cancel) {
+            md.append("\n## Cancel (send of the /ws cancel → its cancelled frame; answers streaming at 50 tokens/s,"
+                    + " each cancelled after its second text frame; same = the client's instance answers, across ="
+                    + " another instance does, reached through Redis)\n\n");
+            table(md, (List<Map<String, Object>>) cancel, List.of("instance", "cancels", "cancelled", "p50_ms", "p99_ms",
+                    "max_ms"));
+        }
         if (results.get("capacity") instanceof Map<?, ?> capacity && !capacity.containsKey("failed")) {
             md.append("\n## Capacity (5 tokens/s; held = p99 ≤ 250 ms, no errors, all live at once)\n\n");
             List<Map<String, Object>> steps = (List<Map<String, Object>>) capacity.get("steps");
