@@ -324,18 +324,19 @@ public final class LoadDriver {
         int count = quick ? 20 : 200;
         try (Launched answering = startService(Map.of())) {
             int port = answering.awaitReady(60);
-            rows.add(cancelStep("same", port, count));
+            rows.add(cancelStep("same", answering, port, count));
             try (Launched hub = startService(Map.of("QUEUE_NAME", "bench_" + id + "_hub_queue", "ROUTING_KEY",
                     "bench_" + id + "_hub_key"))) {
-                rows.add(cancelStep("across", hub.awaitReady(60), count));
+                rows.add(cancelStep("across", answering, hub.awaitReady(60), count));
             }
         }
         return rows;
     }
 
-    private Map<String, Object> cancelStep(String where, int port, int count) throws Exception {
+    private Map<String, Object> cancelStep(String where, Launched answering, int port, int count) throws Exception {
         List<String> channels = channels("cancel-" + where, 10);
         int cancelled = 0;
+        ProcessStats.Window window = window(answering);
         try (CancelTimer timer = new CancelTimer(port, channels)) {
             for (int i = 0; i < count; i++) {
                 String channel = channels.get(i % channels.size());
@@ -353,6 +354,7 @@ public final class LoadDriver {
             row.put("p50_ms", timer.cancelled.percentileMillis(50));
             row.put("p99_ms", timer.cancelled.percentileMillis(99));
             row.put("max_ms", timer.cancelled.percentileMillis(100));
+            row.put("cpu_share", window.shares());
             System.out.println("   " + row);
             return row;
         }
