@@ -139,6 +139,7 @@ class SettingsTest {
                 List.of("openai.base.url", "not a url", "OPENAI_BASE_URL is not a valid URL"),
                 List.of("openai.api", "chat", "OPENAI_API must be one of"),
                 List.of("websocket.mode", "carrier-pigeon", "WEBSOCKET_MODE must be one of"),
+                List.of("multitask.policy", "shout", "MULTITASK_POLICY must be one of"),
                 List.of("websocket.url", "http://relay", "WEBSOCKET_URL must be a"),
                 List.of("websocket.relay.buffer", "0", "WEBSOCKET_RELAY_BUFFER must be between 1 and"),
                 List.of("websocket.send.queue.bytes", "1000", "WEBSOCKET_SEND_QUEUE_BYTES must be between 1024 and"),

@@ -10,6 +10,7 @@ import io.helidon.config.Config;
 
 import io.assistantstream.access.ChannelAccess;
 import io.assistantstream.hub.AllowedOrigins;
+import io.assistantstream.steering.MultitaskPolicy;
 
 /**
  * Every setting of the service, validated once at start. Grouped by the part of the service that
@@ -38,9 +39,13 @@ public record Settings(OpenAi openAi,
         }
     }
 
-    /** RabbitMQ topology and intake limits. */
+    /**
+     * RabbitMQ topology and intake limits, and what a message does when its channel is busy
+     * ({@code MULTITASK_POLICY}, unless the message names its own).
+     */
     public record Rabbit(URI url, String exchange, String queue, String routingKey, int maxPriority,
-                         long messageTtlMs, int concurrency, int maxIdChars, int maxMessageBytes) {
+                         long messageTtlMs, int concurrency, int maxIdChars, int maxMessageBytes,
+                         MultitaskPolicy multitask) {
         public String deadLetterExchange() {
             return exchange + "_dlx";
         }
@@ -51,7 +56,8 @@ public record Settings(OpenAi openAi,
 
         @Override
         public String toString() {
-            return "Rabbit[url=" + SettingReader.redacted(url) + ", exchange=" + exchange + ", queue=" + queue + "]";
+            return "Rabbit[url=" + SettingReader.redacted(url) + ", exchange=" + exchange + ", queue=" + queue
+                    + ", multitask " + multitask.wire() + "]";
         }
     }
 
@@ -158,7 +164,8 @@ public record Settings(OpenAi openAi,
                 in.longInteger("queue.message.ttl.ms", 0, 0xFFFF_FFFFL),
                 in.integer("worker.concurrency", 1, 65_535),
                 in.integer("input.max.id.chars", 1, 65_536),
-                in.integer("input.max.message.bytes", 1, 64 * 1024 * 1024));
+                in.integer("input.max.message.bytes", 1, 64 * 1024 * 1024),
+                in.oneOf("multitask.policy", MultitaskPolicy.class));
         Redis redis = redis(in);
         Duration consumerTimeout = millis(in, "rabbitmq.consumer.timeout.ms");
         Duration unacked = longestUnacknowledged(openAi.answerTimeout(), redis.channelLease());

@@ -2,11 +2,17 @@ package io.assistantstream.frames;
 
 /**
  * One frame for the subscribers of a channel, before its per-channel {@code seq} is known.
- * {@code delta} is set on {@code in_progress} only, {@code errorDetails} on {@code error} only.
+ * {@code delta} is set on {@code in_progress} only, {@code errorDetails} on {@code error} only, and
+ * {@code errorCode} (a machine-readable reason, e.g. {@code channel_busy}) on some errors.
  * {@code conversationId} goes on the wire as {@code thread_id}, the predecessor's name for it.
  */
 public record Frame(String channel, String messageId, String conversationId, Status status, JsonText message,
-                    String delta, String errorDetails, long timestampMillis) {
+                    String delta, String errorDetails, long timestampMillis, String errorCode) {
+    public Frame(String channel, String messageId, String conversationId, Status status, JsonText message,
+                 String delta, String errorDetails, long timestampMillis) {
+        this(channel, messageId, conversationId, status, message, delta, errorDetails, timestampMillis, null);
+    }
+
     /** How the {@code message} field, always the last, begins. */
     static final String MESSAGE_FIELD = ",\"message\":\"";
 
@@ -35,6 +41,10 @@ public record Frame(String channel, String messageId, String conversationId, Sta
         if (errorDetails != null) {
             json.append(",\"error_details\":");
             string(json, errorDetails);
+        }
+        if (errorCode != null) {
+            json.append(",\"error_code\":");
+            string(json, errorCode);
         }
         json.append(",\"channel\":");
         string(json, channel);

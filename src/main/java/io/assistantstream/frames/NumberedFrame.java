@@ -236,7 +236,7 @@ public final class NumberedFrame {
         String message = text(node, "message");
         return new Frame(text(node, "channel"), text(node, "message_id"), text(node, "thread_id"), status,
                 message == null ? null : JsonText.of(message), text(node, "delta"), text(node, "error_details"),
-                node.path("timestamp").decimalValue().movePointRight(3).longValue());
+                node.path("timestamp").decimalValue().movePointRight(3).longValue(), text(node, "error_code"));
     }
 
     private static String text(JsonNode node, String field) {

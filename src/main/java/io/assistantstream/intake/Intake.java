@@ -2,6 +2,7 @@ package io.assistantstream.intake;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
@@ -32,6 +33,7 @@ import io.assistantstream.lease.Fence;
 import io.assistantstream.lease.LeaseUnavailableException;
 import io.assistantstream.observe.Meters;
 import io.assistantstream.steering.CancelBoard;
+import io.assistantstream.steering.MultitaskPolicy;
 import io.assistantstream.store.AnsweredMessages;
 
 /**
@@ -63,12 +65,14 @@ public final class Intake implements AutoCloseable {
     private final Set<Thread> answering = ConcurrentHashMap.newKeySet();
     private final AtomicLong deliveries = new AtomicLong();
     private final CancelBoard cancels;
+    private final MultitaskPolicy multitask;
     private volatile boolean stopping;
 
     public Intake(Settings.Rabbit rabbit, ChannelLease lease, Responder responder, FramePublisher publisher,
                   AnsweredMessages answered, CancelBoard cancels, Duration leaseWait, Duration requeueDelay,
                   Meters meters) {
         this.cancels = cancels;
+        this.multitask = rabbit.multitask();
         this.meters = meters;
         this.queue = new QueueConsumer(rabbit, meters);
         this.parser = new RequestParser(rabbit.maxIdChars(), rabbit.maxMessageBytes());
@@ -140,7 +144,20 @@ public final class Intake implements AutoCloseable {
         AnswerStop stop = new AnswerStop();
         Cancellation cancellation = new Cancellation();
         try (ticket) {
-            cancels.entered(request.channel(), request.messageId()); // from here on a cancel finds it
+            List<String> before = cancels.entered(request.channel(), request.messageId()); // a cancel finds it now
+            MultitaskPolicy policy = request.multitask() == null ? multitask : MultitaskPolicy.ofWire(request.multitask());
+            if (!before.isEmpty() && policy == MultitaskPolicy.REJECT) {
+                busy(delivery, request, ticket);
+                return;
+            }
+            if (!before.isEmpty() && policy == MultitaskPolicy.INTERRUPT) {
+                for (String earlier : before) {
+                    cancels.cancel(request.channel(), earlier);
+                }
+                meters.multitask("interrupt").increment();
+                LOG.info(() -> "Message " + request.messageId() + " of channel " + request.channel() + " interrupts "
+                        + before + ": they are cancelled, and it is answered right after them");
+            }
             ticket.acquire(leaseWait);
             if (stopping) { // its turn came after the stop began: the next instance answers it
                 return;
@@ -271,6 +288,37 @@ public final class Intake implements AutoCloseable {
         settled(request, delivery.ack());
         meters.deliveriesCancelled().increment();
         logAnswer(request, Outcome.cancelled(null, 0), delivery.arrivedNanos(), leased);
+    }
+
+    /**
+     * A message that arrived while its channel was busy, under the {@code reject} policy: it ends at
+     * once, acknowledged (its producer's reply goes now, as for invalid input), and its channel's
+     * subscribers get its {@code channel_busy} error frame in its place in the line.
+     */
+    private void busy(Delivery delivery, ChatRequest request, ChannelLease.Ticket line) throws InterruptedException {
+        Frame frame = new Frame(request.channel(), request.messageId(), null, Status.ERROR,
+                JsonText.of("The channel is busy"), null, "another message of channel " + request.channel()
+                + " is being answered, and this one asked not to wait (multitask policy reject)",
+                System.currentTimeMillis(), "channel_busy");
+        delivery.replyWith(unnumbered(frame));
+        if (!delivery.ack()) { // its reply could not be published: it went back to the queue
+            return;
+        }
+        settled(request, true);
+        meters.multitask("reject").increment();
+        LOG.info(() -> "Message " + request.messageId() + " of channel " + request.channel() + " rejected: the channel"
+                + " is busy (multitask policy reject)");
+        try {
+            line.acquire(leaseWait);
+            if (stopping) {
+                return;
+            }
+            try (ChannelTurn turn = publisher.turn(request.channel(), line)) {
+                turn.publish(frame).toCompletableFuture().join();
+            }
+        } catch (LeaseUnavailableException | RuntimeException e) { // best effort: the message itself is settled
+            LOG.warning("Could not send the channel_busy frame of message " + request.messageId() + ": " + e.getMessage());
+        }
     }
 
     /** A delivery acknowledged or dead-lettered is no longer in flight (a requeued one still is). */

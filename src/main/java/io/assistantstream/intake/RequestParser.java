@@ -30,6 +30,8 @@ public final class RequestParser {
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .recyclerPool(JsonRecyclerPools.sharedLockFreePool()).build();
 
+    private static final java.util.Set<String> MULTITASK = java.util.Set.of("enqueue", "reject", "interrupt");
+
     private final int maxIdChars;
     private final int maxMessageBytes;
 
@@ -78,10 +80,15 @@ public final class RequestParser {
                 }
                 return new CancelRequest(checkedId("channel", fields.channel), checkedId("message_id", fields.messageId));
             }
+            if (fields.multitask != null && !MULTITASK.contains(fields.multitask)) {
+                throw new IllegalArgumentException("field 'multitask' must be enqueue, reject or interrupt, got '"
+                        + fields.multitask + "'");
+            }
             return new ChatRequest(
                     checkedId("channel", fields.channel),
                     checkedId("message_id", fields.messageId),
-                    checkedMessage(fields.message));
+                    checkedMessage(fields.message),
+                    fields.multitask);
         } catch (IllegalArgumentException e) {
             throw new RejectedRequestException(e.getMessage(), validOrNull(fields.channel), validOrNull(fields.messageId));
         }
@@ -116,6 +123,7 @@ public final class RequestParser {
                     case "message_id" -> fields.messageId = stringField(parser, name, value);
                     case "message" -> fields.message = stringField(parser, name, value);
                     case "action" -> fields.action = stringField(parser, name, value);
+                    case "multitask" -> fields.multitask = stringField(parser, name, value);
                     default -> parser.skipChildren();
                 }
             }
@@ -195,5 +203,6 @@ public final class RequestParser {
         private String messageId;
         private String message;
         private String action;
+        private String multitask;
     }
 }

@@ -198,6 +198,13 @@ public final class Meters {
                 + " was cancelled, while it ran or waited in line"));
     }
 
+    /** Messages that arrived while their channel was busy and were rejected or interrupted it, by {@code policy}. */
+    public Counter multitask(String policy) {
+        return registry.getOrCreate(Counter.builder(P + "multitask").description("Messages that arrived while their"
+                + " channel had another in flight, by the policy applied (reject, interrupt)")
+                .addTag(Tag.create("policy", policy)));
+    }
+
     /** Cancel requests, by {@code source} (ws, admin, queue) and {@code outcome} (cancelling, not_running). */
     public Counter cancels(String source, String outcome) {
         return registry.getOrCreate(Counter.builder(P + "cancels").description("Cancel requests, by source and"

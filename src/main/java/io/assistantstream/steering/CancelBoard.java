@@ -33,11 +33,27 @@ public final class CancelBoard implements CancelRequests, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(CancelBoard.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** KEYS: in-flight hash; ARGV: message id, now (ms), seconds it lasts. */
+    /**
+     * KEYS: in-flight hash; ARGV: message id, now (ms), seconds it lasts. Returns the other messages in
+     * flight on the channel; an entry older than the longest a message may be in flight (its instance
+     * died before settling it) is dropped instead: it would keep the channel busy for good.
+     */
     private static final String ENTER = """
+            local now, lasts = tonumber(ARGV[2]), tonumber(ARGV[3]) * 1000
+            local others = {}
+            local entries = redis.call('HGETALL', KEYS[1])
+            for i = 1, #entries, 2 do
+              if entries[i] ~= ARGV[1] then
+                if tonumber(entries[i + 1]) < now - lasts then
+                  redis.call('HDEL', KEYS[1], entries[i])
+                else
+                  others[#others + 1] = entries[i]
+                end
+              end
+            end
             redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
             redis.call('EXPIRE', KEYS[1], ARGV[3])
-            return 1
+            return others
             """;
     /** KEYS: in-flight hash, cancel mark; ARGV: message id, seconds the mark lasts, topic, payload. 1: cancelling. */
     private static final String CANCEL = """
@@ -55,7 +71,7 @@ public final class CancelBoard implements CancelRequests, AutoCloseable {
     private final String topic;
     private final String seconds;
     private final Clock clock;
-    private final LuaScript<String, String, Long> enter;
+    private final LuaScript<String, String, List<Object>> enter;
     private final LuaScript<String, String, Long> cancel;
     /** The answers in flight here that a cancel can stop, by channel and message id. */
     private final Map<List<String>, Cancellation> here = new ConcurrentHashMap<>();
@@ -75,7 +91,7 @@ public final class CancelBoard implements CancelRequests, AutoCloseable {
         this.topic = prefix + "cancels";
         this.seconds = Long.toString(Math.max(1, inFlightFor.toSeconds()));
         this.clock = clock;
-        this.enter = LuaScript.returningNumber(redis, ENTER);
+        this.enter = LuaScript.returningList(redis, ENTER);
         this.cancel = LuaScript.returningNumber(redis, CANCEL);
         pubSub.addListener(new RedisPubSubAdapter<>() {
             @Override
@@ -96,9 +112,14 @@ public final class CancelBoard implements CancelRequests, AutoCloseable {
         return prefix + "cancel:" + channel.length() + ":" + channel + ":" + messageId;
     }
 
-    /** A message took its place in its channel's line (on this instance). */
-    public void entered(String channel, String messageId) {
-        enter.call(new String[] {inFlightKey(prefix, channel)}, messageId, Long.toString(clock.millis()), seconds);
+    /**
+     * A message took its place in its channel's line (on this instance).
+     *
+     * @return the channel's other messages in flight (waiting or answered), on any instance
+     */
+    public List<String> entered(String channel, String messageId) {
+        return enter.call(new String[] {inFlightKey(prefix, channel)}, messageId, Long.toString(clock.millis()),
+                seconds).stream().map(String::valueOf).toList();
     }
 
     /** The message was settled: it is no longer in flight, and its mark goes. Best effort: both expire. */

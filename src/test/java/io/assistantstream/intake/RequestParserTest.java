@@ -296,4 +296,14 @@ class RequestParserTest {
             assertEquals("c", refused.channel(), "its channel is known, for an error frame");
         }
     }
+
+    @Test
+    void a_message_may_name_its_multitask_policy_and_a_policy_that_does_not_exist_is_refused() throws Exception {
+        String body = "{\"channel\":\"c\",\"message_id\":\"m\",\"message\":\"hi\",\"multitask\":\"%s\"}";
+        assertEquals("interrupt", parser.parse(body.formatted("interrupt").getBytes(StandardCharsets.UTF_8), null)
+                .multitask());
+        RejectedRequestException refused = assertThrows(RejectedRequestException.class,
+                () -> parser.parse(body.formatted("shout").getBytes(StandardCharsets.UTF_8), null));
+        assertTrue(refused.getMessage().contains("'multitask' must be enqueue, reject or interrupt"), refused.getMessage());
+    }
 }

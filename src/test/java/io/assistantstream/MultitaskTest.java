@@ -1,0 +1,85 @@
+package io.assistantstream;
+
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.rabbitmq.client.GetResponse;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.assistantstream.testing.Json;
+import io.assistantstream.testing.TestWorld;
+import io.assistantstream.testing.WsClient;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A message that arrives while its channel is answering another: under {@code reject} it ends at
+ * once with {@code channel_busy} and the running answer goes on; under {@code interrupt} the running
+ * answer is cancelled and the new one answered right after it; a message's own {@code multitask}
+ * field overrides the service's policy.
+ */
+class MultitaskTest {
+    @RegisterExtension
+    final TestWorld world = TestWorld.perTest();
+
+    private static JsonNode terminal(List<JsonNode> frames) {
+        return frames.getLast();
+    }
+
+    /** Until {@code messageId}'s second text frame: its answer is under way. */
+    private static void awaitAnswering(WsClient client, String messageId) throws InterruptedException {
+        int texts = 0;
+        while (texts < 2) {
+            JsonNode frame = client.next();
+            if (messageId.equals(frame.path("message_id").asText()) && "in_progress".equals(frame.path("status").asText())) {
+                texts++;
+            }
+        }
+    }
+
+    @Test
+    void under_reject_a_message_for_a_busy_channel_ends_at_once_with_channel_busy_and_the_answer_goes_on()
+            throws Exception {
+        world.set("multitask.policy", "reject");
+        AssistantStream service = world.start();
+        String replies = world.rabbit().declareReplyQueue("busy", java.util.Map.of());
+        try (WsClient client = WsClient.connect(service.port())) {
+            client.subscribe("m");
+            world.rabbit().publish("m", "m1", "!words=150 !delay=20");
+            awaitAnswering(client, "m1");
+            world.rabbit().publishAskingReply("m", "m2", "me too", replies, "corr-2");
+            GetResponse reply = world.rabbit().await(replies); // at once: m1 is still streaming
+            JsonNode busy = Json.parse(new String(reply.getBody(), java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals("channel_busy", busy.get("error_code").asText(), busy.toString());
+            assertEquals(0, world.rabbit().messageCount(world.queue()), "acknowledged, not waiting");
+            List<JsonNode> frames = client.framesUntil(frame -> "m2".equals(frame.path("message_id").asText())
+                    && frame.path("final_message").asBoolean());
+            assertTrue(frames.stream().anyMatch(frame -> "m1".equals(frame.path("message_id").asText())
+                    && "completed".equals(frame.path("status").asText())), "the running answer went on to its end");
+            assertEquals("channel_busy", terminal(frames).get("error_code").asText());
+        }
+        assertEquals(0, world.rabbit().messageCount(world.deadLetterQueue()), "not dead-lettered");
+        assertTrue(world.openAi().requests().stream().noneMatch(request -> request.body().contains("me too")),
+                "the model never saw it");
+    }
+
+    @Test
+    void a_message_that_asks_to_interrupt_cancels_the_running_answer_and_is_answered_right_after() throws Exception {
+        AssistantStream service = world.start(); // the service's policy: enqueue
+        try (WsClient client = WsClient.connect(service.port())) {
+            client.subscribe("i");
+            world.rabbit().publish("i", "m1", "!words=300 !delay=20");
+            awaitAnswering(client, "m1");
+            world.rabbit().publish("{\"channel\":\"i\",\"message_id\":\"m2\",\"message\":\"stop, and answer this\","
+                    + "\"multitask\":\"interrupt\"}");
+            List<JsonNode> frames = client.framesUntil(frame -> "m2".equals(frame.path("message_id").asText())
+                    && frame.path("final_message").asBoolean());
+            List<String> ends = frames.stream().filter(frame -> frame.path("final_message").asBoolean())
+                    .map(frame -> frame.get("message_id").asText() + " " + frame.get("status").asText()).toList();
+            assertEquals(List.of("m1 cancelled", "m2 completed"), ends, "in order: the interrupted one, then the new");
+        }
+        assertEquals(0, world.rabbit().messageCount(world.deadLetterQueue()));
+    }
+}
