@@ -18,6 +18,8 @@ import java.util.concurrent.TimeoutException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 import io.assistantstream.AssistantStream;
 import io.assistantstream.config.Settings;
@@ -30,6 +32,7 @@ import io.assistantstream.intake.RejectedRequestException;
  * service's {@code /ws}, or a relay: the subscribe is the form both understand), publishes the
  * message to RabbitMQ as an app backend would, and prints the answer as it streams: only the new
  * text, like a chat, with the tool steps shown; or, with {@code --json}, every frame as it came.
+ * Ctrl-C while the answer streams cancels the message (through the queue, wherever it is answered).
  * When nothing answers at {@code WEBSOCKET_URL}, the pipeline runs inside this command for as long
  * as it lasts, so the command also works alone.
  */
@@ -77,10 +80,16 @@ final class TestMessage {
                 subscribed.subscribe(channel);
                 producer.publish(new ChatRequest(channel, messageId, text));
                 if (!json) {
-                    err.println("Sent " + messageId + " to channel " + channel + "; the answer:");
+                    err.println("Sent " + messageId + " to channel " + channel + "; the answer (Ctrl-C cancels it):");
                     err.flush();
                 }
-                return print(subscribed, messageId);
+                Signal ctrlC = new Signal("INT");
+                SignalHandler before = Signal.handle(ctrlC, signal -> cancel(producer, channel, messageId));
+                try {
+                    return print(subscribed, messageId);
+                } finally {
+                    Signal.handle(ctrlC, before);
+                }
             } catch (RejectedRequestException e) {
                 err.println("The message would be refused: " + e.getMessage());
                 return 1;
@@ -90,6 +99,19 @@ final class TestMessage {
                 inProcess.stop(Duration.ofSeconds(10));
             }
             http.close();
+        }
+    }
+
+    /** Ctrl-C: the message is cancelled wherever it is; its cancelled frame then ends the command. */
+    private void cancel(QueueProducer producer, String channel, String messageId) {
+        try {
+            producer.cancel(channel, messageId);
+            err.println();
+            err.println("Cancelling " + messageId + "…");
+            err.flush();
+        } catch (Exception e) {
+            err.println("Could not cancel " + messageId + ": " + e.getMessage());
+            err.flush();
         }
     }
 

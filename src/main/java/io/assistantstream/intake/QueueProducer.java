@@ -64,10 +64,21 @@ public final class QueueProducer implements AutoCloseable {
     public void publish(ObjectNode message)
             throws RejectedRequestException, IOException, InterruptedException, TimeoutException {
         byte[] body = JSON.writeValueAsBytes(message);
-        ChatRequest request = parser.parse(body, "application/json");
+        send(body, parser.parse(body, "application/json").messageId());
+    }
+
+    /** Queues a cancel of {@code messageId}: whichever instance holds the message stops it. */
+    public void cancel(String channel, String messageId)
+            throws RejectedRequestException, IOException, InterruptedException, TimeoutException {
+        byte[] body = JSON.writeValueAsBytes(JSON.createObjectNode().put("channel", channel)
+                .put("message_id", messageId).put("action", "cancel"));
+        send(body, parser.read(body, "application/json").messageId());
+    }
+
+    private void send(byte[] body, String messageId) throws IOException, InterruptedException, TimeoutException {
         AMQP.BasicProperties properties = new AMQP.BasicProperties.Builder()
                 .contentType("application/json").contentEncoding(StandardCharsets.UTF_8.name())
-                .deliveryMode(2).messageId(request.messageId()).build();
+                .deliveryMode(2).messageId(messageId).build();
         synchronized (channel) { // a channel is not for concurrent publishing with confirms
             channel.basicPublish(rabbit.exchange(), rabbit.routingKey(), properties, body);
             channel.waitForConfirmsOrDie(CONFIRM_TIMEOUT_MS);

@@ -205,6 +205,27 @@ class CliTest {
     }
 
     @Test
+    void ctrl_c_during_test_message_cancels_the_message_and_prints_it_as_cancelled() throws Exception {
+        runningAtWebsocketUrl();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int[] code = {-1};
+        Thread command = Thread.ofVirtual().start(() -> code[0] = Cli.run(world.config(),
+                new String[] {"--test-message", "chan-stop", "!words=300 !delay=20"},
+                new ByteArrayInputStream(new byte[0]), new PrintWriter(out, true), new PrintWriter(err, true), false));
+        long until = System.nanoTime() + TestWorld.timeout().toNanos();
+        while (!out.toString().contains("w3") && System.nanoTime() < until) {
+            Thread.sleep(20);
+        }
+        assertTrue(out.toString().contains("w3") && command.isAlive(), "the answer streams: " + out);
+        sun.misc.Signal.raise(new sun.misc.Signal("INT")); // the command's own Ctrl-C handler takes it
+        command.join(TestWorld.timeout());
+        assertEquals(1, code[0], err.toString());
+        assertTrue(err.toString().contains("Cancelled."), err.toString());
+        assertTrue(!out.toString().contains("w300"), "stopped before its end: " + out);
+    }
+
+    @Test
     void test_message_runs_the_pipeline_itself_when_no_service_answers() {
         world.set("websocket.url", "ws://127.0.0.1:9/ws");
 
