@@ -1,12 +1,16 @@
 package io.assistantstream.faults;
 
+import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.lettuce.core.RedisClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.assistantstream.AssistantStream;
+import io.assistantstream.steering.CancelBoard;
 import io.assistantstream.testing.Launched;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
@@ -87,6 +91,37 @@ class RedeliveryTest {
                     .endsWith("w59 w60"), "answered from the start: " + last);
         }
         assertEquals(0, world.rabbit().messageCount(world.queue()), "nothing lost, nothing left");
+        assertEquals(0, world.rabbit().messageCount(world.deadLetterQueue()));
+    }
+
+    @Test
+    void a_message_cancelled_while_its_instance_is_dead_ends_cancelled_when_it_comes_again_without_a_model_call()
+            throws Exception {
+        try (Launched crashing = Launched.service(world); WsClient client = WsClient.connect(crashing.port())) {
+            client.subscribe("dead");
+            world.rabbit().publish("dead", "m", "!words=200 !delay=50");
+            client.framesUntil(frame -> frame.path("status").asText().equals("in_progress"));
+            crashing.kill();
+            crashing.awaitExit(TestWorld.timeout());
+        }
+        int asked = world.openAi().requests().size();
+        RedisClient redis = RedisClient.create(world.get("redis.url"));
+        try (CancelBoard board = new CancelBoard(redis.connect(), redis.connectPubSub(), world.prefix(),
+                Duration.ofMinutes(5), Clock.systemUTC())) {
+            assertTrue(board.cancel("dead", "m"), "still in flight: its instance died before settling it");
+        } finally {
+            redis.shutdown();
+        }
+
+        AssistantStream restarted = world.start();
+        try (WsClient client = WsClient.connect(restarted.port())) {
+            client.subscribe("dead", 0L, null); // all the log holds: the frames of the dead instance, then the end
+            List<JsonNode> frames = client.answer("m");
+            JsonNode last = frames.getLast();
+            assertEquals("cancelled", last.get("status").asText(), frames.toString());
+        }
+        assertEquals(asked, world.openAi().requests().size(), "the model was not asked again");
+        assertEquals(0, world.rabbit().messageCount(world.queue()), "acknowledged");
         assertEquals(0, world.rabbit().messageCount(world.deadLetterQueue()));
     }
 }
