@@ -7,6 +7,7 @@ import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -22,6 +23,7 @@ import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
 import io.assistantstream.AssistantStream;
+import io.assistantstream.access.ChannelAccess;
 import io.assistantstream.config.Settings;
 import io.assistantstream.message.ChatRequest;
 import io.assistantstream.intake.QueueProducer;
@@ -42,6 +44,8 @@ final class TestMessage {
     private static final Duration SUBSCRIBE_TIMEOUT = Duration.ofSeconds(5);
     /** The longest wait past the answer timeout (by which the service ends every answer it started). */
     private static final Duration MAX_MARGIN = Duration.ofSeconds(30);
+    /** How long the command's own channel token lives: its longest wait, and more. */
+    private static final Duration TOKEN_TTL = Duration.ofHours(1);
 
     private final Settings settings;
     private final PrintWriter out;
@@ -63,18 +67,28 @@ final class TestMessage {
     /** Sends the message and prints the answer; returns the exit code: 0 completed, 1 error or timeout. */
     int run(String channel, String text) throws Exception {
         String messageId = newMessageId();
+        ChannelAccess access = settings.access().channels();
+        String query = "";
+        if (access.required()) { // the command reads the channel like any client: with a token it mints itself
+            if (access.mint().isEmpty()) {
+                err.println("WEBSOCKET_AUTH is jwt: this command mints itself a channel token with WEBSOCKET_JWT_SECRET,"
+                        + " which is not set (a public key or JWKS URL cannot sign one)");
+                return 1;
+            }
+            query = "?token=" + access.mint().get().mint(List.of(channel), TOKEN_TTL, "test-message").token();
+        }
         HttpClient http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
         AssistantStream inProcess = null;
         try {
             Frames frames;
             try {
-                frames = Frames.open(http, settings.stream().websocketUrl());
+                frames = Frames.open(http, URI.create(settings.stream().websocketUrl() + query));
             } catch (IOException e) {
                 err.println("No service answers at " + settings.stream().websocketUrl() + " (" + e.getMessage()
                         + "): running the pipeline in this command.");
                 err.flush();
                 inProcess = AssistantStream.start(settings.inProcess());
-                frames = Frames.open(http, URI.create("ws://127.0.0.1:" + inProcess.port() + "/ws"));
+                frames = Frames.open(http, URI.create("ws://127.0.0.1:" + inProcess.port() + "/ws" + query));
             }
             try (Frames subscribed = frames; QueueProducer producer = new QueueProducer(settings.rabbit())) {
                 subscribed.subscribe(channel);

@@ -226,6 +226,22 @@ class CliTest {
     }
 
     @Test
+    void test_message_reads_a_channel_that_needs_a_token_with_one_it_mints_itself() throws Exception {
+        world.set("websocket.auth", "jwt").set("websocket.jwt.secret", "a-test-secret-of-at-least-32-bytes!!");
+        runningAtWebsocketUrl();
+
+        Run run = cli("--test-message", "chan-token", "hello there");
+        assertEquals(0, run.code(), run.err());
+        assertEquals("Echo: hello there" + System.lineSeparator(), run.out());
+        assertTrue(!run.err().contains("No service answers"), "the running service let it in: " + run.err());
+
+        world.set("websocket.jwt.secret", "").set("websocket.jwt.jwks.url", "https://id.example.com/jwks.json");
+        Run unsigned = cli("--test-message", "chan-token", "hello there");
+        assertEquals(1, unsigned.code());
+        assertTrue(unsigned.err().contains("mints itself a channel token with WEBSOCKET_JWT_SECRET"), unsigned.err());
+    }
+
+    @Test
     void test_message_runs_the_pipeline_itself_when_no_service_answers() {
         world.set("websocket.url", "ws://127.0.0.1:9/ws");
 
