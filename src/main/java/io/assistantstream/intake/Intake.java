@@ -7,9 +7,11 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -255,14 +257,7 @@ public final class Intake implements AutoCloseable {
         try {
             cancelling = cancels.cancel(cancel.channel(), cancel.messageId());
         } catch (RuntimeException e) {
-            LOG.warning("Requeueing the cancel of message " + cancel.messageId() + " of channel " + cancel.channel()
-                    + " after " + requeueDelay.toMillis() + " ms: " + QueueConsumer.rootMessage(e));
-            try {
-                Thread.sleep(requeueDelay);
-            } catch (InterruptedException interrupted) {
-                Thread.currentThread().interrupt();
-            }
-            delivery.requeue();
+            pauseThenRequeue(delivery, "the cancel of message " + cancel.messageId() + " of channel " + cancel.channel(), e);
             return;
         }
         meters.cancels("queue", cancelling ? "cancelling" : "not_running").increment();
@@ -276,14 +271,8 @@ public final class Intake implements AutoCloseable {
      * text: the model was never asked), and it is acknowledged.
      */
     private void cancelledInLine(Delivery delivery, ChatRequest request, ChannelTurn turn, long leased) {
-        try {
-            turn.publish(new Frame(request.channel(), request.messageId(), null, Status.CANCELLED, JsonText.of(""),
-                    null, null, System.currentTimeMillis())).toCompletableFuture().join();
-        } catch (CompletionException e) {
-            throw e.getCause() instanceof RuntimeException cause ? cause : e;
-        } catch (CancellationException e) {
-            throw new RedisException("the cancelled frame could not be sent: " + e, e);
-        }
+        awaitLogged(turn.publish(new Frame(request.channel(), request.messageId(), null, Status.CANCELLED,
+                JsonText.of(""), null, null, System.currentTimeMillis())), "the cancelled frame could not be sent");
         turn.terminalFrame().ifPresent(delivery::replyWith);
         settled(request, delivery.ack());
         meters.deliveriesCancelled().increment();
@@ -308,17 +297,7 @@ public final class Intake implements AutoCloseable {
         meters.multitask("reject").increment();
         LOG.info(() -> "Message " + request.messageId() + " of channel " + request.channel() + " rejected: the channel"
                 + " is busy (multitask policy reject)");
-        try {
-            line.acquire(leaseWait);
-            if (stopping) {
-                return;
-            }
-            try (ChannelTurn turn = publisher.turn(request.channel(), line)) {
-                turn.publish(frame).toCompletableFuture().join();
-            }
-        } catch (LeaseUnavailableException | RuntimeException e) { // best effort: the message itself is settled
-            LOG.warning("Could not send the channel_busy frame of message " + request.messageId() + ": " + e.getMessage());
-        }
+        inLine(line, request.channel(), () -> frame);
     }
 
     /** A delivery acknowledged or dead-lettered is no longer in flight (a requeued one still is). */
@@ -358,16 +337,24 @@ public final class Intake implements AutoCloseable {
      * call to the model; its {@code completed} frame goes out again, for clients that missed it.
      */
     private void repeat(ChatRequest request, ChannelTurn turn, String completedFrame) {
-        try {
-            turn.publishAgain(completedFrame).toCompletableFuture().join();
-        } catch (CompletionException e) {
-            throw e.getCause() instanceof RuntimeException cause ? cause : e;
-        } catch (CancellationException e) { // lettuce cancels what is in flight when a connection resets
-            throw new RedisException("the final frame could not be sent again: " + e, e);
-        }
+        awaitLogged(turn.publishAgain(completedFrame), "the final frame could not be sent again");
         meters.deliveriesRepeated().increment();
         LOG.info(() -> "Message " + request.messageId() + " of channel " + request.channel() + " was answered "
                 + "already: acknowledged with its final frame sent again, and no new answer");
+    }
+
+    /**
+     * Waits until a terminal frame is logged (its delivery may be settled then); a failure is thrown as
+     * it came, and a send lettuce cancelled (a connection reset) as a {@link RedisException} saying {@code what}.
+     */
+    private static void awaitLogged(CompletionStage<Long> sent, String what) {
+        try {
+            sent.toCompletableFuture().join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException cause ? cause : e;
+        } catch (CancellationException e) { // lettuce cancels what is in flight when a connection resets
+            throw new RedisException(what + ": " + e, e);
+        }
     }
 
     private static long millis(long nanos) {
@@ -395,19 +382,31 @@ public final class Intake implements AutoCloseable {
         }
         answering.add(Thread.currentThread()); // a stop that outlasts its grace interrupts the wait
         try (line) {
-            line.acquire(leaseWait);
-            if (stopping) {
-                return;
-            }
-            try (ChannelTurn turn = publisher.turn(rejected.channel(), line)) {
-                sendError(turn, rejected.channel(), rejected.messageId(), "Invalid request", rejected.getMessage());
-            }
-        } catch (LeaseUnavailableException | RuntimeException e) {
-            LOG.warning("Could not send an error frame to channel " + rejected.channel() + ": " + e.getMessage());
+            inLine(line, rejected.channel(), () -> errorFrame(rejected.channel(), rejected.messageId(),
+                    "Invalid request", rejected.getMessage()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
             answering.remove(Thread.currentThread());
+        }
+    }
+
+    /**
+     * The error frame of a message settled already, sent in the message's place in its channel's line
+     * (after the answers before it), once its turn comes; best effort: the message is settled whatever
+     * happens here.
+     */
+    private void inLine(ChannelLease.Ticket line, String channel, Supplier<Frame> frame) throws InterruptedException {
+        try {
+            line.acquire(leaseWait);
+            if (stopping) {
+                return;
+            }
+            try (ChannelTurn turn = publisher.turn(channel, line)) {
+                turn.publish(frame.get()).toCompletableFuture().join();
+            }
+        } catch (LeaseUnavailableException | RuntimeException e) {
+            LOG.warning("Could not send an error frame to channel " + channel + ": " + e.getMessage());
         }
     }
 
@@ -433,8 +432,11 @@ public final class Intake implements AutoCloseable {
     /** An outage: the delivery goes back to the queue after a pause, so it does not spin while the outage lasts. */
     private void requeueLater(Delivery delivery, ChatRequest request, Exception cause) {
         meters.deliveriesFailed("requeued").increment();
-        LOG.warning("Requeueing message " + request.messageId() + " of channel " + request.channel()
-                + " after " + requeueDelay.toMillis() + " ms: " + QueueConsumer.rootMessage(cause));
+        pauseThenRequeue(delivery, "message " + request.messageId() + " of channel " + request.channel(), cause);
+    }
+
+    private void pauseThenRequeue(Delivery delivery, String what, Exception cause) {
+        LOG.warning("Requeueing " + what + " after " + requeueDelay.toMillis() + " ms: " + QueueConsumer.rootMessage(cause));
         try {
             Thread.sleep(requeueDelay);
         } catch (InterruptedException e) {
