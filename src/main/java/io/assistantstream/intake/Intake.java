@@ -274,8 +274,11 @@ public final class Intake implements AutoCloseable {
         awaitLogged(turn.publish(new Frame(request.channel(), request.messageId(), null, Status.CANCELLED,
                 JsonText.of(""), null, null, System.currentTimeMillis())), "the cancelled frame could not be sent");
         turn.terminalFrame().ifPresent(delivery::replyWith);
-        settled(request, delivery.ack());
-        meters.deliveriesCancelled().increment();
+        boolean acked = delivery.ack(); // false: its reply could not be published, and it went back to the queue
+        settled(request, acked);
+        if (acked) {
+            meters.deliveriesCancelled().increment();
+        }
         logAnswer(request, Outcome.cancelled(null, 0), delivery.arrivedNanos(), leased);
     }
 
