@@ -259,6 +259,8 @@ public final class AssistantStream implements AutoCloseable {
                 }
                 yield assistants;
             }
+            case CHAT, ECHO -> throw new IllegalStateException("OPENAI_API="
+                    + openAi.api().wire() + " is not built yet");
         };
     }
 

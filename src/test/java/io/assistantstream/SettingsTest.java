@@ -127,6 +127,25 @@ class SettingsTest {
     }
 
     @Test
+    void the_chat_and_echo_apis_go_without_a_key_and_azure_settings_are_read_as_given() {
+        assertEquals("", read(Map.of("openai.api", "chat")).openAi().apiKey());
+        assertEquals(ModelApi.ECHO, read(Map.of("openai.api", "ECHO")).openAi().api());
+        Settings.OpenAi azure = read(Map.of("openai.api.key", "azure-key", "openai.auth.header", "api-key",
+                "openai.query", "?api-version=2024-10-21", "openai.hosted.tools", "[{\"type\":\"web_search\"}]"))
+                .openAi();
+        assertEquals("api-key", azure.authHeader());
+        assertEquals("api-version=2024-10-21", azure.query());
+        assertEquals("[{\"type\":\"web_search\"}]", azure.hostedTools());
+        assertFalse(azure.toString().contains("azure-key"), azure.toString());
+        Settings defaults = read(Map.of("openai.api.key", "sk-x"));
+        assertEquals("Authorization", defaults.openAi().authHeader());
+        assertEquals("[]", defaults.openAi().hostedTools());
+        assertEquals(50, defaults.openAi().historyMaxMessages());
+        assertEquals("", defaults.tools().file());
+        assertTrue(defaults.demoPage());
+    }
+
+    @Test
     void a_bad_value_fails_naming_the_variable() {
         List<List<String>> cases = List.of(
                 List.of("worker.concurrency", "many", "WORKER_CONCURRENCY must be a whole number"),
@@ -137,7 +156,16 @@ class SettingsTest {
                 List.of("redis.url", "http://x", "REDIS_URL must be a"),
                 List.of("rabbitmq.url", "amqp://user:secret@", "RABBITMQ_URL must be a"),
                 List.of("openai.base.url", "not a url", "OPENAI_BASE_URL is not a valid URL"),
-                List.of("openai.api", "chat", "OPENAI_API must be one of"),
+                List.of("openai.api", "completions", "OPENAI_API must be one of"),
+                List.of("openai.auth.header", "api key", "OPENAI_AUTH_HEADER is not a header name"),
+                List.of("openai.query", "api-version", "OPENAI_QUERY must be name=value pairs"),
+                List.of("openai.hosted.tools", "{\"type\":\"web_search\"}", "OPENAI_HOSTED_TOOLS must be a JSON array"),
+                List.of("openai.hosted.tools", "[{\"type\":\"web_search\"", "OPENAI_HOSTED_TOOLS is not valid JSON"),
+                List.of("openai.hosted.tools", "[{\"name\":\"x\"}]", "OPENAI_HOSTED_TOOLS: each tool must be"),
+                List.of("openai.hosted.tools", "[{\"type\":\"function\"}]", "OPENAI_HOSTED_TOOLS holds tools the"),
+                List.of("history.max.messages", "0", "HISTORY_MAX_MESSAGES must be between 1 and"),
+                List.of("tool.output.max.bytes", "0", "TOOL_OUTPUT_MAX_BYTES must be between 1 and"),
+                List.of("demo.page", "maybe", "DEMO_PAGE must be one of"),
                 List.of("websocket.mode", "carrier-pigeon", "WEBSOCKET_MODE must be one of"),
                 List.of("multitask.policy", "shout", "MULTITASK_POLICY must be one of"),
                 List.of("websocket.url", "http://relay", "WEBSOCKET_URL must be a"),

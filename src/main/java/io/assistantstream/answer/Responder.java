@@ -10,6 +10,7 @@ import io.assistantstream.backend.AnswerSink;
 import io.assistantstream.backend.AssistantBackend;
 import io.assistantstream.backend.ConversationNotFoundException;
 import io.assistantstream.backend.Deadline;
+import io.assistantstream.backend.UserMessage;
 import io.assistantstream.config.RedactedUri;
 import io.assistantstream.config.Settings;
 import io.assistantstream.frames.AnswerFrames;
@@ -78,7 +79,7 @@ public final class Responder {
             cancel.arm();
             try {
                 try {
-                    backend.respond(conversation, request.message(), sink(frames, firstText, cancel), deadline);
+                    backend.respond(conversation, new UserMessage(request.messageId(), request.message()), sink(frames, firstText, cancel), deadline);
                 } catch (ConversationNotFoundException gone) {
                     if (cancel.requested()) {
                         throw gone;
@@ -86,7 +87,7 @@ public final class Responder {
                     conversation = newConversation(request.channel(), deadline);
                     conversationId = conversation.id();
                     frames.conversationId(conversationId);
-                    backend.respond(conversation, request.message(), sink(frames, firstText, cancel), deadline);
+                    backend.respond(conversation, new UserMessage(request.messageId(), request.message()), sink(frames, firstText, cancel), deadline);
                 }
             } catch (AnswerFailedException | ConversationNotFoundException | InterruptedException e) {
                 cancel.disarm();

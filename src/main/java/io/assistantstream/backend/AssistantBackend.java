@@ -21,6 +21,6 @@ public interface AssistantBackend {
      * @throws ConversationNotFoundException when the conversation no longer exists upstream
      * @throws AnswerFailedException when the answer cannot be given (the reason is for the user)
      */
-    void respond(ChannelConversation conversation, String message, AnswerSink sink, Deadline deadline)
+    void respond(ChannelConversation conversation, UserMessage message, AnswerSink sink, Deadline deadline)
             throws AnswerFailedException, ConversationNotFoundException, InterruptedException;
 }

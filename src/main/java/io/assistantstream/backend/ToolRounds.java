@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.assistantstream.tools.ToolCall;
+import io.assistantstream.tools.ToolCaller;
 import io.assistantstream.tools.ToolRegistry;
 import io.assistantstream.tools.ToolResult;
 
@@ -52,7 +53,7 @@ public final class ToolRounds {
      * Streams the first round, then the next ones while the model asks for tools. Stops, without
      * running tools, once the sink says its frames no longer reach clients: the answer is over.
      */
-    public void converse(Rounds rounds, AnswerSink sink)
+    public void converse(Rounds rounds, AnswerSink sink, ToolCaller caller)
             throws AnswerFailedException, ConversationNotFoundException, InterruptedException {
         List<ToolCall> calls = rounds.first();
         for (int round = 1; !calls.isEmpty(); round++) {
@@ -66,7 +67,7 @@ public final class ToolRounds {
             if (!sink.toolsRunning()) {
                 return;
             }
-            calls = rounds.next(tools.run(calls));
+            calls = rounds.next(tools.run(calls, caller));
         }
     }
 

@@ -128,6 +128,11 @@ final class SettingReader {
         return value;
     }
 
+    /** {@code true} or {@code false}, in any case. */
+    boolean bool(String key) {
+        return oneOf(key, Set.of("true", "false")).equals("true");
+    }
+
     /** A URL as it may be shown in a log or an error: with any user-info (passwords) masked. */
     static String redacted(URI uri) {
         return uri.toString().replaceFirst("//[^/]*@", "//***@");

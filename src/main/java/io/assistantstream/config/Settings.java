@@ -22,21 +22,51 @@ public record Settings(OpenAi openAi,
                        Redis redis,
                        Stream stream,
                        Weather weather,
+                       Tools tools,
                        Access access,
                        String adminToken,
                        Duration shutdownGrace,
                        Level logLevel,
                        int serverPort,
+                       boolean demoPage,
                        Config server) {
 
-    /** OpenAI access, retries and timeouts. {@code apiKey} is a secret: never log it. */
+    /**
+     * The model server: its API, address, key, retries and timeouts. {@code apiKey} (empty: none sent)
+     * is a secret: never log it. It is sent as {@code Authorization: Bearer <key>}, or, when
+     * {@code authHeader} names another header ({@code api-key} for Azure OpenAI), as that header's
+     * value; {@code query} ({@code api-version=…} for Azure) is added to every request's URL. The
+     * {@code chat} API keeps each channel's history in Redis, at most {@code historyMaxMessages}
+     * messages a request; {@code hostedTools} (a JSON array, {@code []} for none) is added to the
+     * {@code tools} of every Responses request.
+     */
     public record OpenAi(String apiKey, String model, URI baseUrl, ModelApi api, String instructions,
                          String assistantName, int maxRetries, Duration connectTimeout, Duration firstEventTimeout,
-                         Duration idleTimeout, Duration answerTimeout) {
+                         Duration idleTimeout, Duration answerTimeout, String authHeader, String query,
+                         int historyMaxMessages, String hostedTools) {
+        /** The default header: {@code Authorization: Bearer <key>}. */
+        public static final String BEARER = "Authorization";
+
+        /** Settings for a server at {@code baseUrl}, with the defaults for everything the tests need not set. */
+        public static OpenAi of(String apiKey, URI baseUrl, ModelApi api, int maxRetries, Duration connectTimeout,
+                                Duration firstEventTimeout, Duration idleTimeout, Duration answerTimeout) {
+            return new OpenAi(apiKey, "gpt-test", baseUrl, api, "", "assistant", maxRetries, connectTimeout,
+                    firstEventTimeout, idleTimeout, answerTimeout, BEARER, "", 50, "[]");
+        }
+
         @Override
         public String toString() {
-            return "OpenAi[model=" + model + ", baseUrl=" + RedactedUri.of(baseUrl) + ", api=" + api.wire() + "]";
+            return "OpenAi[model=" + model + ", baseUrl=" + RedactedUri.of(baseUrl) + ", api=" + api.wire()
+                    + (authHeader.equals(BEARER) ? "" : ", key in header " + authHeader)
+                    + (query.isEmpty() ? "" : ", query " + query) + "]";
         }
+    }
+
+    /**
+     * Tools beyond the built-in ones: those {@code TOOLS_FILE} declares (empty: none), and the most
+     * bytes of a tool's output handed to the model ({@code TOOL_OUTPUT_MAX_BYTES}).
+     */
+    public record Tools(String file, int outputMaxBytes) {
     }
 
     /**
@@ -141,21 +171,27 @@ public record Settings(OpenAi openAi,
     public static Settings from(Config config) {
         SettingReader in = new SettingReader(config);
         String apiKey = in.text("openai.api.key").strip();
-        if (apiKey.isEmpty()) {
+        ModelApi api = in.oneOf("openai.api", ModelApi.class);
+        if (apiKey.isEmpty() && api.needsKey()) {
             throw new InvalidSettingException("OPENAI_API_KEY is not set: set it to your OpenAI API key "
-                    + "(or the key your OpenAI-compatible server expects)");
+                    + "(or the key your OpenAI-compatible server expects; OPENAI_API=chat may go without one for a "
+                    + "local server, OPENAI_API=echo needs none)");
         }
         OpenAi openAi = new OpenAi(apiKey,
                 in.nonBlank("openai.model"),
                 in.uri("openai.base.url", Set.of("http", "https")),
-                in.oneOf("openai.api", ModelApi.class),
+                api,
                 in.text("openai.instructions"),
                 in.nonBlank("openai.assistant.name"),
                 in.integer("openai.max.retries", 0, 10),
                 millis(in, "openai.connect.timeout.ms"),
                 millis(in, "openai.first.event.timeout.ms"),
                 millis(in, "openai.idle.timeout.ms"),
-                millis(in, "openai.answer.timeout.ms"));
+                millis(in, "openai.answer.timeout.ms"),
+                authHeader(in),
+                query(in),
+                in.integer("history.max.messages", 1, 10_000),
+                hostedTools(in));
         Rabbit rabbit = new Rabbit(in.uri("rabbitmq.url", Set.of("amqp", "amqps")),
                 in.nonBlank("exchange.name"),
                 in.nonBlank("queue.name"),
@@ -196,13 +232,14 @@ public record Settings(OpenAi openAi,
         Weather weather = new Weather(in.text("openweather.api.key").strip(),
                 in.uri("openweather.base.url", Set.of("http", "https")),
                 millis(in, "tool.timeout.ms"));
+        Tools tools = new Tools(in.text("tools.file").strip(), in.integer("tool.output.max.bytes", 1, 16 << 20));
         int serverPort = in.integer("server.port", 0, 65_535);
         Access access = new Access(channelAccess(in),
                 in.integer("websocket.max.connections", 1, 10_000_000),
                 in.integer("websocket.max.messages.per.second", 1, 100_000),
                 managementPort(in, serverPort));
-        return new Settings(openAi, rabbit, redis, stream, weather, access, in.text("admin.token").strip(),
-                millis(in, "shutdown.grace.ms"), logLevel(in), serverPort, config.get("server"));
+        return new Settings(openAi, rabbit, redis, stream, weather, tools, access, in.text("admin.token").strip(),
+                millis(in, "shutdown.grace.ms"), logLevel(in), serverPort, in.bool("demo.page"), config.get("server"));
     }
 
     /**
@@ -244,6 +281,57 @@ public record Settings(OpenAi openAi,
 
     /** The shortest time between two fetches of the JWKS: a flood of made-up key ids cannot make it a flood of fetches. */
     private static final Duration JWKS_MIN_INTERVAL = Duration.ofSeconds(5);
+
+    /** {@code OPENAI_AUTH_HEADER}: the header that carries the key, a token of HTTP's header-name characters. */
+    private static String authHeader(SettingReader in) {
+        String header = in.nonBlank("openai.auth.header").strip();
+        if (!header.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
+            throw new InvalidSettingException("OPENAI_AUTH_HEADER is not a header name: \"" + header + "\" (e.g."
+                    + " Authorization, or api-key for Azure OpenAI)");
+        }
+        return header;
+    }
+
+    /** {@code OPENAI_QUERY}: parameters added to every request's URL, {@code name=value&…}, without a leading '?'. */
+    private static String query(SettingReader in) {
+        String query = in.text("openai.query").strip();
+        if (query.startsWith("?")) {
+            query = query.substring(1);
+        }
+        if (!query.isEmpty() && !query.matches("[^=&?#\\s]+=[^&?#\\s]*(&[^=&?#\\s]+=[^&?#\\s]*)*")) {
+            throw new InvalidSettingException("OPENAI_QUERY must be name=value pairs joined by '&', e.g."
+                    + " api-version=2024-10-21; got \"" + query + "\"");
+        }
+        return query;
+    }
+
+    /** {@code OPENAI_HOSTED_TOOLS}: a JSON array of tool objects, each with a {@code type}. */
+    private static String hostedTools(SettingReader in) {
+        String text = in.text("openai.hosted.tools").strip();
+        if (text.isEmpty()) {
+            return "[]";
+        }
+        try {
+            com.fasterxml.jackson.databind.JsonNode tools = new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
+            if (tools == null || !tools.isArray()) {
+                throw new InvalidSettingException("OPENAI_HOSTED_TOOLS must be a JSON array such as"
+                        + " [{\"type\":\"web_search\"}]");
+            }
+            for (com.fasterxml.jackson.databind.JsonNode tool : tools) {
+                if (!tool.isObject() || !tool.path("type").isTextual() || tool.path("type").asText().isBlank()) {
+                    throw new InvalidSettingException("OPENAI_HOSTED_TOOLS: each tool must be an object with a"
+                            + " \"type\" (web_search, file_search, mcp, …); got " + tool);
+                }
+                if (tool.path("type").asText().equals("function")) {
+                    throw new InvalidSettingException("OPENAI_HOSTED_TOOLS holds tools the model server runs; a"
+                            + " function tool belongs in TOOLS_FILE");
+                }
+            }
+            return tools.toString();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new InvalidSettingException("OPENAI_HOSTED_TOOLS is not valid JSON: " + e.getOriginalMessage());
+        }
+    }
 
     /** {@code MANAGEMENT_PORT}: empty for none (-1), else a port other than {@code SERVER_PORT}. */
     private static int managementPort(SettingReader in, int serverPort) {
@@ -294,8 +382,8 @@ public record Settings(OpenAi openAi,
                 stream.sendQueueBytes(), stream.maxSubscriptions(), stream.relayBufferFrames(),
                 stream.relayMaxBackoff(), stream.pingInterval(), stream.allowedOrigins());
         Access anyPort = new Access(access.channels(), access.maxConnections(), access.messagesPerSecond(), -1);
-        return new Settings(openAi, rabbit, redis, embedded, weather, anyPort, adminToken, shutdownGrace, logLevel, 0,
-                server);
+        return new Settings(openAi, rabbit, redis, embedded, weather, tools, anyPort, adminToken, shutdownGrace, logLevel,
+                0, demoPage, server);
     }
 
     /**

@@ -12,10 +12,10 @@ public interface Tool {
     JsonNode parameters();
 
     /**
-     * Runs the tool.
+     * Runs the tool for the answer {@code caller} names.
      *
      * @return the text handed back to the model
      * @throws ToolFailedException with a message the model can read, for an expected failure
      */
-    String call(JsonNode arguments) throws ToolFailedException;
+    String call(JsonNode arguments, ToolCaller caller) throws ToolFailedException;
 }

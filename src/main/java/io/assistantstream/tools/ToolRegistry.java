@@ -45,11 +45,11 @@ public final class ToolRegistry {
     }
 
     /** Runs every call concurrently; the results are in the order of the calls. */
-    public List<ToolResult> run(List<ToolCall> calls) throws InterruptedException {
+    public List<ToolResult> run(List<ToolCall> calls, ToolCaller caller) throws InterruptedException {
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<String>> running = new ArrayList<>();
             for (ToolCall call : calls) {
-                running.add(pool.submit(() -> runOne(call)));
+                running.add(pool.submit(() -> runOne(call, caller)));
             }
             long deadline = System.nanoTime() + timeout.toNanos();
             List<ToolResult> results = new ArrayList<>();
@@ -75,7 +75,7 @@ public final class ToolRegistry {
     }
 
     /** Runs one call and counts its outcome (a timeout or crash is counted by the caller). */
-    private String runOne(ToolCall call) {
+    private String runOne(ToolCall call, ToolCaller caller) {
         String failure;
         Tool tool = tools.get(call.name());
         if (tool == null) {
@@ -83,7 +83,7 @@ public final class ToolRegistry {
         } else {
             try {
                 String output = tool.call(JSON.readTree(call.arguments() == null || call.arguments().isBlank()
-                        ? "{}" : call.arguments()));
+                        ? "{}" : call.arguments()), caller);
                 meters.toolCalls(call.name(), "ok").increment();
                 return output;
             } catch (JsonProcessingException e) {

@@ -70,7 +70,7 @@ public final class WeatherTool implements Tool {
     }
 
     @Override
-    public String call(JsonNode arguments) throws ToolFailedException {
+    public String call(JsonNode arguments, ToolCaller caller) throws ToolFailedException {
         if (apiKey.isEmpty()) {
             throw new ToolFailedException("get_weather is not available: OPENWEATHER_API_KEY is not set");
         }

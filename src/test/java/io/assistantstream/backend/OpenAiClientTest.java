@@ -28,8 +28,8 @@ class OpenAiClientTest {
 
     /** A client of the server at {@code port} that retries twice, as the service does by default. */
     private OpenAiClient clientOf(int port) {
-        Settings.OpenAi settings = new Settings.OpenAi(KEY, "gpt-test", URI.create("http://127.0.0.1:" + port + "/v1"),
-                ModelApi.RESPONSES, "", "assistant", 2, Duration.ofSeconds(2), Duration.ofSeconds(5),
+        Settings.OpenAi settings = Settings.OpenAi.of(KEY, URI.create("http://127.0.0.1:" + port + "/v1"),
+                ModelApi.RESPONSES, 2, Duration.ofSeconds(2), Duration.ofSeconds(5),
                 Duration.ofSeconds(5), Duration.ofSeconds(30));
         return new OpenAiClient(WebClient.builder().connectTimeout(Duration.ofSeconds(2)).build(), settings, watchdog,
                 TestMeters.fresh());

@@ -31,7 +31,7 @@ public final class ScriptedBackend implements AssistantBackend {
     }
 
     @Override
-    public void respond(ChannelConversation conversation, String message, AnswerSink sink, Deadline deadline)
+    public void respond(ChannelConversation conversation, UserMessage message, AnswerSink sink, Deadline deadline)
             throws AnswerFailedException, ConversationNotFoundException {
         if (forgotten.contains(conversation.id())) {
             throw new ConversationNotFoundException(conversation.id());
@@ -40,7 +40,7 @@ public final class ScriptedBackend implements AssistantBackend {
         if (failure != null) {
             throw failure;
         }
-        List<String> words = new ArrayList<>(List.of(("Echo: " + message).split("(?<= )")));
+        List<String> words = new ArrayList<>(List.of(("Echo: " + message.text()).split("(?<= )")));
         for (String word : words) {
             if (!sink.text(word)) {
                 return;

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import io.assistantstream.testing.TestMeters;
 import io.assistantstream.tools.Tool;
 import io.assistantstream.tools.ToolCall;
+import io.assistantstream.tools.ToolCaller;
 import io.assistantstream.tools.ToolRegistry;
 import io.assistantstream.tools.ToolResult;
 
@@ -20,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ToolRoundsTest {
+    private static final ToolCaller CALLER = new ToolCaller("channel", "message", "conversation");
     private final AtomicInteger toolCalls = new AtomicInteger();
     private final ToolRounds rounds = new ToolRounds(new ToolRegistry(List.of(new Tool() {
         @Override
@@ -38,7 +40,7 @@ class ToolRoundsTest {
         }
 
         @Override
-        public String call(JsonNode arguments) {
+        public String call(JsonNode arguments, ToolCaller caller) {
             toolCalls.incrementAndGet();
             return "echo " + arguments;
         }
@@ -101,7 +103,7 @@ class ToolRoundsTest {
     void every_call_of_a_round_runs_and_the_next_round_gets_all_their_results() throws Exception {
         Scripted script = new Scripted(2, 3);
         Sink sink = new Sink();
-        rounds.converse(script, sink);
+        rounds.converse(script, sink, CALLER);
         assertEquals(2, script.received.size());
         assertEquals(List.of("call-0-0", "call-0-1", "call-0-2"),
                 script.received.getFirst().stream().map(ToolResult::callId).toList());
@@ -115,7 +117,7 @@ class ToolRoundsTest {
         Scripted script = new Scripted(1, 2);
         Sink sink = new Sink();
         sink.reachable = false;
-        rounds.converse(script, sink);
+        rounds.converse(script, sink, CALLER);
         assertEquals(0, toolCalls.get());
         assertTrue(script.received.isEmpty());
     }
@@ -123,7 +125,7 @@ class ToolRoundsTest {
     @Test
     void a_model_that_keeps_asking_for_tools_ends_the_answer_naming_the_limit() {
         AnswerFailedException e = assertThrows(AnswerFailedException.class,
-                () -> rounds.converse(new Scripted(Integer.MAX_VALUE, 1), new Sink()));
+                () -> rounds.converse(new Scripted(Integer.MAX_VALUE, 1), new Sink(), CALLER));
         assertEquals("The assistant kept asking for tools", e.summary());
         assertEquals("the model asked for tools 9 times in one answer; at most 8 rounds of tool calls are run",
                 e.getMessage());
@@ -134,7 +136,7 @@ class ToolRoundsTest {
     void a_round_with_more_calls_than_the_limit_ends_the_answer_and_runs_none_of_them() {
         Sink sink = new Sink();
         AnswerFailedException e = assertThrows(AnswerFailedException.class,
-                () -> rounds.converse(new Scripted(1, ToolRounds.MAX_CALLS_PER_ROUND + 1), sink));
+                () -> rounds.converse(new Scripted(1, ToolRounds.MAX_CALLS_PER_ROUND + 1), sink, CALLER));
         assertEquals("the model asked for 65 tool calls in one round; at most 64 are run", e.getMessage());
         assertEquals(0, toolCalls.get());
         assertEquals(0, sink.toolsRunning, "no processing frame for tools that do not run");

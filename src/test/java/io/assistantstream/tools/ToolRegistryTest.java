@@ -31,12 +31,12 @@ class ToolRegistryTest {
             }
 
             @Override
-            public String call(JsonNode arguments) {
+            public String call(JsonNode arguments, ToolCaller caller) {
                 throw new IllegalStateException("GET https://api.example/data?appid=s3cret failed");
             }
         };
         ToolRegistry registry = new ToolRegistry(List.of(crashing), Duration.ofSeconds(5), TestMeters.fresh());
         assertEquals("Error: crash failed unexpectedly",
-                registry.run(List.of(new ToolCall("call-1", "crash", "{}"))).getFirst().output());
+                registry.run(List.of(new ToolCall("call-1", "crash", "{}")), new ToolCaller("c", "m", "t")).getFirst().output());
     }
 }

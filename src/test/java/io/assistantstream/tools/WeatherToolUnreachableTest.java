@@ -26,7 +26,7 @@ class WeatherToolUnreachableTest {
         WeatherTool tool = new WeatherTool(WebClient.builder().connectTimeout(Duration.ofSeconds(1)).build(),
                 URI.create(baseUrl), "key", Duration.ofMillis(300));
         ToolRegistry registry = new ToolRegistry(List.of(tool), Duration.ofSeconds(5), TestMeters.fresh());
-        return registry.run(List.of(new ToolCall("call-1", "get_weather", "{\"city\":\"Zocca\",\"units\":null}")))
+        return registry.run(List.of(new ToolCall("call-1", "get_weather", "{\"city\":\"Zocca\",\"units\":null}")), new ToolCaller("c", "m", "t"))
                 .getFirst().output();
     }
 

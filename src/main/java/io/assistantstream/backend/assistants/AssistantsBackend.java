@@ -24,6 +24,8 @@ import io.assistantstream.backend.ConversationNotFoundException;
 import io.assistantstream.backend.Deadline;
 import io.assistantstream.backend.OpenAiClient;
 import io.assistantstream.backend.ToolRounds;
+import io.assistantstream.backend.UserMessage;
+import io.assistantstream.tools.ToolCaller;
 import io.assistantstream.store.AssistantIdStore;
 import io.assistantstream.store.ChannelConversation;
 import io.assistantstream.tools.ToolCall;
@@ -157,16 +159,16 @@ public final class AssistantsBackend implements AssistantBackend {
     }
 
     @Override
-    public void respond(ChannelConversation conversation, String message, AnswerSink sink, Deadline deadline)
+    public void respond(ChannelConversation conversation, UserMessage message, AnswerSink sink, Deadline deadline)
             throws AnswerFailedException, ConversationNotFoundException, InterruptedException {
         String thread = conversation.id();
-        ObjectNode userMessage = JSON.createObjectNode().put("role", "user").put("content", message);
+        ObjectNode userMessage = JSON.createObjectNode().put("role", "user").put("content", message.text());
         clearingActiveRuns(thread, deadline, () -> openAi.post(path(thread) + "/messages", userMessage, deadline));
         FutureTask<Void> metadata = new FutureTask<>(() -> updateMetadata(conversation, deadline));
         Thread.ofVirtual().name("thread-metadata").start(metadata);
         Run run = new Run(thread, sink, deadline);
         try {
-            rounds.converse(run, sink);
+            rounds.converse(run, sink, new ToolCaller(conversation.channel(), message.id(), thread));
         } catch (AnswerFailedException | ConversationNotFoundException | InterruptedException e) {
             metadata.cancel(true);
             run.abandon(); // interrupted: a cancel broke off the stream, and the run goes on upstream unless cancelled

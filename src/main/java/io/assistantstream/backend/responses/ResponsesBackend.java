@@ -16,6 +16,8 @@ import io.assistantstream.backend.Deadline;
 import io.assistantstream.backend.OpenAiClient;
 import io.assistantstream.backend.SseEvent;
 import io.assistantstream.backend.ToolRounds;
+import io.assistantstream.backend.UserMessage;
+import io.assistantstream.tools.ToolCaller;
 import io.assistantstream.store.ChannelConversation;
 import io.assistantstream.tools.ToolCall;
 import io.assistantstream.tools.ToolResult;
@@ -57,13 +59,13 @@ public final class ResponsesBackend implements AssistantBackend {
     }
 
     @Override
-    public void respond(ChannelConversation conversation, String message, AnswerSink sink, Deadline deadline)
+    public void respond(ChannelConversation conversation, UserMessage message, AnswerSink sink, Deadline deadline)
             throws AnswerFailedException, ConversationNotFoundException, InterruptedException {
         rounds.converse(new ToolRounds.Rounds() {
             @Override
             public List<ToolCall> first() throws AnswerFailedException, ConversationNotFoundException,
                     InterruptedException {
-                return round(conversation.id(), JSON.getNodeFactory().textNode(message), sink, deadline);
+                return round(conversation.id(), JSON.getNodeFactory().textNode(message.text()), sink, deadline);
             }
 
             @Override
@@ -71,7 +73,7 @@ public final class ResponsesBackend implements AssistantBackend {
                     ConversationNotFoundException, InterruptedException {
                 return round(conversation.id(), outputs(results), sink, deadline);
             }
-        }, sink);
+        }, sink, new ToolCaller(conversation.channel(), message.id(), conversation.id()));
     }
 
     /** Streams one response; returns the function calls it made. */
