@@ -175,7 +175,7 @@ public final class AssistantStream implements AutoCloseable {
                 web.routing(routing -> routing.register("/admin", admin));
             }
             intake = new Intake(settings.rabbit(), lease, responder, publisher,
-                    new AnsweredMessages(commands, prefix), cancels, leaseWait, REQUEUE_DELAY, meters);
+                    new AnsweredMessages(commands, prefix, settings.redis().dedupWindow()), cancels, leaseWait, REQUEUE_DELAY, meters);
             web.addFeature(ObserveFeature.builder()
                     .sockets(List.of(access.separateManagement() ? MANAGEMENT_SOCKET : WebServer.DEFAULT_SOCKET_NAME))
                     .addObserver(HealthObserver.builder().details(true).useSystemServices(false)

@@ -59,10 +59,16 @@ class MultitaskTest {
             assertTrue(frames.stream().anyMatch(frame -> "m1".equals(frame.path("message_id").asText())
                     && "completed".equals(frame.path("status").asText())), "the running answer went on to its end");
             assertEquals("channel_busy", terminal(frames).get("error_code").asText());
+
+            // the same message again, as when its acknowledgement was lost: refused again, though the channel is free
+            world.rabbit().publishAskingReply("m", "m2", "me too", replies, "corr-2");
+            JsonNode again = Json.parse(new String(world.rabbit().await(replies).getBody(),
+                    java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals("channel_busy", again.path("error_code").asText(), again.toString());
         }
         assertEquals(0, world.rabbit().messageCount(world.deadLetterQueue()), "not dead-lettered");
         assertTrue(world.openAi().requests().stream().noneMatch(request -> request.body().contains("me too")),
-                "the model never saw it");
+                "the model never saw it, the first time nor the second");
     }
 
     @Test

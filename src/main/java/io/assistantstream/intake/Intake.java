@@ -285,13 +285,16 @@ public final class Intake implements AutoCloseable {
     /**
      * A message that arrived while its channel was busy, under the {@code reject} policy: it ends at
      * once, acknowledged (its producer's reply goes now, as for invalid input), and its channel's
-     * subscribers get its {@code channel_busy} error frame in its place in the line.
+     * subscribers get its {@code channel_busy} error frame in its place in the line. The refusal is
+     * recorded as its outcome first: a redelivery (its acknowledgement lost) is refused again, even
+     * once the channel is free, instead of being answered.
      */
     private void busy(Delivery delivery, ChatRequest request, ChannelLease.Ticket line) throws InterruptedException {
         Frame frame = new Frame(request.channel(), request.messageId(), null, Status.ERROR,
                 JsonText.of("The channel is busy"), null, "another message of channel " + request.channel()
                 + " is being answered, and this one asked not to wait (multitask policy reject)",
                 System.currentTimeMillis(), "channel_busy");
+        answered.record(request.channel(), request.messageId(), frame.jsonAfterSeq(false)); // a redelivery ends alike
         delivery.replyWith(unnumbered(frame));
         if (!delivery.ack()) { // its reply could not be published: it went back to the queue
             return;

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -27,7 +28,9 @@ import io.assistantstream.redis.LuaScript;
  * says {@code not_running}.
  *
  * <p>The mark outlives a redelivery (it expires with the in-flight record), so a message cancelled
- * while its instance died is cancelled on the next one too, without a model call.
+ * while its instance died is cancelled on the next one too, without a model call. A cancel published
+ * while this instance's pub/sub connection was down is not heard; so each time the subscription comes
+ * back, the marks of the answers running here are read, and a marked one is stopped.
  */
 public final class CancelBoard implements CancelRequests, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(CancelBoard.class.getName());
@@ -75,6 +78,7 @@ public final class CancelBoard implements CancelRequests, AutoCloseable {
     private final LuaScript<String, String, Long> cancel;
     /** The answers in flight here that a cancel can stop, by channel and message id. */
     private final Map<List<String>, Cancellation> here = new ConcurrentHashMap<>();
+    private final AtomicBoolean subscribedOnce = new AtomicBoolean();
 
     /**
      * @param redis   commands
@@ -98,6 +102,13 @@ public final class CancelBoard implements CancelRequests, AutoCloseable {
             public void message(String channel, String message) {
                 if (topic.equals(channel)) {
                     heard(message);
+                }
+            }
+
+            @Override
+            public void subscribed(String channel, long count) {
+                if (topic.equals(channel) && !subscribedOnce.compareAndSet(false, true)) { // lettuce re-subscribed
+                    Thread.ofVirtual().name("cancels-missed").start(CancelBoard.this::readMissedCancels);
                 }
             }
         });
@@ -167,6 +178,21 @@ public final class CancelBoard implements CancelRequests, AutoCloseable {
         } catch (JsonProcessingException e) {
             LOG.warning("Ignored a cancel that is not a [channel, message_id] pair");
         }
+    }
+
+    /** After a reconnect: stops each answer running here whose cancel was published while nobody here listened. */
+    private void readMissedCancels() {
+        here.forEach((key, cancellation) -> {
+            try {
+                if (cancelled(key.get(0), key.get(1))) {
+                    LOG.info(() -> "Message " + key.get(1) + " of channel " + key.get(0) + " was cancelled while"
+                            + " this instance's cancels subscription was down: it stops now");
+                    cancellation.request();
+                }
+            } catch (RuntimeException e) { // Redis is down again: the next re-subscription reads them
+                LOG.fine(() -> "Could not read the cancel mark of message " + key.get(1) + ": " + e);
+            }
+        });
     }
 
     @Override

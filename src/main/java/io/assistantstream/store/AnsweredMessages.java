@@ -1,6 +1,9 @@
 package io.assistantstream.store;
 
+import java.time.Duration;
 import java.util.Optional;
+
+import io.lettuce.core.SetArgs;
 
 import io.lettuce.core.api.StatefulRedisConnection;
 
@@ -12,14 +15,26 @@ import io.lettuce.core.api.StatefulRedisConnection;
  * not be answered, nor its model called, twice. The record is written by the frame publisher, in the
  * same Redis call that publishes the {@code completed} frame. A failed answer is not recorded: the
  * same message sent again (a dead letter replayed once the cause is fixed) is answered afresh.
+ *
+ * <p>A message refused because its channel was busy (multitask policy {@code reject}) is recorded
+ * too, with its {@code channel_busy} error frame: it ended, and a redelivery ends it the same way
+ * rather than answering it once the channel is free.
  */
 public final class AnsweredMessages {
     private final StatefulRedisConnection<String, String> redis;
     private final String prefix;
+    private final Duration window;
 
-    public AnsweredMessages(StatefulRedisConnection<String, String> redis, String prefix) {
+    /** @param window how long an outcome recorded here is kept ({@code DEDUP_WINDOW_S}) */
+    public AnsweredMessages(StatefulRedisConnection<String, String> redis, String prefix, Duration window) {
         this.redis = redis;
         this.prefix = prefix;
+        this.window = window;
+    }
+
+    /** Records the message as ended with {@code frame} (its JSON after the seq) for the window. */
+    public void record(String channel, String messageId, String frame) {
+        redis.sync().set(key(prefix, channel, messageId), frame, SetArgs.Builder.ex(window));
     }
 
     /** The {@code completed} frame of the message's answer, if it was answered within the window. */

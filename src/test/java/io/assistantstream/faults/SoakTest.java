@@ -38,8 +38,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A thousand messages over 200 channels while faults come and go: Redis stopped and restarted
  * (twice), the RabbitMQ connection cut (twice), OpenAI failing, cutting streams and refusing
- * answers, a WebSocket client vanishing mid-answer and one that never reads. Every message must
- * end exactly once — completed, failed with an error frame, or (unreadable input) dead-lettered —
+ * answers, a WebSocket client vanishing mid-answer and one that never reads; messages cancelled at
+ * random moments, and second messages for a busy channel that are refused or interrupt the first.
+ * Every message must end exactly once — completed, failed with an error frame, cancelled, refused as
+ * its channel was busy (multitask policy {@code reject}), or (unreadable input) dead-lettered —
  * and none may be answered again once it completed. Meanwhile clients drop their connections at
  * random and come back with {@code since}: each must end with every completed message's whole text,
  * its deltas added up, every frame once and in order.
@@ -52,7 +54,7 @@ class SoakTest {
     private static final Duration FAULTS_WAIT = Duration.ofSeconds(60);
 
     /** What a published message should end as. */
-    private enum Expected { COMPLETED, ERROR, CANCELLED, DEAD_LETTERED }
+    private enum Expected { COMPLETED, ERROR, CANCELLED, REJECTED, DEAD_LETTERED }
 
     /** Clients that drop their connection at random and resume; each follows a quarter of the channels. */
     private static final int RESUMERS = 4;
@@ -77,6 +79,7 @@ class SoakTest {
             Random random = new Random(42);
             Map<String, Sent> published = new java.util.concurrent.ConcurrentHashMap<>();
             java.util.concurrent.atomic.AtomicInteger cancelsLost = new java.util.concurrent.atomic.AtomicInteger();
+            Set<String> interrupted = new java.util.HashSet<>(); // channels that had a message asking to interrupt
 
             List<Resumer> resumers = new ArrayList<>();
             try (WsClient collector = WsClient.connect(service.port());
@@ -125,7 +128,24 @@ class SoakTest {
                             });
                             continue;
                         }
-                        String script = roll < 12 ? "!failed" : roll < 17 ? "!fail=500x1" : roll < 22 ? "!cut=2"
+                        if (roll < 12) { // a second message while the channel answers a long one: refused, or it interrupts
+                            boolean reject = roll < 10;
+                            world.rabbit().publish(channel, id, "soak " + i + " !words=30 !delay=10");
+                            published.put(id, new Sent(channel, reject ? Set.of(Expected.COMPLETED)
+                                    : Set.of(Expected.CANCELLED, Expected.COMPLETED), text(30)));
+                            String second = id + (reject ? "r" : "i");
+                            world.rabbit().publish("{\"channel\":\"" + channel + "\",\"message_id\":\"" + second
+                                    + "\",\"message\":\"soak " + i + " !words=6 !delay=5\",\"multitask\":\""
+                                    + (reject ? "reject" : "interrupt") + "\"}");
+                            if (!reject) {
+                                interrupted.add(channel);
+                            }
+                            // refused unless the first ended already (a fault sent it back, and it came after)
+                            published.put(second, new Sent(channel, reject ? Set.of(Expected.REJECTED, Expected.COMPLETED)
+                                    : Set.of(Expected.COMPLETED), text(6)));
+                            continue;
+                        }
+                        String script = roll < 16 ? "!failed" : roll < 19 ? "!fail=500x1" : roll < 23 ? "!cut=2"
                                 : roll < 25 ? "!fail=429msx1" : "";
                         int words = 6 + i % 5; // eight on average; each message's text its own
                         world.rabbit().publish(channel, id, "soak " + i + " !words=" + words + " !delay=5 " + script);
@@ -144,11 +164,16 @@ class SoakTest {
                     faults.cancel(true); // stops the faults when publishing failed
                 }
 
+                // An interrupting message cancels whatever of its channel is in flight when it comes: the first of its
+                // pair, any other, and, when a fault sent it back to the queue, messages published after it.
+                published.replaceAll((id, sent) -> !interrupted.contains(sent.channel())
+                        || sent.expected().contains(Expected.DEAD_LETTERED) ? sent
+                        : new Sent(sent.channel(), plus(sent.expected(), Expected.CANCELLED), sent.text()));
                 Map<String, List<String>> seen = new HashMap<>();
                 Outcomes outcomes = awaitOutcomes(world, redis, published, collector, seen);
-                System.out.printf("soak: published = completed + errors + cancelled + dead-lettered (invalid input): "
-                                + "%d = %d + %d + %d + %d%n",
-                        published.size(), outcomes.completed, outcomes.errors, outcomes.cancelled, outcomes.deadLettered);
+                System.out.printf("soak: published = completed + errors + cancelled + rejected + dead-lettered (invalid "
+                                + "input): %d = %d + %d + %d + %d + %d%n", published.size(), outcomes.completed,
+                        outcomes.errors, outcomes.cancelled, outcomes.rejected, outcomes.deadLettered);
                 List<String> wrong = published.entrySet().stream()
                         .filter(sent -> !sent.getValue().expected().contains(outcomes.actual().get(sent.getKey())))
                         .map(sent -> sent.getKey() + " on " + sent.getValue().channel() + ": expected "
@@ -156,8 +181,9 @@ class SoakTest {
                         .toList();
                 assertEquals(List.of(), wrong, "each message ended once, as its script says");
                 assertEquals(published.size(), outcomes.completed + outcomes.errors + outcomes.cancelled
-                        + outcomes.deadLettered);
-                assertTrue(outcomes.cancelled > 0, "some cancels stopped their answer");
+                        + outcomes.rejected + outcomes.deadLettered);
+                assertTrue(outcomes.cancelled > 0, "some cancels and interruptions stopped their answer");
+                assertTrue(outcomes.rejected > 0, "some messages were refused as their channel was busy");
 
                 assertTrue(!collector.isClosed(), "the collector saw every frame: it was never dropped");
                 for (Map.Entry<String, List<String>> frames : seen.entrySet()) {
@@ -180,6 +206,12 @@ class SoakTest {
             assertTrue(heapAfter < heapBefore + (128L << 20), "heap " + (heapBefore >> 20) + " → " + (heapAfter >> 20)
                     + " MiB");
         }
+    }
+
+    private static Set<Expected> plus(Set<Expected> expected, Expected more) {
+        java.util.EnumSet<Expected> all = java.util.EnumSet.copyOf(expected);
+        all.add(more);
+        return all;
     }
 
     /** The fake's answer of {@code words} words. */
@@ -405,14 +437,15 @@ class SoakTest {
     }
 
     /** How the messages ended, from the service's own record (Redis) and the dead-letter queue. */
-    private record Outcomes(int completed, int errors, int cancelled, int deadLettered, Map<String, Expected> actual) {
+    private record Outcomes(int completed, int errors, int cancelled, int rejected, int deadLettered,
+                            Map<String, Expected> actual) {
     }
 
     private static Outcomes awaitOutcomes(TestWorld world, PrivateRedis redis, Map<String, Sent> published,
                                           WsClient collector, Map<String, List<String>> seen) throws Exception {
         RedisClient client = RedisClient.create(redis.url());
         try (StatefulRedisConnection<String, String> connection = client.connect()) {
-            AnsweredMessages answered = new AnsweredMessages(connection, world.prefix());
+            AnsweredMessages answered = new AnsweredMessages(connection, world.prefix(), Duration.ofMinutes(5));
             Map<String, String> deadLettered = new HashMap<>(); // message id → the reason header
             long until = System.nanoTime() + SETTLE.toNanos();
             Map<String, Expected> actual = new HashMap<>();
@@ -429,8 +462,9 @@ class SoakTest {
                 for (Map.Entry<String, Sent> sent : published.entrySet()) {
                     String id = sent.getKey();
                     Optional<String> ended = answered.completedFrame(sent.getValue().channel(), id);
-                    if (ended.isPresent()) { // the record of a message that completed, or was cancelled
+                    if (ended.isPresent()) { // the record of a message that completed, was cancelled or refused
                         actual.put(id, ended.get().contains("\"status\":\"cancelled\"") ? Expected.CANCELLED
+                                : ended.get().contains("\"error_code\":\"channel_busy\"") ? Expected.REJECTED
                                 : Expected.COMPLETED);
                     } else if (deadLettered.containsKey(id)) {
                         actual.put(id, deadLettered.get(id).startsWith("answer failed") ? Expected.ERROR
@@ -445,7 +479,9 @@ class SoakTest {
             int completed = (int) actual.values().stream().filter(Expected.COMPLETED::equals).count();
             int errors = (int) actual.values().stream().filter(Expected.ERROR::equals).count();
             int cancelled = (int) actual.values().stream().filter(Expected.CANCELLED::equals).count();
-            return new Outcomes(completed, errors, cancelled, actual.size() - completed - errors - cancelled, actual);
+            int rejected = (int) actual.values().stream().filter(Expected.REJECTED::equals).count();
+            return new Outcomes(completed, errors, cancelled, rejected,
+                    actual.size() - completed - errors - cancelled - rejected, actual);
         } finally {
             client.shutdown();
         }
