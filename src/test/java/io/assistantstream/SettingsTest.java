@@ -159,6 +159,8 @@ class SettingsTest {
                 List.of("openai.api", "completions", "OPENAI_API must be one of"),
                 List.of("openai.auth.header", "api key", "OPENAI_AUTH_HEADER is not a header name"),
                 List.of("openai.query", "api-version", "OPENAI_QUERY must be name=value pairs"),
+                List.of("openai.base.url", "https://x.openai.azure.com/openai?api-version=1",
+                        "OPENAI_BASE_URL must not have a query"),
                 List.of("openai.hosted.tools", "{\"type\":\"web_search\"}", "OPENAI_HOSTED_TOOLS must be a JSON array"),
                 List.of("openai.hosted.tools", "[{\"type\":\"web_search\"", "OPENAI_HOSTED_TOOLS is not valid JSON"),
                 List.of("openai.hosted.tools", "[{\"name\":\"x\"}]", "OPENAI_HOSTED_TOOLS: each tool must be"),

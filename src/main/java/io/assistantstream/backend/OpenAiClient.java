@@ -3,6 +3,8 @@ package io.assistantstream.backend;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -70,7 +72,10 @@ public final class OpenAiClient {
     private final String baseUrl;
     /** The base URL as failures name it: without user-info or query. */
     private final URI shownBaseUrl;
-    private final String authorization;
+    /** The key's header ({@code Authorization: Bearer …}, or Azure's {@code api-key}); null: no key, none sent. */
+    private final Header key;
+    /** Parameters added to every request's URL (none: empty), decoded: the client encodes them. */
+    private final List<Parameter> query;
     private final List<Header> headers;
     private final Meters meters;
 
@@ -87,7 +92,11 @@ public final class OpenAiClient {
         String base = settings.baseUrl().toString();
         this.baseUrl = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
         this.shownBaseUrl = RedactedUri.of(settings.baseUrl());
-        this.authorization = "Bearer " + settings.apiKey();
+        this.key = settings.apiKey().isEmpty() ? null
+                : settings.authHeader().equalsIgnoreCase(Settings.OpenAi.BEARER)
+                ? new Header(HeaderNames.AUTHORIZATION, "Bearer " + settings.apiKey())
+                : new Header(HeaderNames.create(settings.authHeader()), settings.apiKey());
+        this.query = Parameter.parse(settings.query());
         this.headers = headers;
     }
 
@@ -99,6 +108,20 @@ public final class OpenAiClient {
     }
 
     private record Header(HeaderName name, String value) {
+    }
+
+    /** A query parameter, decoded. */
+    private record Parameter(String name, String value) {
+        /** {@code name=value&…} as {@code OPENAI_QUERY} holds them (validated), in order. */
+        static List<Parameter> parse(String query) {
+            List<Parameter> parameters = new ArrayList<>();
+            for (String pair : query.isEmpty() ? new String[0] : query.split("&")) {
+                String[] parts = pair.split("=", 2);
+                parameters.add(new Parameter(URLDecoder.decode(parts[0], StandardCharsets.UTF_8),
+                        URLDecoder.decode(parts[1], StandardCharsets.UTF_8)));
+            }
+            return List.copyOf(parameters);
+        }
     }
 
     /** What a stream's reader does with each event; returns false to stop reading. */
@@ -243,9 +266,12 @@ public final class OpenAiClient {
     private HttpClientResponse send(Method method, String path, JsonNode body, Duration readTimeout,
                                     boolean eventStream) {
         HttpClientRequest request = client.method(method).uri(baseUrl + path)
-                .header(HeaderNames.AUTHORIZATION, authorization)
                 .header(eventStream ? HeaderValues.ACCEPT_EVENT_STREAM : HeaderValues.ACCEPT_JSON)
                 .readTimeout(readTimeout);
+        if (key != null) {
+            request.header(key.name(), key.value());
+        }
+        query.forEach(parameter -> request.queryParam(parameter.name(), parameter.value()));
         headers.forEach(header -> request.header(header.name(), header.value()));
         HttpClientResponse response;
         try {

@@ -179,7 +179,7 @@ public record Settings(OpenAi openAi,
         }
         OpenAi openAi = new OpenAi(apiKey,
                 in.nonBlank("openai.model"),
-                in.uri("openai.base.url", Set.of("http", "https")),
+                baseUrl(in),
                 api,
                 in.text("openai.instructions"),
                 in.nonBlank("openai.assistant.name"),
@@ -281,6 +281,16 @@ public record Settings(OpenAi openAi,
 
     /** The shortest time between two fetches of the JWKS: a flood of made-up key ids cannot make it a flood of fetches. */
     private static final Duration JWKS_MIN_INTERVAL = Duration.ofSeconds(5);
+
+    /** {@code OPENAI_BASE_URL}, without a query: parameters every request needs go in {@code OPENAI_QUERY}. */
+    private static URI baseUrl(SettingReader in) {
+        URI url = in.uri("openai.base.url", Set.of("http", "https"));
+        if (url.getRawQuery() != null || url.getRawFragment() != null) {
+            throw new InvalidSettingException("OPENAI_BASE_URL must not have a query or a fragment: put parameters"
+                    + " every request needs (such as Azure's api-version) in OPENAI_QUERY");
+        }
+        return url;
+    }
 
     /** {@code OPENAI_AUTH_HEADER}: the header that carries the key, a token of HTTP's header-name characters. */
     private static String authHeader(SettingReader in) {

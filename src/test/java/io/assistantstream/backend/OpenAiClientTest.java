@@ -10,9 +10,11 @@ import org.junit.jupiter.api.Test;
 
 import io.assistantstream.config.ModelApi;
 import io.assistantstream.config.Settings;
+import io.assistantstream.fake.FakeOpenAi;
 import io.assistantstream.testing.TestMeters;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,6 +35,43 @@ class OpenAiClientTest {
                 Duration.ofSeconds(5), Duration.ofSeconds(30));
         return new OpenAiClient(WebClient.builder().connectTimeout(Duration.ofSeconds(2)).build(), settings, watchdog,
                 TestMeters.fresh());
+    }
+
+    /** A client of {@code fake} with this key, sent in {@code header}, and {@code query} on every request. */
+    private OpenAiClient clientOf(FakeOpenAi fake, String key, String header, String query) {
+        Settings.OpenAi base = Settings.OpenAi.of(key, URI.create(fake.baseUrl()), ModelApi.CHAT, 0,
+                Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(30));
+        Settings.OpenAi settings = new Settings.OpenAi(base.apiKey(), base.model(), base.baseUrl(), base.api(),
+                base.instructions(), base.assistantName(), base.maxRetries(), base.connectTimeout(),
+                base.firstEventTimeout(), base.idleTimeout(), base.answerTimeout(), header, query,
+                base.historyMaxMessages(), base.hostedTools());
+        return new OpenAiClient(WebClient.builder().connectTimeout(Duration.ofSeconds(2)).build(), settings, watchdog,
+                TestMeters.fresh());
+    }
+
+    @Test
+    void azure_openai_gets_the_key_in_api_key_and_its_api_version_on_every_request() throws Exception {
+        try (FakeOpenAi fake = FakeOpenAi.start()) {
+            OpenAiClient azure = clientOf(fake, FakeOpenAi.API_KEY, "api-key", "api-version=2024-10-21");
+            azure.create("/conversations", JsonNodeFactory.instance.objectNode(), Deadline.in(Duration.ofSeconds(10)));
+            azure.create("/conversations", JsonNodeFactory.instance.objectNode(), Deadline.in(Duration.ofSeconds(10)));
+            FakeOpenAi.RecordedRequest created = fake.requests().getFirst();
+            assertEquals(FakeOpenAi.API_KEY, created.headers().get("api-key"));
+            assertFalse(created.headers().containsKey("authorization"), created.headers().toString());
+            assertEquals("api-version=2024-10-21", created.query());
+            assertEquals("api-version=2024-10-21", fake.requests().getLast().query(), "on every request");
+        }
+    }
+
+    @Test
+    void a_server_that_needs_no_key_gets_no_authorization_header() throws Exception {
+        try (FakeOpenAi fake = FakeOpenAi.start()) {
+            assertThrows(AnswerFailedException.class, () -> clientOf(fake, "", Settings.OpenAi.BEARER, "")
+                    .create("/conversations", JsonNodeFactory.instance.objectNode(), Deadline.in(Duration.ofSeconds(10))));
+            FakeOpenAi.RecordedRequest request = fake.requests().getFirst();
+            assertFalse(request.headers().containsKey("authorization"), request.headers().toString());
+            assertEquals("", request.query());
+        }
     }
 
     @Test

@@ -371,7 +371,8 @@ public final class FakeOpenAi implements AutoCloseable {
 
     /** Answers a {@code /v1} request: returns the JSON reply, or null when it streamed the answer itself. */
     private Reply openAi(HttpConnection http, RecordedRequest r) throws IOException, InterruptedException {
-        if (!("Bearer " + API_KEY).equals(r.headers().get("authorization"))) {
+        if (!("Bearer " + API_KEY).equals(r.headers().get("authorization"))
+                && !API_KEY.equals(r.headers().get("api-key"))) { // Azure OpenAI's header takes the key alone
             String key = r.headers().getOrDefault("authorization", "").replaceFirst("^Bearer\\s*", "");
             String masked = key.length() > 8 ? key.substring(0, 3) + "*".repeat(key.length() - 7)
                     + key.substring(key.length() - 4) : key;
