@@ -2,6 +2,7 @@ package io.assistantstream.config;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -59,7 +60,22 @@ final class SettingReader {
     }
 
     URI uri(String key, Set<String> schemes) {
-        String raw = nonBlank(key);
+        return uri(key, nonBlank(key), schemes);
+    }
+
+    /** One URL or several, separated by commas. */
+    List<URI> uris(String key, Set<String> schemes) {
+        List<URI> uris = new java.util.ArrayList<>();
+        for (String raw : nonBlank(key).split(",")) {
+            if (raw.isBlank()) {
+                throw new InvalidSettingException(variable(key) + " has an empty entry: separate URLs with single commas");
+            }
+            uris.add(uri(key, raw.strip(), schemes));
+        }
+        return List.copyOf(uris);
+    }
+
+    private URI uri(String key, String raw, Set<String> schemes) {
         try {
             URI uri = new URI(raw);
             if (uri.getScheme() == null || !schemes.contains(uri.getScheme().toLowerCase(Locale.ROOT))

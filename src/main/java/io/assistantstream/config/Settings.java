@@ -2,6 +2,7 @@ package io.assistantstream.config;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.logging.Level;
@@ -70,12 +71,19 @@ public record Settings(OpenAi openAi,
     }
 
     /**
-     * RabbitMQ topology and intake limits, and what a message does when its channel is busy
-     * ({@code MULTITASK_POLICY}, unless the message names its own).
+     * RabbitMQ: its brokers ({@code RABBITMQ_URL}, one or more, tried in order; user, password, virtual
+     * host and TLS are the first's), topology and intake limits, and what a message does when its
+     * channel is busy ({@code MULTITASK_POLICY}, unless the message names its own). A
+     * {@code quorum} queue dead-letters a message delivered {@code deliveryLimit} times.
      */
-    public record Rabbit(URI url, String exchange, String queue, String routingKey, int maxPriority,
+    public record Rabbit(List<URI> urls, String exchange, String queue, String routingKey, int maxPriority,
                          long messageTtlMs, int concurrency, int maxIdChars, int maxMessageBytes,
-                         MultitaskPolicy multitask) {
+                         MultitaskPolicy multitask, QueueType queueType, int deliveryLimit) {
+        /** The first broker's URL: its user, password, virtual host and TLS hold for all. */
+        public URI url() {
+            return urls.getFirst();
+        }
+
         public String deadLetterExchange() {
             return exchange + "_dlx";
         }
@@ -86,8 +94,8 @@ public record Settings(OpenAi openAi,
 
         @Override
         public String toString() {
-            return "Rabbit[url=" + SettingReader.redacted(url) + ", exchange=" + exchange + ", queue=" + queue
-                    + ", multitask " + multitask.wire() + "]";
+            return "Rabbit[url=" + urls.stream().map(SettingReader::redacted).toList() + ", exchange=" + exchange
+                    + ", queue=" + queue + " (" + queueType.wire() + "), multitask " + multitask.wire() + "]";
         }
     }
 
@@ -192,7 +200,7 @@ public record Settings(OpenAi openAi,
                 query(in),
                 in.integer("history.max.messages", 1, 10_000),
                 hostedTools(in));
-        Rabbit rabbit = new Rabbit(in.uri("rabbitmq.url", Set.of("amqp", "amqps")),
+        Rabbit rabbit = new Rabbit(brokers(in),
                 in.nonBlank("exchange.name"),
                 in.nonBlank("queue.name"),
                 in.text("routing.key"),
@@ -201,7 +209,9 @@ public record Settings(OpenAi openAi,
                 in.integer("worker.concurrency", 1, 65_535),
                 in.integer("input.max.id.chars", 1, 65_536),
                 in.integer("input.max.message.bytes", 1, 64 * 1024 * 1024),
-                in.oneOf("multitask.policy", MultitaskPolicy.class));
+                in.oneOf("multitask.policy", MultitaskPolicy.class),
+                in.oneOf("queue.type", QueueType.class),
+                in.integer("queue.delivery.limit", 1, 1_000_000));
         Redis redis = redis(in);
         Duration consumerTimeout = millis(in, "rabbitmq.consumer.timeout.ms");
         Duration unacked = longestUnacknowledged(openAi.answerTimeout(), redis.channelLease());
@@ -281,6 +291,31 @@ public record Settings(OpenAi openAi,
 
     /** The shortest time between two fetches of the JWKS: a flood of made-up key ids cannot make it a flood of fetches. */
     private static final Duration JWKS_MIN_INTERVAL = Duration.ofSeconds(5);
+
+    /**
+     * {@code RABBITMQ_URL}: one broker's URL, or several separated by commas (a cluster's nodes), tried
+     * in order; all with the same scheme, user, password and virtual host, since one connection's
+     * credentials go to whichever answers.
+     */
+    private static List<URI> brokers(SettingReader in) {
+        List<URI> urls = in.uris("rabbitmq.url", Set.of("amqp", "amqps"));
+        URI first = urls.getFirst();
+        for (URI other : urls) {
+            if (!java.util.Objects.equals(other.getScheme(), first.getScheme())
+                    || !java.util.Objects.equals(other.getRawUserInfo(), first.getRawUserInfo())
+                    || !java.util.Objects.equals(vhost(other), vhost(first))) {
+                throw new InvalidSettingException("RABBITMQ_URL lists brokers with different schemes, users, passwords"
+                        + " or virtual hosts (" + SettingReader.redacted(first) + " and " + SettingReader.redacted(other)
+                        + "): the nodes of one cluster share them");
+            }
+        }
+        return urls;
+    }
+
+    private static String vhost(URI url) {
+        String path = url.getRawPath() == null ? "" : url.getRawPath();
+        return path.isEmpty() || path.equals("/") ? "/" : path;
+    }
 
     /** {@code OPENAI_BASE_URL}, without a query: parameters every request needs go in {@code OPENAI_QUERY}. */
     private static URI baseUrl(SettingReader in) {

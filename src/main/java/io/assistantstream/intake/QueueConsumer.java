@@ -65,8 +65,7 @@ final class QueueConsumer implements Settlement, AutoCloseable {
      */
     void start(Consumer<Delivery> handler) throws IOException, TimeoutException {
         ConnectionFactory factory = Topology.connectionFactory(rabbit);
-        factory.setSharedExecutor(dispatch);
-        connection = factory.newConnection("assistant-stream");
+        connection = Topology.connect(factory, rabbit, dispatch, "assistant-stream");
         ((Recoverable) connection).addRecoveryListener(new RecoveryListener() {
             @Override
             public void handleRecovery(Recoverable recovered) {
@@ -83,8 +82,9 @@ final class QueueConsumer implements Settlement, AutoCloseable {
         try {
             Topology.declare(consuming, rabbit);
         } catch (IOException e) {
-            throw new IOException("Could not declare the RabbitMQ topology (an existing queue with other "
-                    + "arguments? see QUEUE_MAX_PRIORITY and QUEUE_MESSAGE_TTL_MS): " + rootMessage(e), e);
+            throw new IOException("Could not declare the RabbitMQ topology (an existing queue with other arguments? "
+                    + "see QUEUE_TYPE, QUEUE_MAX_PRIORITY and QUEUE_MESSAGE_TTL_MS; a queue cannot change its type: "
+                    + "move to a quorum queue under a new QUEUE_NAME): " + rootMessage(e), e);
         }
         deadLetters = connection.createChannel();
         deadLetters.confirmSelect();
@@ -238,6 +238,9 @@ final class QueueConsumer implements Settlement, AutoCloseable {
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
-        return root == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (" + root + ")";
+        if (root == e) {
+            return String.valueOf(e.getMessage());
+        }
+        return e.getMessage() == null ? root.toString() : e.getMessage() + " (" + root + ")";
     }
 }

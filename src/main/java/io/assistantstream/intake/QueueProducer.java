@@ -33,7 +33,7 @@ public final class QueueProducer implements AutoCloseable {
     public QueueProducer(Settings.Rabbit rabbit) throws IOException, TimeoutException {
         this.rabbit = rabbit;
         this.parser = new RequestParser(rabbit.maxIdChars(), rabbit.maxMessageBytes());
-        this.connection = Topology.connectionFactory(rabbit).newConnection("assistant-stream-producer");
+        this.connection = Topology.connect(Topology.connectionFactory(rabbit), rabbit, null, "assistant-stream-producer");
         try {
             this.channel = connection.createChannel();
             Topology.declare(channel, rabbit);

@@ -36,6 +36,11 @@ public final class TcpProxy implements AutoCloseable {
         return server.getLocalPort();
     }
 
+    /** How many connections it has let through so far. */
+    public int connectionsOpened() {
+        return opened.size();
+    }
+
     /** Cuts every connection and hangs up on new ones (true), as a server that went away; or lets them through again. */
     public void refuse(boolean refuse) {
         refusing = refuse;
