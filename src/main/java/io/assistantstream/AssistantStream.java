@@ -24,7 +24,6 @@ import io.helidon.webserver.observe.metrics.MetricsObserver;
 import io.helidon.webserver.websocket.WsRouting;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
@@ -102,7 +101,7 @@ public final class AssistantStream implements AutoCloseable {
                             TimeUnit.MILLISECONDS))
                     .build();
             opened.push(() -> redisResources.shutdown(0, 2, TimeUnit.SECONDS));
-            RedisClient redis = RedisClient.create(redisResources, RedisURI.create(settings.redis().url()));
+            RedisClient redis = RedisClient.create(redisResources, settings.redis().lettuceUri());
             opened.push(() -> redis.shutdown(Duration.ZERO, Duration.ofSeconds(2)));
             countReconnects(redisResources, meters);
             redis.setOptions(ClientOptions.builder()
@@ -269,7 +268,7 @@ public final class AssistantStream implements AutoCloseable {
      * starting a service (the command line's {@code --generate-uuid}); returns the conversation's id.
      */
     public static String newConversation(Settings settings, String channel) throws Exception {
-        RedisClient redis = RedisClient.create(RedisURI.create(settings.redis().url()));
+        RedisClient redis = RedisClient.create(settings.redis().lettuceUri());
         try (StreamWatchdog watchdog = new StreamWatchdog(Duration.ofMillis(50));
              StatefulRedisConnection<String, String> commands = redis.connect()) {
             WebClient http = WebClient.builder().connectTimeout(settings.openAi().connectTimeout()).build();

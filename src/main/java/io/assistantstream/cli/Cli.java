@@ -18,7 +18,6 @@ import java.util.concurrent.Callable;
 
 import io.helidon.config.Config;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
@@ -132,7 +131,7 @@ public final class Cli implements Callable<Integer> {
             return generateUuid();
         }
         Settings.Redis redis = Settings.redisFrom(config);
-        RedisClient client = RedisClient.create(RedisURI.create(redis.url()));
+        RedisClient client = RedisClient.create(redis.lettuceUri());
         try (StatefulRedisConnection<String, String> connection = client.connect()) {
             ConversationAdmin threads = new ConversationAdmin(connection, redis.prefix(), Clock.systemUTC());
             if (action.showThreadStats) {

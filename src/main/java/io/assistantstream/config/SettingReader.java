@@ -150,7 +150,11 @@ final class SettingReader {
     }
 
     /** A URL as it may be shown in a log or an error: with any user-info (passwords) masked. */
+    static String redacted(String url) {
+        return url.replaceAll("//[^/@,]*@", "//***@");
+    }
+
     static String redacted(URI uri) {
-        return uri.toString().replaceFirst("//[^/]*@", "//***@");
+        return redacted(uri.toString());
     }
 }

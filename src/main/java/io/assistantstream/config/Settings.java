@@ -105,11 +105,20 @@ public record Settings(OpenAi openAi,
      * use, a completed message for {@code dedupWindow}, and each channel's frame log for
      * {@code frameLogKeep} after its last frame, at most {@code frameLogMaxFrames} frames.
      */
-    public record Redis(URI url, String prefix, Duration threadExpiry, Duration channelLease, Duration dedupWindow,
-                        Duration frameLogKeep, int frameLogMaxFrames) {
+    public record Redis(URI url, RedisMode mode, String prefix, Duration threadExpiry, Duration channelLease,
+                        Duration dedupWindow, Duration frameLogKeep, int frameLogMaxFrames) {
         @Override
         public String toString() {
-            return "Redis[url=" + SettingReader.redacted(url) + ", prefix=" + prefix + "]";
+            return "Redis[" + mode.wire() + " " + SettingReader.redacted(url) + ", prefix=" + prefix + "]";
+        }
+
+        /** Where lettuce connects: the server, or the Sentinels that say which server is the master. */
+        public io.lettuce.core.RedisURI lettuceUri() {
+            if (mode == RedisMode.CLUSTER) {
+                throw new InvalidSettingException("REDIS_MODE=cluster is not available in this version: use standalone"
+                        + " or sentinel");
+            }
+            return io.lettuce.core.RedisURI.create(url.toString());
         }
     }
 
@@ -408,13 +417,50 @@ public record Settings(OpenAi openAi,
     }
 
     private static Redis redis(SettingReader in) {
-        return new Redis(in.uri("redis.url", Set.of("redis", "rediss")),
+        RedisMode mode = in.oneOf("redis.mode", RedisMode.class);
+        return new Redis(redisUrl(in, mode), mode,
                 in.text("redis.prefix"),
                 Duration.ofSeconds(in.longInteger("redis.thread.expiry", 1, Integer.MAX_VALUE)),
                 Duration.ofMillis(in.longInteger("channel.lease.ms", 1_000, 3_600_000)),
                 Duration.ofSeconds(in.longInteger("dedup.window.s", 1, 90L * 86_400)),
                 Duration.ofSeconds(in.longInteger("frame.log.seconds", 1, 30L * 86_400)),
                 in.integer("frame.log.max.frames", 1, 1_000_000));
+    }
+
+    /**
+     * {@code REDIS_URL} as {@code REDIS_MODE} wants it: one {@code redis://} or {@code rediss://} URL
+     * (standalone), Sentinels' {@code redis-sentinel://host:port[,host:port…][/db]#master}, or a
+     * cluster's nodes, comma-separated {@code redis://} URLs; checked with lettuce's own parser.
+     */
+    private static URI redisUrl(SettingReader in, RedisMode mode) {
+        if (mode == RedisMode.STANDALONE) {
+            return in.uri("redis.url", Set.of("redis", "rediss"));
+        }
+        String raw = in.nonBlank("redis.url").strip();
+        String example = mode == RedisMode.SENTINEL ? "redis-sentinel://sentinel-1:26379,sentinel-2:26379/0#mymaster"
+                : "redis://node-1:7000,redis://node-2:7001";
+        try {
+            URI url = URI.create(raw);
+            if (mode == RedisMode.SENTINEL) {
+                io.lettuce.core.RedisURI parsed = io.lettuce.core.RedisURI.create(raw);
+                if (!"redis-sentinel".equals(url.getScheme()) || parsed.getSentinels().isEmpty()
+                        || parsed.getSentinelMasterId() == null || parsed.getSentinelMasterId().isBlank()) {
+                    throw new IllegalArgumentException("not a Sentinel URL with a master name");
+                }
+            } else {
+                for (String node : raw.split(",")) {
+                    io.lettuce.core.RedisURI parsed = io.lettuce.core.RedisURI.create(node.strip());
+                    if (!Set.of("redis", "rediss").contains(URI.create(node.strip()).getScheme())
+                            || parsed.getHost() == null) {
+                        throw new IllegalArgumentException("not a redis:// URL: " + SettingReader.redacted(node));
+                    }
+                }
+            }
+            return url;
+        } catch (IllegalArgumentException e) {
+            throw new InvalidSettingException("REDIS_URL does not fit REDIS_MODE=" + mode.wire() + " (" + e.getMessage()
+                    + "): use the form " + example);
+        }
     }
 
     /**
