@@ -1,0 +1,182 @@
+package io.assistantstream.testing;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulRedisConnection;
+
+/**
+ * A Redis Cluster of the test's own: six {@code redis-server}s on spare ports in a temporary folder,
+ * three masters with a replica each, made a cluster by {@code redis-cli --cluster create}, quick to
+ * fail over (a master unanswered for a second is replaced). Every process is stopped by its handle
+ * when closed; none outlives the test.
+ */
+public final class RedisCluster implements AutoCloseable {
+    private static final Duration READY = Duration.ofSeconds(30);
+
+    private final Path dir;
+    private final int[] ports = new int[6];
+    private final Process[] processes = new Process[6];
+
+    public RedisCluster() throws Exception {
+        dir = Files.createTempDirectory("redis-cluster");
+        try {
+            for (int i = 0; i < ports.length; i++) {
+                ports[i] = sparePort();
+                Path nodeDir = Files.createDirectories(dir.resolve("node-" + i));
+                processes[i] = start(List.of("redis-server", "--port", Integer.toString(ports[i]), "--bind", "127.0.0.1",
+                        "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                        "--cluster-node-timeout", "1000", "--save", "", "--appendonly", "no",
+                        "--dir", nodeDir.toString()), ports[i], nodeDir);
+            }
+            List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
+            for (int port : ports) {
+                create.add("127.0.0.1:" + port);
+            }
+            create.addAll(List.of("--cluster-replicas", "1", "--cluster-yes"));
+            Process creating = new ProcessBuilder(create).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("create.log").toFile()).start();
+            if (!creating.waitFor(60, TimeUnit.SECONDS) || creating.exitValue() != 0) {
+                creating.destroyForcibly();
+                throw new IllegalStateException("redis-cli --cluster create failed: "
+                        + Files.readString(dir.resolve("create.log")));
+            }
+            awaitState("cluster_state:ok");
+            awaitReplicasInSync();
+        } catch (Exception e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** The seed nodes the service is given: every node, comma-separated. */
+    public String url() {
+        StringBuilder url = new StringBuilder();
+        for (int port : ports) {
+            url.append(url.isEmpty() ? "" : ",").append("redis://127.0.0.1:").append(port);
+        }
+        return url.toString();
+    }
+
+    /** The port of the master serving {@code key}'s slot now. */
+    public int masterOf(String key) throws Exception {
+        for (int port : ports) {
+            if (alive(port)) {
+                String slot = command(port, c -> String.valueOf(c.sync().clusterKeyslot(key)));
+                for (Object range : command(port, c -> c.sync().clusterSlots())) {
+                    List<?> entry = (List<?>) range;
+                    long from = (Long) entry.get(0);
+                    long to = (Long) entry.get(1);
+                    long s = Long.parseLong(slot);
+                    if (s >= from && s <= to) {
+                        return ((Long) ((List<?>) entry.get(2)).get(1)).intValue();
+                    }
+                }
+            }
+        }
+        throw new IllegalStateException("no master serves " + key);
+    }
+
+    /** Kills the node on {@code port} at once (SIGKILL), as a crashed host. */
+    public void kill(int port) throws InterruptedException {
+        for (int i = 0; i < ports.length; i++) {
+            if (ports[i] == port) {
+                processes[i].destroyForcibly().waitFor();
+                return;
+            }
+        }
+        throw new IllegalArgumentException("no node on " + port);
+    }
+
+    /** Waits until the surviving nodes say the cluster is whole again (a replica took the dead master's slots). */
+    public void awaitHealed() throws Exception {
+        awaitState("cluster_state:ok");
+    }
+
+    private void awaitState(String state) throws Exception {
+        for (int port : ports) {
+            if (!alive(port)) {
+                continue;
+            }
+            boolean ok = Readiness.poll(READY, Duration.ofMillis(100),
+                    () -> command(port, c -> c.sync().clusterInfo()).contains(state), done -> done);
+            if (!ok) {
+                throw new IllegalStateException("node " + port + " did not reach " + state + " within " + READY);
+            }
+        }
+    }
+
+    /** Until every replica's link to its master is up: a failover then has a replica with the data. */
+    private void awaitReplicasInSync() throws Exception {
+        for (int port : ports) {
+            boolean ok = Readiness.poll(READY, Duration.ofMillis(100), () -> {
+                String info = command(port, c -> c.sync().info("replication"));
+                return info.contains("role:master") || info.contains("master_link_status:up");
+            }, done -> done);
+            if (!ok) {
+                throw new IllegalStateException("replica " + port + " did not sync within " + READY);
+            }
+        }
+    }
+
+    private boolean alive(int port) {
+        for (int i = 0; i < ports.length; i++) {
+            if (ports[i] == port) {
+                return processes[i] != null && processes[i].isAlive();
+            }
+        }
+        return false;
+    }
+
+    private interface Command<T> {
+        T run(StatefulRedisConnection<String, String> connection);
+    }
+
+    private static <T> T command(int port, Command<T> command) {
+        RedisClient client = RedisClient.create(RedisURI.create("redis://127.0.0.1:" + port));
+        try (StatefulRedisConnection<String, String> connection = client.connect()) {
+            return command.run(connection);
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    private static Process start(List<String> command, int port, Path nodeDir) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(nodeDir.resolve("redis.log").toFile()).start();
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < until) {
+            try (Socket socket = new Socket("127.0.0.1", port)) {
+                return process;
+            } catch (IOException notYet) {
+                Thread.sleep(20);
+            }
+        }
+        process.destroyForcibly();
+        throw new IllegalStateException("redis-server did not start on port " + port);
+    }
+
+    private static int sparePort() throws IOException {
+        try (ServerSocket probe = new ServerSocket(0)) {
+            return probe.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        for (Process process : processes) {
+            if (process != null) {
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+}
