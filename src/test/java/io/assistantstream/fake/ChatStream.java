@@ -13,12 +13,12 @@ import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
- * Writes one scripted Chat Completions stream: data-only frames ({@code data: {chunk}}), the chunks shaped as in
- * {@code chat-completions-stream-*.txt} (first chunk with the role, one chunk per text or argument piece, a finish
+ * Writes one scripted Chat Completions stream: data-only frames ({@code data: {chunk}}), the chunks shaped as in the
+ * saved OpenAI transcripts (first chunk with the role, one chunk per text or argument piece, a finish
  * chunk with an empty delta, with {@code stream_options.include_usage} a {@code "usage": null} on every chunk and a
  * usage chunk with {@code "choices": []}, then {@code data: [DONE]}).
  *
- * <p>{@code !quirk=A,B} makes it speak like another server (chat-completions-compat-notes.txt):
+ * <p>{@code !quirk=A,B} makes it speak like another server, as that server's code or recordings show:
  * {@code whole-call} sends all tool calls whole in one chunk, with {@code index} (Ollama, Groq);
  * {@code no-index} leaves {@code index} out of every fragment (the id is in a call's first fragment only);
  * {@code args-in-finish} sends the last argument piece in the finish chunk (vLLM); {@code no-done} closes without

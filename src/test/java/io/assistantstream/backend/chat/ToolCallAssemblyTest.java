@@ -29,7 +29,7 @@ class ToolCallAssemblyTest {
 
     @Test
     void openai_fragments_are_joined_by_index_with_id_and_name_from_the_first() throws Exception {
-        List<ToolCall> calls = assembled( // as chat-completions-stream-parallel-tool-calls.txt, shortened
+        List<ToolCall> calls = assembled( // as OpenAI streams two parallel calls, shortened
                 "[{\"index\":0,\"id\":\"call_a\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"\"}}]",
                 "[{\"index\":0,\"function\":{\"arguments\":\"{\\\"ci\"}}]",
                 "[{\"index\":0,\"function\":{\"arguments\":\"ty\\\": \\\"Edinburgh\\\"}\"}}]",
