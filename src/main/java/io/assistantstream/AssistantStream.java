@@ -43,6 +43,7 @@ import io.assistantstream.backend.OpenAiClient;
 import io.assistantstream.backend.StreamWatchdog;
 import io.assistantstream.backend.ToolRounds;
 import io.assistantstream.backend.assistants.AssistantsBackend;
+import io.assistantstream.backend.chat.ChatCompletionsBackend;
 import io.assistantstream.backend.responses.ResponsesBackend;
 import io.assistantstream.config.Settings;
 import io.assistantstream.frames.FrameLog;
@@ -62,6 +63,7 @@ import io.assistantstream.redis.RedisVersion;
 import io.assistantstream.steering.CancelBoard;
 import io.assistantstream.store.AnsweredMessages;
 import io.assistantstream.store.AssistantIdStore;
+import io.assistantstream.store.ChatHistory;
 import io.assistantstream.store.RedisConversationStore;
 import io.assistantstream.tools.ToolRegistry;
 import io.assistantstream.tools.WeatherTool;
@@ -258,7 +260,9 @@ public final class AssistantStream implements AutoCloseable {
                 }
                 yield assistants;
             }
-            case CHAT, ECHO -> throw new IllegalStateException("OPENAI_API="
+            case CHAT -> new ChatCompletionsBackend(client, tools, new ChatHistory(redis, settings.redis().prefix(),
+                    settings.redis().threadExpiry(), openAi.historyMaxMessages()), openAi.model(), openAi.instructions());
+            case ECHO -> throw new IllegalStateException("OPENAI_API="
                     + openAi.api().wire() + " is not built yet");
         };
     }

@@ -68,8 +68,8 @@ public final class ConversationAdmin {
     /**
      * KEYS[1]: the index; ARGV[1]: the key prefix; ARGV[2]: delete only channels whose last message
      * is older than this score ('+inf': any); then channels. A channel that got a message since it
-     * was listed is kept. A deleted channel's frame log and answer text go too (they hold its
-     * recent answers); its seq counter stays, so its clients' seqs keep increasing. Returns how many
+     * was listed is kept. A deleted channel's frame log, answer text and chat history go too (they
+     * hold its recent answers); its seq counter stays, so its clients' seqs keep increasing. Returns how many
      * mappings were deleted.
      */
     private static final String DELETE = """
@@ -80,7 +80,7 @@ public final class ConversationAdmin {
               if not score or tonumber(score) < cutoff then
                 deleted = deleted + redis.call('DEL', ARGV[1] .. 'thread:' .. ARGV[i])
                 redis.call('DEL', ARGV[1] .. 'metadata:' .. ARGV[i], ARGV[1] .. 'log:' .. ARGV[i],
-                  ARGV[1] .. 'text:' .. ARGV[i])
+                  ARGV[1] .. 'text:' .. ARGV[i], ARGV[1] .. 'history:' .. ARGV[i])
                 redis.call('ZREM', KEYS[1], ARGV[i])
               end
             end

@@ -43,11 +43,16 @@ public final class AnswerFailedException extends Exception {
                         + codeOf(error));
     }
 
-    /** An {@code error} event in a stream; its data is the error, possibly wrapped in {@code {"error": …}}. */
+    /**
+     * An {@code error} event in a stream; its data is the error, possibly wrapped in {@code {"error": …}},
+     * or only its text, {@code {"error": "…"}}.
+     */
     public static AnswerFailedException streamError(JsonNode data) {
-        JsonNode error = data.path("error").isObject() ? data.get("error") : data;
+        JsonNode wrapped = data.path("error");
+        JsonNode error = wrapped.isObject() ? wrapped : data;
+        String message = wrapped.isTextual() ? wrapped.asText() : error.path("message").asText("unknown");
         return new AnswerFailedException("The assistant failed to answer",
-                "OpenAI stream error: " + clipped(error.path("message").asText("unknown")) + codeOf(error));
+                "OpenAI stream error: " + clipped(message) + (wrapped.isTextual() ? "" : codeOf(error)));
     }
 
     /** A run or response that ended {@code incomplete}, for {@code reason}. */

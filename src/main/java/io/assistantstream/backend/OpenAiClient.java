@@ -346,9 +346,16 @@ public final class OpenAiClient {
         }
     }
 
+    /**
+     * The error object of an error answer: OpenAI's {@code {"error": {…}}}, a bare object, or Ollama's
+     * {@code {"error": "…"}} as an object with that text as its message.
+     */
     private static JsonNode errorOf(HttpClientResponse response) {
         try {
             JsonNode body = JSON.readTree(response.as(String.class));
+            if (body != null && body.path("error").isTextual()) {
+                return JSON.createObjectNode().put("message", body.get("error").asText());
+            }
             return body == null ? JSON.createObjectNode() : body.path("error").isObject() ? body.get("error") : body;
         } catch (IOException | RuntimeException e) {
             return JSON.createObjectNode();

@@ -5,14 +5,15 @@
  * {@link io.assistantstream.backend.StreamWatchdog}), the tool rounds
  * ({@link io.assistantstream.backend.ToolRounds}) and the
  * {@link io.assistantstream.backend.AssistantBackend} contract. Each protocol is a sub-package:
- * {@code backend.responses} and {@code backend.assistants}.
+ * {@code backend.responses}, {@code backend.assistants} and {@code backend.chat}.
  *
  * <p>A backend knows HTTP and the model's wire protocols, and answers only through an
  * {@link io.assistantstream.backend.AnswerSink}: it never builds or publishes frames, never sees
- * RabbitMQ or WebSockets, and this package opens no Redis connection. Two contacts with Redis exist
+ * RabbitMQ or WebSockets, and this package opens no Redis connection. Three contacts with Redis exist
  * as the code stands: {@code OpenAiClient} recognises lettuce's {@code RedisException} (thrown by the
  * sink when frames cannot be published) so that an outage is passed on instead of being taken for a
- * broken stream, and {@code backend.assistants} keeps its assistant id through
- * {@link io.assistantstream.store.AssistantIdStore}.
+ * broken stream, {@code backend.assistants} keeps its assistant id through
+ * {@link io.assistantstream.store.AssistantIdStore}, and {@code backend.chat} keeps each channel's
+ * conversation through {@link io.assistantstream.store.ChatHistory}.
  */
 package io.assistantstream.backend;

@@ -156,18 +156,20 @@ class ConversationAdminTest {
     }
 
     @Test
-    void deleting_one_channel_removes_its_mapping_index_entry_and_recent_answers_only() {
+    void deleting_one_channel_removes_its_mapping_index_entry_chat_history_and_recent_answers_only() {
         mappings.add(List.of(Mapping.aged("gone", NOW, 5, 2, 2), Mapping.aged("stays", NOW, 5, 2, 2)));
         redis.set(prefix + "seq:gone", "17");
         redis.xadd(prefix + "log:gone", java.util.Map.of("f", "{}"));
         redis.set(prefix + "text:gone", "m\nthe answer");
+        redis.rpush(prefix + "history:gone", "{\"message_id\":\"m\",\"message\":{\"role\":\"user\"}}");
         redis.xadd(prefix + "log:stays", java.util.Map.of("f", "{}"));
+        redis.rpush(prefix + "history:stays", "{\"message_id\":\"m\",\"message\":{\"role\":\"user\"}}");
 
         assertTrue(admin.delete("gone"));
 
         assertEquals(0, redis.exists(prefix + "thread:gone", prefix + "metadata:gone", prefix + "log:gone",
-                prefix + "text:gone"), "its mapping and its recent answers are gone");
-        assertEquals(1, redis.exists(prefix + "log:stays"));
+                prefix + "text:gone", prefix + "history:gone"), "its mapping, chat history and recent answers are gone");
+        assertEquals(2, redis.exists(prefix + "log:stays", prefix + "history:stays"));
         assertNull(redis.zscore(prefix + "channels", "gone"));
         assertEquals("17", redis.get(prefix + "seq:gone"), "the channel's frame counter keeps counting up");
         assertEquals(2, redis.exists(prefix + "thread:stays", prefix + "metadata:stays"));

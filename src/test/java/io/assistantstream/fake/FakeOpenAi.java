@@ -27,7 +27,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 /**
- * A fake OpenAI (Responses + Conversations and Assistants API v2, under {@code /v1}) and OpenWeather (geocoding +
+ * A fake OpenAI (Responses + Conversations, Assistants API v2 and Chat Completions, under {@code /v1}) and
+ * OpenWeather (geocoding +
  * current weather, at the root) HTTP/1.1 server on 127.0.0.1 for tests, speaking the wire protocol of the saved
  * transcripts.
  *
@@ -75,6 +76,9 @@ import java.util.stream.Collectors;
  * {@code cancelling} (any other status: 400); it becomes {@code cancelled} {@value AssistantsApi#CANCEL_MILLIS} ms
  * later, as seen by any later request on the thread (or hook), or at once when a stream still open on it reaches its
  * next event, which is then {@code thread.run.cancelled} + done.
+ *
+ * <p>Chat Completions ({@code POST /v1/chat/completions}, stateless, streamed only) is in {@link ChatCompletions},
+ * its chunks and the server quirks it can play ({@code !quirk=…}) in {@link ChatStream}.
  */
 public final class FakeOpenAi implements AutoCloseable {
     /** The bearer token every {@code /v1} request must carry. */
@@ -100,6 +104,7 @@ public final class FakeOpenAi implements AutoCloseable {
     private final Set<String> forgotten = ConcurrentHashMap.newKeySet();
     private final Conversation stateless = new Conversation(null, null);
     private final AssistantsApi assistants = new AssistantsApi();
+    private final ChatCompletions chat = new ChatCompletions();
     private final Map<Socket, Thread> open = new ConcurrentHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger locked = new AtomicInteger();
@@ -399,6 +404,8 @@ public final class FakeOpenAi implements AutoCloseable {
             return new Reply(200, conversation);
         } else if (route.equals("POST /v1/responses")) {
             return responses(http, body);
+        } else if (route.equals("POST /v1/chat/completions")) {
+            return chat.answer(http, body);
         } else if (route.startsWith("GET /v1/conversations/") && r.path().indexOf('/', 18) < 0) {
             Conversation conversation = live(r.path().substring(18));
             return conversation == null ? notFound(r.path().substring(18)) : new Reply(200, conversation.json);

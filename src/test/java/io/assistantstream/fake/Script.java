@@ -16,7 +16,8 @@ import java.util.stream.Stream;
  * What one fake response does, read from the user text: words starting with {@code !} are directives
  * ({@code !name} or {@code !name=value}), the other words joined by single spaces are the prompt.
  * Known directives: delay, words, stall, fail, quota, cut, cutalways, failed, incomplete, errorevent, malformed,
- * done, stamp, tool, tools, and for Assistants runs rounds, expired, cancelled (see {@link FakeOpenAi}); unknown
+ * done, stamp, tool, tools, for Assistants runs and chat completions rounds, for Assistants runs expired, cancelled
+ * (see {@link FakeOpenAi}), for chat completions filtered and quirk (see {@link ChatStream}); unknown
  * ones are dropped from the prompt and ignored.
  *
  * @param prompt     the user text without directives
@@ -85,7 +86,7 @@ record Script(String prompt, Map<String, String> directives) {
                 .flatMap(name -> Arrays.stream(directives.get(name).split(","))).toList();
     }
 
-    /** How many tool rounds an Assistants run asks for before it answers: {@code !rounds=N}, default 1. */
+    /** How many tool rounds a run or chat completion asks for before it answers: {@code !rounds=N}, default 1. */
     int rounds() {
         return has("rounds") ? number("rounds") : 1;
     }
@@ -119,7 +120,8 @@ record Script(String prompt, Map<String, String> directives) {
     /** The deltas a stream writes of a reply: all, or the first half (rounded up) when it ends early. */
     List<String> textDeltas(String reply) {
         List<String> all = deltas(reply);
-        return has("incomplete") || has("errorevent") || has("malformed") ? all.subList(0, (all.size() + 1) / 2) : all;
+        return has("incomplete") || has("filtered") || has("errorevent") || has("malformed")
+                ? all.subList(0, (all.size() + 1) / 2) : all;
     }
 
     /** The text delta to write for a planned one: with {@code !stamp} the current {@code "<epoch microseconds> "}. */
