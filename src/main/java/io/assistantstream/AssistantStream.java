@@ -44,6 +44,7 @@ import io.assistantstream.backend.OpenAiClient;
 import io.assistantstream.backend.StreamWatchdog;
 import io.assistantstream.backend.ToolRounds;
 import io.assistantstream.backend.assistants.AssistantsBackend;
+import io.assistantstream.backend.echo.EchoBackend;
 import io.assistantstream.backend.responses.ResponsesBackend;
 import io.assistantstream.config.Settings;
 import io.assistantstream.frames.FrameLog;
@@ -259,7 +260,8 @@ public final class AssistantStream implements AutoCloseable {
                 }
                 yield assistants;
             }
-            case CHAT, ECHO -> throw new IllegalStateException("OPENAI_API="
+            case ECHO -> new EchoBackend(tools, !settings.weather().apiKey().isEmpty(), openAi.echoWordPause());
+            case CHAT -> throw new IllegalStateException("OPENAI_API="
                     + openAi.api().wire() + " is not built yet");
         };
     }
