@@ -1,6 +1,6 @@
 // Unit tests of /client.js with Node's built-in test runner (node --test), run by ClientScriptTest.
 // Node 20 has no WebSocket: a fake one is injected, driven by the tests, which see what the client sent.
-import { test } from 'node:test';
+import { afterEach, test as nodeTest } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 
@@ -9,14 +9,15 @@ import { readFile } from 'node:fs/promises';
 const source = await readFile(new URL('../../main/resources/web/client.js', import.meta.url));
 const { connect } = await import(`data:text/javascript;base64,${source.toString('base64')}`);
 
-class FakeSocket {
-  static opened = [];
+/** Every test is bounded: a promise the client never settles fails it instead of hanging the run. */
+const test = (name, fn) => nodeTest(name, { timeout: 5000 }, fn);
 
+class FakeSocket {
   constructor(url) {
     this.url = url;
     this.sent = [];
     this.readyState = 0;
-    FakeSocket.opened.push(this);
+    this.constructor.opened.push(this); // each client has a class of its own (see client()), so its own list
   }
 
   send(text) { this.sent.push(JSON.parse(text)); }
@@ -36,33 +37,36 @@ class FakeSocket {
 const FAST = { firstMs: 5, maxMs: 40 };
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits for the nth socket the client opens (counting from 1), up to a second. */
-async function socket(n) {
-  for (let waited = 0; FakeSocket.opened.length < n; waited += 5) {
-    if (waited > 1000) assert.fail(`the client opened ${FakeSocket.opened.length} sockets, not ${n}`);
-    await sleep(5);
-  }
-  return FakeSocket.opened[n - 1];
-}
+const running = [];
+afterEach(() => running.splice(0).forEach((stream) => stream.close())); // a failed test leaves nothing behind
 
-/** A client on fresh fake sockets, with what it reports collected. */
+/** A client on fake sockets of its own, with what it reports collected; socket(n) waits for its nth socket. */
 function client(options = {}) {
-  FakeSocket.opened = [];
+  const Socket = class extends FakeSocket { static opened = []; };
   const seen = { states: [], errors: [], messages: [] };
   const stream = connect({
-    url: 'ws://assistant.test/ws', WebSocket: FakeSocket, backoff: FAST,
+    url: 'ws://assistant.test/ws', WebSocket: Socket, backoff: FAST,
     onState: (state, detail) => seen.states.push({ state, ...detail }),
     onError: (error) => seen.errors.push(error),
     ...options,
   });
-  return { stream, seen, follow: (channel, opts) => stream.subscribe(channel, (m) => seen.messages.push(m), opts) };
+  running.push(stream);
+  const socket = async (n) => { // up to a second
+    for (let waited = 0; Socket.opened.length < n; waited += 5) {
+      if (waited > 1000) assert.fail(`the client opened ${Socket.opened.length} sockets, not ${n}`);
+      await sleep(5);
+    }
+    return Socket.opened[n - 1];
+  };
+  return { stream, seen, socket, sockets: Socket.opened,
+    follow: (channel, opts) => stream.subscribe(channel, (m) => seen.messages.push(m), opts) };
 }
 
 const frame = (seq, status, more = {}) => ({ seq, status, channel: 'c1', message_id: 'm1', thread_id: 'echo_1',
   final_message: ['completed', 'cancelled', 'error'].includes(status), ...more });
 
 test('a subscription asks for the delta format and the whole log, and rebuilds the text from deltas', async () => {
-  const { stream, seen, follow } = client();
+  const { seen, follow, socket } = client();
   follow('c1');
   const ws = await socket(1);
   ws.open();
@@ -74,11 +78,10 @@ test('a subscription asks for the delta format and the whole log, and rebuilds t
     ['responding', '', false], ['in_progress', 'Hello ', false], ['in_progress', 'Hello there', false],
     ['completed', 'Hello there', true]]);
   assert.equal(seen.messages[0].threadId, 'echo_1');
-  stream.close();
 });
 
 test('after a drop it reconnects, resumes each channel from its last seq, and drops frames seen already', async () => {
-  const { stream, seen, follow } = client();
+  const { seen, follow, socket } = client();
   follow('c1');
   const first = await socket(1);
   first.open();
@@ -93,11 +96,10 @@ test('after a drop it reconnects, resumes each channel from its last seq, and dr
   assert.deepEqual(seen.messages.map((m) => m.seq), [7, 8, 9, 10]);
   assert.equal(seen.messages.at(-2).text, 'one two');
   assert.deepEqual(seen.states.map((s) => s.state), ['connecting', 'open', 'reconnecting', 'open']);
-  stream.close();
 });
 
 test('reconnects back off exponentially with jitter, and start afresh once a connection works', async () => {
-  const { stream, seen, follow } = client({ backoff: { firstMs: 4, maxMs: 16 } });
+  const { seen, follow, socket } = client({ backoff: { firstMs: 4, maxMs: 16 } });
   follow('c1');
   for (let n = 1; n <= 5; n++) (await socket(n)).drop();
   const delays = seen.states.filter((s) => s.state === 'reconnecting').map((s) => s.delayMs);
@@ -108,12 +110,11 @@ test('reconnects back off exponentially with jitter, and start afresh once a con
   working.receive({ type: 'subscribed', channel: 'c1' });
   working.drop();
   assert.ok(seen.states.at(-1).delayMs <= 4, `after a working connection: ${seen.states.at(-1).delayMs} ms`);
-  stream.close();
 });
 
 test('a token function is asked at every connect, and token_expired brings a fresh one at once', async () => {
   let minted = 0;
-  const { stream, seen, follow } = client({ token: async () => `t ${++minted}` });
+  const { seen, follow, socket } = client({ token: async () => `t ${++minted}` });
   follow('c1');
   const first = await socket(1);
   assert.equal(first.url, 'ws://assistant.test/ws?token=t%201');
@@ -125,11 +126,10 @@ test('a token function is asked at every connect, and token_expired brings a fre
   assert.equal(second.url, 'ws://assistant.test/ws?token=t%202');
   second.open();
   assert.equal(second.sent[0].since, 3, 'nothing is lost across the new token');
-  stream.close();
 });
 
 test('a channel no token grants is reported and not asked for again', async () => {
-  const { stream, seen, follow } = client({ token: 'only-c2' });
+  const { seen, follow, socket } = client({ token: 'only-c2' });
   follow('c1');
   const first = await socket(1);
   first.open();
@@ -139,11 +139,10 @@ test('a channel no token grants is reported and not asked for again', async () =
   const second = await socket(2);
   second.open();
   assert.deepEqual(second.sent, []);
-  stream.close();
 });
 
 test('cancel resolves on cancelling and rejects with the code of a refusal', async () => {
-  const { stream, follow } = client();
+  const { stream, follow, socket } = client();
   follow('c1');
   const ws = await socket(1);
   await assert.rejects(stream.cancel('c1', 'm0'), { code: 'not_connected' });
@@ -155,11 +154,10 @@ test('cancel resolves on cancelling and rejects with the code of a refusal', asy
   const late = stream.cancel('c1', 'm2');
   ws.receive({ type: 'error', status: 'error', code: 'not_running', channel: 'c1', message_id: 'm2', message: 'done' });
   await assert.rejects(late, { code: 'not_running', message: 'done' });
-  stream.close();
 });
 
 test('the whole format, a cancelled answer and an error are handed over as the page shows them', async () => {
-  const { stream, seen, follow } = client({ format: 'whole' });
+  const { seen, follow, socket } = client({ format: 'whole' });
   follow('c1', { since: null });
   const ws = await socket(1);
   ws.open();
@@ -170,11 +168,10 @@ test('the whole format, a cancelled answer and an error are handed over as the p
   assert.deepEqual(seen.messages.map((m) => [m.status, m.text]), [['in_progress', 'Hel'], ['in_progress', 'Hello'],
     ['cancelled', 'Hello'], ['error', '']]);
   assert.equal(seen.messages.at(-1).error, 'The assistant took too long: no time left');
-  stream.close();
 });
 
 test('when frames after the last seq are gone, what the log holds is taken whatever its seqs', async () => {
-  const { stream, seen, follow } = client();
+  const { seen, follow, socket } = client();
   follow('c1');
   const first = await socket(1);
   first.open();
@@ -185,11 +182,10 @@ test('when frames after the last seq are gone, what the log holds is taken whate
   second.receive({ type: 'subscribed', channel: 'c1', recovered: false }, frame(2, 'started', { message_id: 'm9' }));
   assert.deepEqual(seen.messages.map((m) => m.seq), [50, 2]);
   assert.equal(seen.errors[0].code, 'frames_lost');
-  stream.close();
 });
 
 test('close ends it for good', async () => {
-  const { stream, seen, follow } = client();
+  const { stream, seen, follow, socket, sockets } = client();
   const unsubscribe = follow('c1');
   const ws = await socket(1);
   ws.open();
@@ -197,6 +193,6 @@ test('close ends it for good', async () => {
   assert.deepEqual(ws.sent.at(-1), { action: 'unsubscribe', channel: 'c1' });
   stream.close();
   await sleep(30);
-  assert.equal(FakeSocket.opened.length, 1, 'no reconnect after close');
+  assert.equal(sockets.length, 1, 'no reconnect after close');
   assert.equal(seen.states.at(-1).state, 'closed');
 });
