@@ -74,11 +74,15 @@ class PageTest {
     @Test
     void a_page_reloaded_mid_answer_shows_the_whole_answer() throws Exception {
         openPage("page-reload");
-        send("!words=60 !delay=40 long");
+        send("!words=150 !delay=40 long");
         awaitAnswerShowing("w5 ");
         browser.reload();
-        awaitAnswer("completed", words(60));
-        assertEquals("!words=60 !delay=40 long", questionShown(), "the tab remembers what it asked");
+        awaitAnswerShowing(" ");
+        String first = browser.text(ANSWER);
+        assertTrue(first.startsWith("w1 w2 w3 "), "the reloaded page shows the answer from its start: " + first);
+        assertEquals("responding", browser.text(STATUS), "and it is still in flight: " + first);
+        awaitAnswer("completed", words(150));
+        assertEquals("!words=150 !delay=40 long", questionShown(), "the tab remembers what it asked");
     }
 
     @Test
