@@ -3,7 +3,9 @@
 #   scripts/run.sh [--rebuild] [app args...]
 #   --rebuild  force `mvn package` even if target/assistant-stream.jar is up to date
 #   --         everything after it goes to the app verbatim
-# Requires OPENAI_API_KEY in the environment.
+# Requires OPENAI_API_KEY in the environment, unless OPENAI_API=echo (no model server: each message is
+# streamed back) or chat (a local server may need no key). To try it without a key:
+#   OPENAI_API=echo ADMIN_TOKEN=try-it scripts/run.sh     then open http://localhost:8080/
 set -euo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,9 +24,11 @@ while [[ $# -gt 0 ]]; do
     shift
 done
 
-# Say it early: the app refuses to start without a key.
-if [[ -z ${OPENAI_API_KEY:-} ]]; then
-    echo "run.sh: ERROR: OPENAI_API_KEY is not set. Set it first, e.g. export OPENAI_API_KEY=sk-..." >&2
+# Say it early: the app refuses to start without a key for the APIs that need one.
+api=$(printf '%s' "${OPENAI_API:-responses}" | tr '[:upper:]' '[:lower:]')
+if [[ -z ${OPENAI_API_KEY:-} && $api != echo && $api != chat ]]; then
+    echo "run.sh: ERROR: OPENAI_API_KEY is not set. Set it first, e.g. export OPENAI_API_KEY=sk-...," \
+         "or try the service without a key: OPENAI_API=echo ADMIN_TOKEN=try-it scripts/run.sh" >&2
     exit 2
 fi
 
@@ -50,6 +54,14 @@ if [[ $rebuild -eq 1 ]]; then
     [[ -f $JAR ]] || { echo "run.sh: ERROR: build succeeded but $JAR is missing (check <finalName> in pom.xml)" >&2; exit 1; }
 else
     echo "run.sh: $JAR is up to date (use --rebuild to force a build)" >&2
+fi
+
+# Point at the page (it sends through the admin routes, so it needs ADMIN_TOKEN); not for a command.
+page_off=$(printf '%s' "${DEMO_PAGE:-true}" | tr '[:upper:]' '[:lower:]')
+if [[ ${#app_args[@]} -eq 0 && $page_off != false ]]; then
+    echo "run.sh: the page to try it: http://localhost:${SERVER_PORT:-8080}/" \
+         "$([[ -n ${ADMIN_TOKEN:-} ]] && echo "(type your ADMIN_TOKEN in it)" \
+            || echo "(set ADMIN_TOKEN to send from it)")" >&2
 fi
 
 exec "$JAVA_HOME/bin/java" -jar "$JAR" "${app_args[@]}"

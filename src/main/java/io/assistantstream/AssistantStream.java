@@ -44,6 +44,7 @@ import io.assistantstream.backend.StreamWatchdog;
 import io.assistantstream.backend.ToolRounds;
 import io.assistantstream.backend.assistants.AssistantsBackend;
 import io.assistantstream.backend.chat.ChatCompletionsBackend;
+import io.assistantstream.backend.echo.EchoBackend;
 import io.assistantstream.backend.responses.ResponsesBackend;
 import io.assistantstream.config.Settings;
 import io.assistantstream.frames.FrameLog;
@@ -67,6 +68,8 @@ import io.assistantstream.store.ChatHistory;
 import io.assistantstream.store.RedisConversationStore;
 import io.assistantstream.tools.ToolRegistry;
 import io.assistantstream.tools.WeatherTool;
+import io.assistantstream.web.ClientScript;
+import io.assistantstream.web.DemoPage;
 
 /**
  * One running instance of the service, wired from its {@link Settings}: the web server with
@@ -172,9 +175,18 @@ public final class AssistantStream implements AutoCloseable {
                 web.putSocket(MANAGEMENT_SOCKET, socket -> socket.port(access.managementPort())
                         .host(settings.server().get("host").asString().orElse("0.0.0.0"))
                         .routing(routing -> routing.register("/admin", admin)));
-            } else {
-                web.routing(routing -> routing.register("/admin", admin));
             }
+            DemoPage page = demoPage(settings, hub != null);
+            ClientScript clientScript = new ClientScript();
+            web.routing(routing -> {
+                routing.get("/client.js", clientScript);
+                if (page != null) {
+                    routing.register(page);
+                }
+                if (!access.separateManagement()) {
+                    routing.register("/admin", admin);
+                }
+            });
             intake = new Intake(settings.rabbit(), lease, responder, publisher,
                     new AnsweredMessages(commands, prefix, settings.redis().dedupWindow()), cancels, leaseWait, REQUEUE_DELAY, meters);
             web.addFeature(ObserveFeature.builder()
@@ -204,6 +216,25 @@ public final class AssistantStream implements AutoCloseable {
             close(); // a start that fails leaves no connection or thread behind
             throw e;
         }
+    }
+
+    /**
+     * The page at {@code /}, or null: {@code DEMO_PAGE=false} turns it off, and in relay mode there is
+     * no {@code /ws} here for it to read.
+     */
+    private static DemoPage demoPage(Settings settings, boolean servesWs) {
+        if (!settings.demoPage()) {
+            return null;
+        }
+        if (!servesWs) {
+            LOG.info("The demo page at / is off in relay mode: this instance serves no /ws for it to read");
+            return null;
+        }
+        Settings.Access access = settings.access();
+        DemoPage.Admin admin = settings.adminToken().isEmpty() ? DemoPage.Admin.DISABLED
+                : access.separateManagement() ? DemoPage.Admin.MANAGEMENT_PORT : DemoPage.Admin.HERE;
+        return new DemoPage(access.channels().required(), access.channels().mint().isPresent(), admin,
+                settings.stream().allowedOrigins()::allows);
     }
 
     /**
@@ -262,8 +293,7 @@ public final class AssistantStream implements AutoCloseable {
             }
             case CHAT -> new ChatCompletionsBackend(client, tools, new ChatHistory(redis, settings.redis().prefix(),
                     settings.redis().threadExpiry(), openAi.historyMaxMessages()), openAi.model(), openAi.instructions());
-            case ECHO -> throw new IllegalStateException("OPENAI_API="
-                    + openAi.api().wire() + " is not built yet");
+            case ECHO -> new EchoBackend(tools, !settings.weather().apiKey().isEmpty(), openAi.echoWordPause());
         };
     }
 

@@ -143,6 +143,8 @@ class SettingsTest {
         assertEquals(50, defaults.openAi().historyMaxMessages());
         assertEquals("", defaults.tools().file());
         assertTrue(defaults.demoPage());
+        assertEquals(Duration.ofMillis(60), defaults.openAi().echoWordPause());
+        assertEquals(Duration.ZERO, read(Map.of("openai.api", "echo", "echo.word.ms", "0")).openAi().echoWordPause());
     }
 
     @Test
@@ -174,6 +176,7 @@ class SettingsTest {
                 List.of("history.max.messages", "0", "HISTORY_MAX_MESSAGES must be between 1 and"),
                 List.of("tool.output.max.bytes", "0", "TOOL_OUTPUT_MAX_BYTES must be between 1 and"),
                 List.of("demo.page", "maybe", "DEMO_PAGE must be one of"),
+                List.of("echo.word.ms", "-5", "ECHO_WORD_MS must be between 0 and"),
                 List.of("websocket.mode", "carrier-pigeon", "WEBSOCKET_MODE must be one of"),
                 List.of("multitask.policy", "shout", "MULTITASK_POLICY must be one of"),
                 List.of("websocket.url", "http://relay", "WEBSOCKET_URL must be a"),

@@ -5,7 +5,8 @@
  * {@link io.assistantstream.backend.StreamWatchdog}), the tool rounds
  * ({@link io.assistantstream.backend.ToolRounds}) and the
  * {@link io.assistantstream.backend.AssistantBackend} contract. Each protocol is a sub-package:
- * {@code backend.responses}, {@code backend.assistants} and {@code backend.chat}.
+ * {@code backend.responses}, {@code backend.assistants} and {@code backend.chat}; {@code backend.echo}
+ * answers with no model server at all.
  *
  * <p>A backend knows HTTP and the model's wire protocols, and answers only through an
  * {@link io.assistantstream.backend.AnswerSink}: it never builds or publishes frames, never sees

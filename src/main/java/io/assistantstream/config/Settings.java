@@ -39,12 +39,13 @@ public record Settings(OpenAi openAi,
      * value; {@code query} ({@code api-version=…} for Azure) is added to every request's URL. The
      * {@code chat} API keeps each channel's history in Redis, at most {@code historyMaxMessages}
      * messages a request; {@code hostedTools} (a JSON array, {@code []} for none) is added to the
-     * {@code tools} of every Responses request.
+     * {@code tools} of every Responses request. The {@code echo} API, which has no server, streams
+     * a word every {@code echoWordPause}.
      */
     public record OpenAi(String apiKey, String model, URI baseUrl, ModelApi api, String instructions,
                          String assistantName, int maxRetries, Duration connectTimeout, Duration firstEventTimeout,
                          Duration idleTimeout, Duration answerTimeout, String authHeader, String query,
-                         int historyMaxMessages, String hostedTools) {
+                         int historyMaxMessages, String hostedTools, Duration echoWordPause) {
         /** The default header: {@code Authorization: Bearer <key>}. */
         public static final String BEARER = "Authorization";
 
@@ -52,7 +53,7 @@ public record Settings(OpenAi openAi,
         public static OpenAi of(String apiKey, URI baseUrl, ModelApi api, int maxRetries, Duration connectTimeout,
                                 Duration firstEventTimeout, Duration idleTimeout, Duration answerTimeout) {
             return new OpenAi(apiKey, "gpt-test", baseUrl, api, "", "assistant", maxRetries, connectTimeout,
-                    firstEventTimeout, idleTimeout, answerTimeout, BEARER, "", 50, "[]");
+                    firstEventTimeout, idleTimeout, answerTimeout, BEARER, "", 50, "[]", Duration.ofMillis(60));
         }
 
         @Override
@@ -208,7 +209,8 @@ public record Settings(OpenAi openAi,
                 authHeader(in),
                 query(in),
                 in.integer("history.max.messages", 1, 10_000),
-                hostedTools(in));
+                hostedTools(in),
+                Duration.ofMillis(in.longInteger("echo.word.ms", 0, 10_000)));
         Rabbit rabbit = new Rabbit(brokers(in),
                 in.nonBlank("exchange.name"),
                 in.nonBlank("queue.name"),

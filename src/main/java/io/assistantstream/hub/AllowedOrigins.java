@@ -88,7 +88,7 @@ public final class AllowedOrigins {
     }
 
     /** Whether a handshake with this {@code Origin} header may open {@code /ws}. */
-    boolean allows(String origin) {
+    public boolean allows(String origin) {
         if (any) {
             return true;
         }

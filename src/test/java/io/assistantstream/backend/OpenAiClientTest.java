@@ -44,7 +44,7 @@ class OpenAiClientTest {
         Settings.OpenAi settings = new Settings.OpenAi(base.apiKey(), base.model(), base.baseUrl(), base.api(),
                 base.instructions(), base.assistantName(), base.maxRetries(), base.connectTimeout(),
                 base.firstEventTimeout(), base.idleTimeout(), base.answerTimeout(), header, query,
-                base.historyMaxMessages(), base.hostedTools());
+                base.historyMaxMessages(), base.hostedTools(), base.echoWordPause());
         return new OpenAiClient(WebClient.builder().connectTimeout(Duration.ofSeconds(2)).build(), settings, watchdog,
                 TestMeters.fresh());
     }

@@ -8,7 +8,13 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.NoSuchElementException;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -56,24 +62,70 @@ public final class Browser implements AutoCloseable {
         driver.get(url);
     }
 
+    /** Sets the window's size, in CSS pixels (what screenshots show). */
+    public void size(int width, int height) {
+        driver.manage().window().setSize(new Dimension(width, height));
+    }
+
+    /** Reloads the page, as its user would. */
+    public void reload() {
+        driver.navigate().refresh();
+    }
+
     /** The text of the element with this id, now. */
     public String text(String id) {
-        return driver.findElement(By.id(id)).getText();
+        return text(By.id(id));
+    }
+
+    /** The element a page marks with {@code data-testid="<testId>"}. */
+    public static By testId(String testId) {
+        return By.cssSelector("[data-testid='" + testId + "']");
+    }
+
+    /** The text of that element now, as shown (empty when the page has no such element yet). */
+    public String text(By element) {
+        try {
+            return driver.findElement(element).getText();
+        } catch (NoSuchElementException e) {
+            return "";
+        }
+    }
+
+    /** Replaces what the field holds with {@code text}, typed, and tabs out of it (its change event fires). */
+    public void type(By field, String text) {
+        WebElement input = driver.findElement(field);
+        input.clear();
+        input.sendKeys(text, Keys.TAB);
+    }
+
+    public void click(By element) {
+        driver.findElement(element).click();
+    }
+
+    /** Saves what the browser shows as a PNG. */
+    public void screenshot(Path file) throws IOException {
+        Files.createDirectories(file.getParent());
+        Files.write(file, ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));
     }
 
     /** Waits until the element with this id shows exactly {@code expected}; fails with what it showed. */
     public void awaitText(String id, String expected, Duration timeout) {
+        awaitText(By.id(id), expected, timeout);
+    }
+
+    /** Waits until the element shows exactly {@code expected}; fails with what it showed. */
+    public void awaitText(By element, String expected, Duration timeout) {
         long until = System.nanoTime() + timeout.toNanos();
-        while (!expected.equals(text(id))) {
+        while (!expected.equals(text(element))) {
             if (System.nanoTime() > until) {
-                throw new AssertionError("#" + id + " showed '" + text(id) + "', not '" + expected + "', after "
+                throw new AssertionError(element + " showed '" + text(element) + "', not '" + expected + "', after "
                         + timeout);
             }
             try {
                 Thread.sleep(50);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted while waiting for #" + id);
+                throw new AssertionError("interrupted while waiting for " + element);
             }
         }
     }
