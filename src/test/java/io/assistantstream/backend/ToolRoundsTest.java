@@ -44,7 +44,7 @@ class ToolRoundsTest {
             toolCalls.incrementAndGet();
             return "echo " + arguments;
         }
-    }), Duration.ofSeconds(5), TestMeters.fresh()));
+    }), Duration.ofSeconds(5), 16_384, TestMeters.fresh()));
 
     /** A sink that reaches clients while {@code reachable} says so, and counts the processing frames. */
     private static final class Sink implements AnswerSink {
@@ -54,6 +54,11 @@ class ToolRoundsTest {
         @Override
         public boolean toolsRunning() {
             toolsRunning++;
+            return reachable;
+        }
+
+        @Override
+        public boolean hostedToolRunning(String activity) {
             return reachable;
         }
 

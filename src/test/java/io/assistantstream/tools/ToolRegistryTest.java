@@ -35,7 +35,7 @@ class ToolRegistryTest {
                 throw new IllegalStateException("GET https://api.example/data?appid=s3cret failed");
             }
         };
-        ToolRegistry registry = new ToolRegistry(List.of(crashing), Duration.ofSeconds(5), TestMeters.fresh());
+        ToolRegistry registry = new ToolRegistry(List.of(crashing), Duration.ofSeconds(5), 16_384, TestMeters.fresh());
         assertEquals("Error: crash failed unexpectedly",
                 registry.run(List.of(new ToolCall("call-1", "crash", "{}")), new ToolCaller("c", "m", "t")).getFirst().output());
     }
