@@ -18,6 +18,7 @@ import io.assistantstream.testing.ToolEndpoint;
 import io.assistantstream.testing.ToolEndpoint.Reply;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A tool of TOOLS_FILE, called through the registry as an answer calls it, against a loopback endpoint. */
@@ -31,14 +32,19 @@ class HttpToolTest {
         endpoint.close();
     }
 
-    /** What the model gets from one call of a tool posting to {@code url} with these limits. */
-    private static String output(String url, Duration timeout, int outputMaxBytes) throws InterruptedException {
+    /** lookup_order, posting to {@code url} with a secret header, within these limits. */
+    private static HttpTool tool(String url, Duration timeout, int outputMaxBytes) {
         JsonNode parameters = JsonNodeFactory.instance.objectNode().put("type", "object");
         DeclaredTool declared = new DeclaredTool("lookup_order", "Find an order.", parameters, URI.create(url),
                 Map.of("Authorization", "Bearer " + SECRET, "X-Team", "support"), timeout, false);
-        ToolRegistry registry = new ToolRegistry(List.of(new HttpTool(declared,
-                WebClient.builder().connectTimeout(Duration.ofSeconds(1)).build(), outputMaxBytes)),
-                Duration.ofSeconds(30), outputMaxBytes, TestMeters.fresh());
+        return new HttpTool(declared, WebClient.builder().connectTimeout(Duration.ofSeconds(1)).build(),
+                outputMaxBytes);
+    }
+
+    /** What the model gets from one call of {@link #tool}, run by the registry as an answer runs it. */
+    private static String output(String url, Duration timeout, int outputMaxBytes) throws InterruptedException {
+        ToolRegistry registry = new ToolRegistry(List.of(tool(url, timeout, outputMaxBytes)), Duration.ofSeconds(30),
+                outputMaxBytes, TestMeters.fresh());
         return registry.run(List.of(new ToolCall("call-1", "lookup_order", "{\"number\":\"42\",\"rush\":true}")), CALLER)
                 .getFirst().output();
     }
@@ -66,11 +72,13 @@ class HttpToolTest {
     }
 
     @Test
-    void an_endpoint_that_does_not_answer_in_time_is_an_error_text_naming_the_timeout() throws Exception {
+    void an_endpoint_that_does_not_answer_in_time_ends_the_call_itself_naming_the_timeout() {
         endpoint.answer("/tool", new Reply(200, "{}", Duration.ofSeconds(10)));
+        HttpTool tool = tool(endpoint.url("/tool"), Duration.ofMillis(300), 16_384);
         long start = System.nanoTime();
-        assertEquals("Error: lookup_order did not finish within 300 ms",
-                output(endpoint.url("/tool"), Duration.ofMillis(300), 16_384));
+        ToolFailedException e = assertThrows(ToolFailedException.class, // called alone: no registry stops it
+                () -> tool.call(JsonNodeFactory.instance.objectNode(), CALLER));
+        assertEquals("lookup_order did not finish within 300 ms", e.getMessage(), "worded as the registry words it");
         assertTrue(System.nanoTime() - start < Duration.ofSeconds(5).toNanos(), "bounded by the tool's own timeout");
     }
 
