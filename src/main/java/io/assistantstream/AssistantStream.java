@@ -3,6 +3,7 @@ package io.assistantstream;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
@@ -66,6 +67,8 @@ import io.assistantstream.store.AnsweredMessages;
 import io.assistantstream.store.AssistantIdStore;
 import io.assistantstream.store.ChatHistory;
 import io.assistantstream.store.RedisConversationStore;
+import io.assistantstream.tools.HttpTool;
+import io.assistantstream.tools.Tool;
 import io.assistantstream.tools.ToolRegistry;
 import io.assistantstream.tools.WeatherTool;
 import io.assistantstream.web.ClientScript;
@@ -210,8 +213,8 @@ public final class AssistantStream implements AutoCloseable {
             intake.start();
             LOG.info("assistant-stream ready on port " + server.port()
                     + (access.separateManagement() ? " (/admin and /observe on port " + managementPort() + ")" : "")
-                    + " (" + settings.openAi() + ", " + stream + ", " + access + ", " + settings.rabbit() + ", "
-                    + settings.redis() + ")");
+                    + " (" + settings.openAi() + ", " + settings.tools() + ", " + stream + ", " + access + ", "
+                    + settings.rabbit() + ", " + settings.redis() + ")");
         } catch (Exception | Error e) {
             close(); // a start that fails leaves no connection or thread behind
             throw e;
@@ -277,11 +280,11 @@ public final class AssistantStream implements AutoCloseable {
             throws AnswerFailedException, InterruptedException {
         Settings.OpenAi openAi = settings.openAi();
         OpenAiClient client = new OpenAiClient(http, openAi, watchdog, meters);
-        ToolRounds tools = new ToolRounds(new ToolRegistry(List.of(new WeatherTool(http,
-                settings.weather().baseUrl(), settings.weather().apiKey(), settings.weather().toolTimeout())),
-                settings.weather().toolTimeout(), meters));
+        ToolRounds tools = new ToolRounds(new ToolRegistry(tools(settings, http), settings.weather().toolTimeout(),
+                settings.tools().outputMaxBytes(), meters));
         return switch (openAi.api()) {
-            case RESPONSES -> new ResponsesBackend(client, tools, openAi.model(), openAi.instructions());
+            case RESPONSES -> new ResponsesBackend(client, tools, openAi.model(), openAi.instructions(),
+                    openAi.hostedTools());
             case ASSISTANTS -> {
                 AssistantsBackend assistants = new AssistantsBackend(client, tools,
                         new AssistantIdStore(redis, settings.redis().prefix()), openAi.model(), openAi.assistantName(),
@@ -295,6 +298,16 @@ public final class AssistantStream implements AutoCloseable {
                     settings.redis().threadExpiry(), openAi.historyMaxMessages()), openAi.model(), openAi.instructions());
             case ECHO -> new EchoBackend(tools, !settings.weather().apiKey().isEmpty(), openAi.echoWordPause());
         };
+    }
+
+    /** The built-in tools, then those {@code TOOLS_FILE} declares, each a POST to its endpoint. */
+    private static List<Tool> tools(Settings settings, WebClient http) {
+        List<Tool> tools = new ArrayList<>();
+        tools.add(new WeatherTool(http, settings.weather().baseUrl(), settings.weather().apiKey(),
+                settings.weather().toolTimeout()));
+        settings.tools().declared().forEach(declared -> tools.add(new HttpTool(declared, http,
+                settings.tools().outputMaxBytes())));
+        return tools;
     }
 
     /**

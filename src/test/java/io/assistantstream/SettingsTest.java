@@ -177,6 +177,8 @@ class SettingsTest {
                 List.of("tool.output.max.bytes", "0", "TOOL_OUTPUT_MAX_BYTES must be between 1 and"),
                 List.of("demo.page", "maybe", "DEMO_PAGE must be one of"),
                 List.of("echo.word.ms", "-5", "ECHO_WORD_MS must be between 0 and"),
+                List.of("tools.file", "/nonexistent/tools.yaml", "TOOLS_FILE /nonexistent/tools.yaml: there is no such"),
+                List.of("tools.file", "tools\u0000.yaml", "TOOLS_FILE is not a valid path"),
                 List.of("websocket.mode", "carrier-pigeon", "WEBSOCKET_MODE must be one of"),
                 List.of("multitask.policy", "shout", "MULTITASK_POLICY must be one of"),
                 List.of("websocket.url", "http://relay", "WEBSOCKET_URL must be a"),

@@ -158,6 +158,11 @@ public final class Responder {
             }
 
             @Override
+            public boolean hostedToolRunning(String activity) {
+                return !cancel.requested() && frames.processing(activity);
+            }
+
+            @Override
             public boolean text(String delta) {
                 if (cancel.requested()) {
                     return false; // stop reading: what came after the cancel is not shown

@@ -10,6 +10,13 @@ public interface AnswerSink {
     /** The model asked for tools; they are about to run. False: do not run them, the answer is over. */
     boolean toolsRunning();
 
+    /**
+     * A tool the model server runs itself (a hosted tool: web search, file search, an MCP server, …)
+     * is at work; {@code activity} says what it does, in words for users ("Searching the web"). Each
+     * activity is told once per answer. False: stop reading, the answer is over.
+     */
+    boolean hostedToolRunning(String activity);
+
     /** More answer text. False: stop reading, the answer is over. */
     boolean text(String delta);
 

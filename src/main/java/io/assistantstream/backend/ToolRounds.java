@@ -91,14 +91,15 @@ public final class ToolRounds {
     /**
      * The tools as OpenAI function definitions, each {@code {"type":"function", …}} with the function
      * ({@code name}, {@code description}, {@code strict}, {@code parameters}) inline (Responses) or
-     * {@code nested} under {@code "function"} (Assistants).
+     * {@code nested} under {@code "function"} (Assistants and Chat Completions); {@code strict} is each
+     * tool's own.
      */
     public ArrayNode definitions(boolean nested) {
         ArrayNode definitions = JSON.createArrayNode();
         tools.tools().forEach(tool -> {
             ObjectNode definition = definitions.addObject().put("type", "function");
             ObjectNode function = nested ? definition.putObject("function") : definition;
-            function.put("name", tool.name()).put("description", tool.description()).put("strict", true)
+            function.put("name", tool.name()).put("description", tool.description()).put("strict", tool.strict())
                     .set("parameters", tool.parameters());
         });
         return definitions;

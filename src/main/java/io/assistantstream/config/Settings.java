@@ -1,10 +1,13 @@
 package io.assistantstream.config;
 
 import java.net.URI;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.logging.Level;
 
 import io.helidon.config.Config;
@@ -12,6 +15,9 @@ import io.helidon.config.Config;
 import io.assistantstream.access.ChannelAccess;
 import io.assistantstream.hub.AllowedOrigins;
 import io.assistantstream.steering.MultitaskPolicy;
+import io.assistantstream.tools.DeclaredTool;
+import io.assistantstream.tools.InvalidToolsFileException;
+import io.assistantstream.tools.ToolsFile;
 
 /**
  * Every setting of the service, validated once at start. Grouped by the part of the service that
@@ -65,10 +71,21 @@ public record Settings(OpenAi openAi,
     }
 
     /**
-     * Tools beyond the built-in ones: those {@code TOOLS_FILE} declares (empty: none), and the most
-     * bytes of a tool's output handed to the model ({@code TOOL_OUTPUT_MAX_BYTES}).
+     * Tools beyond the built-in ones: those {@code TOOLS_FILE} declares ({@code file} empty: none),
+     * read and validated with the settings, and the most bytes of a tool's output handed to the model
+     * ({@code TOOL_OUTPUT_MAX_BYTES}). The declared tools' header values are secrets.
      */
-    public record Tools(String file, int outputMaxBytes) {
+    public record Tools(String file, List<DeclaredTool> declared, int outputMaxBytes) {
+        public Tools {
+            declared = List.copyOf(declared);
+        }
+
+        @Override
+        public String toString() {
+            return "Tools[" + (file.isEmpty() ? "no TOOLS_FILE" : "TOOLS_FILE " + file + ": "
+                    + declared.stream().map(DeclaredTool::name).toList()) + ", output at most " + outputMaxBytes
+                    + " bytes]";
+        }
     }
 
     /**
@@ -187,6 +204,16 @@ public record Settings(OpenAi openAi,
      * @throws InvalidSettingException naming the variable to fix
      */
     public static Settings from(Config config) {
+        return from(config, System::getenv);
+    }
+
+    /**
+     * Reads and validates every setting, with {@code environment} for the {@code ${VAR}}s of
+     * {@code TOOLS_FILE}'s header values (null for a variable that is not set).
+     *
+     * @throws InvalidSettingException naming the variable to fix
+     */
+    public static Settings from(Config config, Function<String, String> environment) {
         SettingReader in = new SettingReader(config);
         String apiKey = in.text("openai.api.key").strip();
         ModelApi api = in.oneOf("openai.api", ModelApi.class);
@@ -253,7 +280,7 @@ public record Settings(OpenAi openAi,
         Weather weather = new Weather(in.text("openweather.api.key").strip(),
                 in.uri("openweather.base.url", Set.of("http", "https")),
                 millis(in, "tool.timeout.ms"));
-        Tools tools = new Tools(in.text("tools.file").strip(), in.integer("tool.output.max.bytes", 1, 16 << 20));
+        Tools tools = tools(in, weather.toolTimeout(), environment);
         int serverPort = in.integer("server.port", 0, 65_535);
         Access access = new Access(channelAccess(in),
                 in.integer("websocket.max.connections", 1, 10_000_000),
@@ -336,6 +363,20 @@ public record Settings(OpenAi openAi,
                     + " every request needs (such as Azure's api-version) in OPENAI_QUERY");
         }
         return url;
+    }
+
+    /** {@code TOOLS_FILE}, read and validated, and {@code TOOL_OUTPUT_MAX_BYTES}. */
+    private static Tools tools(SettingReader in, Duration defaultTimeout, Function<String, String> environment) {
+        String file = in.text("tools.file").strip();
+        int outputMaxBytes = in.integer("tool.output.max.bytes", 1, 16 << 20);
+        try {
+            return new Tools(file, file.isEmpty() ? List.of() : ToolsFile.read(Path.of(file), environment,
+                    defaultTimeout), outputMaxBytes);
+        } catch (InvalidPathException e) {
+            throw new InvalidSettingException("TOOLS_FILE is not a valid path: " + e.getReason());
+        } catch (InvalidToolsFileException e) {
+            throw new InvalidSettingException(e.getMessage());
+        }
     }
 
     /** {@code OPENAI_AUTH_HEADER}: the header that carries the key, a token of HTTP's header-name characters. */

@@ -5,8 +5,9 @@
  * component takes only its own group. A bad value fails the start with a message naming the
  * environment variable; secrets never appear in {@code toString}.
  *
- * <p>It holds values only: it opens no connection and starts nothing. Its one dependency on another
- * package is {@link io.assistantstream.hub.AllowedOrigins}, which parses
- * {@code WEBSOCKET_ALLOWED_ORIGINS}.
+ * <p>It holds values only: it opens no connection and starts nothing. Beyond the types of the
+ * settings it builds ({@code access.ChannelAccess}, {@code steering.MultitaskPolicy}), it depends on
+ * {@link io.assistantstream.hub.AllowedOrigins}, which parses {@code WEBSOCKET_ALLOWED_ORIGINS}, and
+ * on {@link io.assistantstream.tools.ToolsFile}, which reads and validates {@code TOOLS_FILE}.
  */
 package io.assistantstream.config;

@@ -63,6 +63,15 @@ public final class AnswerFrames {
     }
 
     /**
+     * Sends {@code processing} whose message says what the model server is doing ("Searching the
+     * web"); false once a frame of the answer failed (see {@link #text}).
+     */
+    public boolean processing(String activity) {
+        send(Status.PROCESSING, JsonText.of(activity), null, null);
+        return failed == null;
+    }
+
+    /**
      * Adds streamed text; sends {@code responding} first, then an {@code in_progress} frame when a
      * batch is full. Returns false once a frame of this answer could not be published: the rest
      * would reach no one, so nothing more is sent, and {@link #completed} or {@link #error} throws.

@@ -38,7 +38,8 @@ public final class NetworkFailure {
     static final String NAME_DOES_NOT_RESOLVE = "the name does not resolve";
     static final String REFUSED = "the connection was refused";
     static final String CONNECT_TIMED_OUT = "the connection timed out";
-    static final String READ_TIMED_OUT = "no answer came in time";
+    /** The words for a server that stopped answering (a read timed out), for a caller that words it its own way. */
+    public static final String READ_TIMED_OUT = "no answer came in time";
     static final String RESET = "the connection was reset";
     static final String CLOSED = "the connection was closed";
     static final String NO_ROUTE = "there is no route to the host";

@@ -25,6 +25,9 @@ import io.assistantstream.observe.Meters;
  * way (unknown tool, bad arguments, error, timeout) yields an error text for the model and never
  * fails the answer. The model may repeat that text to the user, so a crash is told in words and its
  * exception only logged: its message may quote a request, with a key in its URL.
+ *
+ * <p>Each call is bounded by its tool's own timeout, or the registry's; every output, error texts
+ * included, reaches the model capped at {@code TOOL_OUTPUT_MAX_BYTES} ({@link OutputCap}).
  */
 public final class ToolRegistry {
     private static final Logger LOG = Logger.getLogger(ToolRegistry.class.getName());
@@ -32,11 +35,21 @@ public final class ToolRegistry {
 
     private final Map<String, Tool> tools = new LinkedHashMap<>();
     private final Duration timeout;
+    private final OutputCap cap;
     private final Meters meters;
 
-    public ToolRegistry(List<Tool> tools, Duration timeout, Meters meters) {
-        tools.forEach(tool -> this.tools.put(tool.name(), tool));
+    /**
+     * @param timeout        how long a call of a tool without a timeout of its own may take
+     * @param outputMaxBytes the most UTF-8 bytes of one output handed to the model
+     */
+    public ToolRegistry(List<Tool> tools, Duration timeout, int outputMaxBytes, Meters meters) {
+        tools.forEach(tool -> {
+            if (this.tools.putIfAbsent(tool.name(), tool) != null) {
+                throw new IllegalArgumentException("two tools are named " + tool.name());
+            }
+        });
         this.timeout = timeout;
+        this.cap = new OutputCap(outputMaxBytes);
         this.meters = meters;
     }
 
@@ -51,22 +64,30 @@ public final class ToolRegistry {
             for (ToolCall call : calls) {
                 running.add(pool.submit(() -> runOne(call, caller)));
             }
-            long deadline = System.nanoTime() + timeout.toNanos();
+            long started = System.nanoTime();
             List<ToolResult> results = new ArrayList<>();
             for (int i = 0; i < calls.size(); i++) {
-                results.add(new ToolResult(calls.get(i).callId(), await(calls.get(i), running.get(i), deadline)));
+                ToolCall call = calls.get(i);
+                results.add(new ToolResult(call.callId(), cap.apply(await(call, running.get(i), started))));
             }
             return results;
         }
     }
 
-    private String await(ToolCall call, Future<String> result, long deadline) throws InterruptedException {
+    /** How long a call of the tool {@code name} may take. */
+    private Duration timeoutOf(String name) {
+        Tool tool = tools.get(name);
+        return tool == null ? timeout : tool.timeout().orElse(timeout);
+    }
+
+    private String await(ToolCall call, Future<String> result, long started) throws InterruptedException {
+        Duration limit = timeoutOf(call.name());
         try {
-            return result.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            return result.get(Math.max(0, started + limit.toNanos() - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             result.cancel(true);
             meters.toolCalls(call.name(), "timeout").increment();
-            return "Error: " + call.name() + " did not finish within " + timeout.toMillis() + " ms";
+            return "Error: " + call.name() + " did not finish within " + limit.toMillis() + " ms";
         } catch (ExecutionException e) {
             LOG.log(Level.WARNING, "Tool " + call.name() + " failed", e.getCause());
             meters.toolCalls(call.name(), "error").increment();

@@ -25,6 +25,8 @@ import io.assistantstream.network.NetworkFailure;
  * exception's message, which may quote the request.
  */
 public final class WeatherTool implements Tool {
+    /** The name the model calls it by. */
+    public static final String NAME = "get_weather";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonNode PARAMETERS = parse("""
             {"type":"object",
@@ -56,7 +58,7 @@ public final class WeatherTool implements Tool {
 
     @Override
     public String name() {
-        return "get_weather";
+        return NAME;
     }
 
     @Override

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ToolRoundsTest {
     private static final ToolCaller CALLER = new ToolCaller("channel", "message", "conversation");
     private final AtomicInteger toolCalls = new AtomicInteger();
-    private final ToolRounds rounds = new ToolRounds(new ToolRegistry(List.of(new Tool() {
+    private final Tool echo = new Tool() {
         @Override
         public String name() {
             return "echo";
@@ -44,7 +44,9 @@ class ToolRoundsTest {
             toolCalls.incrementAndGet();
             return "echo " + arguments;
         }
-    }), Duration.ofSeconds(5), TestMeters.fresh()));
+    };
+    private final ToolRounds rounds = new ToolRounds(new ToolRegistry(List.of(echo), Duration.ofSeconds(5), 16_384,
+            TestMeters.fresh()));
 
     /** A sink that reaches clients while {@code reachable} says so, and counts the processing frames. */
     private static final class Sink implements AnswerSink {
@@ -54,6 +56,11 @@ class ToolRoundsTest {
         @Override
         public boolean toolsRunning() {
             toolsRunning++;
+            return reachable;
+        }
+
+        @Override
+        public boolean hostedToolRunning(String activity) {
             return reachable;
         }
 
@@ -97,6 +104,43 @@ class ToolRoundsTest {
             }
             return calls;
         }
+    }
+
+    @Test
+    void each_definition_carries_its_tools_own_strict_inline_or_nested() {
+        Tool loose = new Tool() {
+            @Override
+            public String name() {
+                return "loose";
+            }
+
+            @Override
+            public String description() {
+                return "takes any arguments";
+            }
+
+            @Override
+            public JsonNode parameters() {
+                return JsonNodeFactory.instance.objectNode().put("type", "object");
+            }
+
+            @Override
+            public boolean strict() {
+                return false;
+            }
+
+            @Override
+            public String call(JsonNode arguments, ToolCaller caller) {
+                return "";
+            }
+        };
+        ToolRounds both = new ToolRounds(new ToolRegistry(List.of(echo, loose),
+                Duration.ofSeconds(5), 16_384, TestMeters.fresh()));
+        assertEquals("[{\"type\":\"function\",\"name\":\"echo\",\"description\":\"says its arguments back\","
+                + "\"strict\":true,\"parameters\":{}},{\"type\":\"function\",\"name\":\"loose\",\"description\":"
+                + "\"takes any arguments\",\"strict\":false,\"parameters\":{\"type\":\"object\"}}]",
+                both.definitions(false).toString());
+        assertEquals("false", both.definitions(true).path(1).path("function").path("strict").toString());
     }
 
     @Test

@@ -60,9 +60,9 @@ final class ChatCompletions {
             roundsAsked += messages.get(i).path("tool_calls").isArray() ? 1 : 0;
         }
         boolean results = "tool".equals(messages.get(messages.size() - 1).path("role").asText());
-        if (!script.toolCities().isEmpty() && (!results || roundsAsked < script.rounds())) {
-            stream.tools(script.toolCities().stream()
-                    .map(city -> new ChatStream.Call(FakeOpenAi.newId("call_"), city)).toList());
+        if (!script.toolCalls().isEmpty() && (!results || roundsAsked < script.rounds())) {
+            stream.tools(script.toolCalls().stream()
+                    .map(call -> new ChatStream.Call(FakeOpenAi.newId("call_"), call.name(), call.arguments())).toList());
         } else if (results) {
             stream.text("Tool said: " + String.join(" | ", outputsInCallOrder(messages)));
         } else {

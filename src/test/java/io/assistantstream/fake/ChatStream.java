@@ -31,8 +31,8 @@ import java.util.stream.Collectors;
  * cut-off JSON.
  */
 final class ChatStream {
-    /** One get_weather call the stream asks for. */
-    record Call(String id, String city) {
+    /** One function call the stream asks for: its id, the function's name and its arguments' JSON text. */
+    record Call(String id, String name, String arguments) {
     }
 
     private final HttpConnection http;
@@ -103,8 +103,8 @@ final class ChatStream {
                 ArrayNode all = delta.putArray("tool_calls");
                 for (int i = 0; i < calls.size(); i++) {
                     ObjectNode call = all.addObject().put("id", calls.get(i).id()).put("type", "function");
-                    call.putObject("function").put("name", Script.TOOL)
-                            .put("arguments", Script.toolArguments(calls.get(i).city()));
+                    call.putObject("function").put("name", calls.get(i).name())
+                            .put("arguments", calls.get(i).arguments());
                     call.put("index", i);
                 }
             });
@@ -117,7 +117,7 @@ final class ChatStream {
             if (i > 0 || !merged) {
                 piece(delta -> delta.putArray("tool_calls").add(opening(calls.get(index), index)));
             }
-            List<String> pieces = Script.argumentDeltas(Script.toolArguments(calls.get(i).city()));
+            List<String> pieces = Script.argumentDeltas(calls.get(i).arguments());
             boolean last = i == calls.size() - 1;
             for (int p = 0; p < pieces.size(); p++) {
                 Thread.sleep(script.number("delay"));
@@ -139,7 +139,7 @@ final class ChatStream {
     /** A call's first fragment: id, type, name and empty arguments. */
     private ObjectNode opening(Call call, int index) {
         ObjectNode fragment = fragment(index).put("id", call.id()).put("type", "function");
-        fragment.putObject("function").put("name", Script.TOOL).put("arguments", "");
+        fragment.putObject("function").put("name", call.name()).put("arguments", "");
         return fragment;
     }
 

@@ -43,7 +43,10 @@ import java.util.stream.Collectors;
  * half the deltas; {@code !malformed} with an event whose data is cut-off JSON);
  * {@code !done} appends {@code data: [DONE]}; {@code !stamp} makes each text delta the time it is written
  * ({@code "<epoch microseconds> "}), so a client can measure relay latency; {@code !tool=CITY} /
- * {@code !tools=A,B} stream get_weather calls.
+ * {@code !tools=A,B} stream get_weather calls; {@code !call=NAME[,NAME2]} streams calls of any function, each with
+ * the arguments {@code !args=JSON} (default {@code {}}; Assistants runs too); {@code !hosted=TOOL[,TOOL2]}
+ * ({@code web_search}, {@code file_search}, {@code mcp}) streams that hosted tool's recorded events verbatim
+ * before the text, and the recorded text annotations after its first delta.
  * An {@code input} array of {@code function_call_output} items answers {@code "Tool said: "} + outputs joined
  * by {@code " | "} in call order. Attempts are counted per conversation and exact {@code input} (the string, or
  * the JSON text of an array), counting only requests that passed the key, conversation and lock checks. The
@@ -482,9 +485,9 @@ public final class FakeOpenAi implements AutoCloseable {
         ResponseStream stream = new ResponseStream(http, newResponse(body, conversation.id), script,
                 script.cutOn(attempt), release);
         http.startStream(openAiHeaders(Map.of()));
-        if (!script.toolCities().isEmpty()) {
-            List<ResponseStream.ToolCall> calls = script.toolCities().stream()
-                    .map(city -> new ResponseStream.ToolCall(newId("fc_"), newId("call_"), city)).toList();
+        if (!script.toolCalls().isEmpty()) {
+            List<ResponseStream.ToolCall> calls = script.toolCalls().stream()
+                    .map(call -> new ResponseStream.ToolCall(newId("fc_"), newId("call_"), call)).toList();
             conversation.issue(calls);
             stream.tools(calls);
         } else if (!outputs.isEmpty()) {

@@ -11,11 +11,11 @@ import java.util.function.Consumer;
 
 /** Writes one scripted Responses API stream ({@code event:}/{@code data:} frames, one chunk each). */
 final class ResponseStream {
-    /** One get_weather function call the stream emits. */
-    record ToolCall(String itemId, String callId, String city) {
+    /** One function call the stream emits. */
+    record ToolCall(String itemId, String callId, Script.PlannedCall planned) {
         ObjectNode item(String arguments) {
             return JSON.createObjectNode().put("type", "function_call").put("id", itemId).put("call_id", callId)
-                    .put("name", Script.TOOL).put("arguments", arguments);
+                    .put("name", planned.name()).put("arguments", arguments);
         }
     }
 
@@ -44,6 +44,11 @@ final class ResponseStream {
     void text(String reply) throws IOException, InterruptedException {
         if (!begin()) {
             return;
+        }
+        for (String tool : script.hostedTools()) {
+            for (String event : HostedToolEvents.of(tool).beforeText()) {
+                http.chunk(event);
+            }
         }
         String id = FakeOpenAi.newId("msg_");
         boolean incomplete = script.has("incomplete");
@@ -81,12 +86,12 @@ final class ResponseStream {
         for (int i = 0; i < calls.size(); i++) {
             int index = i;
             ToolCall call = calls.get(i);
-            String args = Script.toolArguments(call.city());
+            String args = call.planned().arguments();
             emit("response.output_item.added", e -> e.put("output_index", index).set("item", call.item("")));
             stream("response.function_call_arguments.delta", Script.argumentDeltas(args),
                     e -> e.put("item_id", call.itemId()).put("output_index", index));
             emit("response.function_call_arguments.done", e -> e.put("item_id", call.itemId())
-                    .put("name", Script.TOOL).put("output_index", index).put("arguments", args));
+                    .put("name", call.planned().name()).put("output_index", index).put("arguments", args));
             ObjectNode item = call.item(args);
             emit("response.output_item.done", e -> e.put("output_index", index).set("item", item));
             response.withArray("output").add(item);
@@ -126,6 +131,13 @@ final class ResponseStream {
             });
             if (++deltas == 1) {
                 emit("response.future_event_kind", e -> e.putObject("payload").put("note", "clients ignore this"));
+                if (text) {
+                    for (String tool : script.hostedTools()) {
+                        for (String annotation : HostedToolEvents.of(tool).annotations()) {
+                            http.chunk(annotation);
+                        }
+                    }
+                }
             }
             cutIfDue();
         }

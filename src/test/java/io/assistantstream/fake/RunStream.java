@@ -101,7 +101,7 @@ final class RunStream {
             finish("thread.run.expired", r -> r.json.put("status", "expired").put("expires_at", now()));
         } else if (script.has("cancelled")) {
             finish("thread.run.cancelled", AssistantsApi.Run::cancelled);
-        } else if (!script.toolCities().isEmpty() && roundsAsked() < script.rounds()) {
+        } else if (!script.toolCalls().isEmpty() && roundsAsked() < script.rounds()) {
             tools();
         } else {
             text(answer);
@@ -118,15 +118,15 @@ final class RunStream {
         ArrayNode calls = JSON.createArrayNode();
         ArrayNode required = JSON.createArrayNode();
         int pieces = 0;
-        for (String city : script.toolCities()) {
+        for (Script.PlannedCall planned : script.toolCalls()) {
             int index = callIds.size();
             String callId = newId("call_");
-            String arguments = Script.toolArguments(city);
+            String arguments = planned.arguments();
             callIds.add(callId);
             beforeDelta();
             ObjectNode opened = Transcripts.template("thread.run.step.delta", 0).put("id", stepId);
             toolCallDelta(opened).put("index", index).put("id", callId).withObject("/function")
-                    .put("name", Script.TOOL);
+                    .put("name", planned.name());
             write("thread.run.step.delta", opened);
             for (String piece : Script.argumentDeltas(arguments)) {
                 beforeDelta();
@@ -136,7 +136,7 @@ final class RunStream {
                 pieces++;
             }
             ObjectNode call = JSON.createObjectNode().put("id", callId).put("type", "function");
-            call.putObject("function").put("name", Script.TOOL).put("arguments", arguments);
+            call.putObject("function").put("name", planned.name()).put("arguments", arguments);
             required.add(call.deepCopy());
             ((ObjectNode) call.get("function")).putNull("output");
             calls.add(call);

@@ -16,8 +16,9 @@ import java.util.stream.Stream;
  * What one fake response does, read from the user text: words starting with {@code !} are directives
  * ({@code !name} or {@code !name=value}), the other words joined by single spaces are the prompt.
  * Known directives: delay, words, stall, fail, quota, cut, cutalways, failed, incomplete, errorevent, malformed,
- * done, stamp, tool, tools, for Assistants runs and chat completions rounds, for Assistants runs expired, cancelled
- * (see {@link FakeOpenAi}), for chat completions filtered and quirk (see {@link ChatStream}); unknown
+ * done, stamp, tool, tools, call, args, hosted, for Assistants runs and chat completions rounds, for Assistants
+ * runs expired, cancelled (see {@link FakeOpenAi}), for chat completions filtered and quirk (see
+ * {@link ChatStream}); unknown
  * ones are dropped from the prompt and ignored.
  *
  * @param prompt     the user text without directives
@@ -80,10 +81,29 @@ record Script(String prompt, Map<String, String> directives) {
         return has("cutalways") ? number("cutalways") : has("cut") && attempt == firstStreamed ? number("cut") : -1;
     }
 
-    /** The cities of {@code !tool=CITY} / {@code !tools=A,B}, empty when the reply is text. */
-    List<String> toolCities() {
-        return Stream.of("tool", "tools").filter(this::has)
-                .flatMap(name -> Arrays.stream(directives.get(name).split(","))).toList();
+    /** One function call a scripted stream asks for: its name and its arguments' JSON text. */
+    record PlannedCall(String name, String arguments) {
+    }
+
+    /**
+     * The calls of {@code !tool=CITY} / {@code !tools=A,B} (get_weather for each city), then of
+     * {@code !call=NAME[,NAME2]} (each with the arguments of {@code !args=JSON}, default {@code {}}); empty when the
+     * reply is text.
+     */
+    List<PlannedCall> toolCalls() {
+        List<PlannedCall> calls = new ArrayList<>(Stream.of("tool", "tools").filter(this::has)
+                .flatMap(name -> Arrays.stream(directives.get(name).split(",")))
+                .map(city -> new PlannedCall(TOOL, toolArguments(city))).toList());
+        if (has("call")) {
+            Arrays.stream(directives.get("call").split(","))
+                    .forEach(name -> calls.add(new PlannedCall(name, directives.getOrDefault("args", "{}"))));
+        }
+        return calls;
+    }
+
+    /** The hosted tools of {@code !hosted=web_search[,mcp]}, whose recorded events come before the text. */
+    List<String> hostedTools() {
+        return has("hosted") ? List.of(directives.get("hosted").split(",")) : List.of();
     }
 
     /** How many tool rounds a run or chat completion asks for before it answers: {@code !rounds=N}, default 1. */

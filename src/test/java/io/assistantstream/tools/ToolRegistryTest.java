@@ -2,6 +2,7 @@ package io.assistantstream.tools;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -10,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import io.assistantstream.testing.TestMeters;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ToolRegistryTest {
     @Test
@@ -35,8 +37,57 @@ class ToolRegistryTest {
                 throw new IllegalStateException("GET https://api.example/data?appid=s3cret failed");
             }
         };
-        ToolRegistry registry = new ToolRegistry(List.of(crashing), Duration.ofSeconds(5), TestMeters.fresh());
+        ToolRegistry registry = new ToolRegistry(List.of(crashing), Duration.ofSeconds(5), 16_384, TestMeters.fresh());
         assertEquals("Error: crash failed unexpectedly",
                 registry.run(List.of(new ToolCall("call-1", "crash", "{}")), new ToolCaller("c", "m", "t")).getFirst().output());
+    }
+
+    /** A tool that sleeps {@code sleep}, then answers {@code output}, and may be given its own timeout. */
+    private static Tool sleeping(String name, Duration sleep, Duration ownTimeout, String output) {
+        return new Tool() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public String description() {
+                return "sleeps, then answers";
+            }
+
+            @Override
+            public JsonNode parameters() {
+                return JsonNodeFactory.instance.objectNode();
+            }
+
+            @Override
+            public Optional<Duration> timeout() {
+                return Optional.ofNullable(ownTimeout);
+            }
+
+            @Override
+            public String call(JsonNode arguments, ToolCaller caller) throws ToolFailedException {
+                try {
+                    Thread.sleep(sleep);
+                } catch (InterruptedException e) {
+                    throw new ToolFailedException("interrupted");
+                }
+                return output;
+            }
+        };
+    }
+
+    @Test
+    void each_call_is_bounded_by_its_tools_own_timeout_and_every_output_is_capped() throws Exception {
+        ToolRegistry registry = new ToolRegistry(List.of(
+                sleeping("quick", Duration.ofSeconds(10), Duration.ofMillis(200), "late"),
+                sleeping("wordy", Duration.ZERO, null, "w".repeat(5_000))), Duration.ofSeconds(30), 100,
+                TestMeters.fresh());
+        long start = System.nanoTime();
+        List<ToolResult> results = registry.run(List.of(new ToolCall("c1", "quick", "{}"),
+                new ToolCall("c2", "wordy", "{}")), new ToolCaller("c", "m", "t"));
+        assertTrue(System.nanoTime() - start < Duration.ofSeconds(5).toNanos(), "not the registry's 30 s");
+        assertEquals("Error: quick did not finish within 200 ms", results.get(0).output());
+        assertEquals("w".repeat(55) + "\n[output cut to 100 bytes; it was 5000 bytes]", results.get(1).output());
     }
 }

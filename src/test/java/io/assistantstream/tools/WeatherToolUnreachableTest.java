@@ -25,7 +25,7 @@ class WeatherToolUnreachableTest {
     private static String outputFor(String baseUrl) throws InterruptedException {
         WeatherTool tool = new WeatherTool(WebClient.builder().connectTimeout(Duration.ofSeconds(1)).build(),
                 URI.create(baseUrl), "key", Duration.ofMillis(300));
-        ToolRegistry registry = new ToolRegistry(List.of(tool), Duration.ofSeconds(5), TestMeters.fresh());
+        ToolRegistry registry = new ToolRegistry(List.of(tool), Duration.ofSeconds(5), 16_384, TestMeters.fresh());
         return registry.run(List.of(new ToolCall("call-1", "get_weather", "{\"city\":\"Zocca\",\"units\":null}")), new ToolCaller("c", "m", "t"))
                 .getFirst().output();
     }

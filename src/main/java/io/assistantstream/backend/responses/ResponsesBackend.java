@@ -2,7 +2,9 @@ package io.assistantstream.backend.responses;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -37,12 +39,22 @@ public final class ResponsesBackend implements AssistantBackend {
     private final String instructions;
     private final ArrayNode toolDefinitions;
 
-    public ResponsesBackend(OpenAiClient openAi, ToolRounds rounds, String model, String instructions) {
+    /**
+     * @param hostedTools a JSON array of tools the model server runs itself ({@code OPENAI_HOSTED_TOOLS},
+     *                    validated), added to every request's {@code tools} after the function tools
+     */
+    public ResponsesBackend(OpenAiClient openAi, ToolRounds rounds, String model, String instructions,
+                            String hostedTools) {
         this.openAi = openAi;
         this.rounds = rounds;
         this.model = model;
         this.instructions = instructions;
         this.toolDefinitions = rounds.definitions(false);
+        try {
+            JSON.readTree(hostedTools).forEach(toolDefinitions::add);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("the hosted tools are not a JSON array: " + e.getOriginalMessage(), e);
+        }
     }
 
     @Override
@@ -61,25 +73,28 @@ public final class ResponsesBackend implements AssistantBackend {
     @Override
     public void respond(ChannelConversation conversation, UserMessage message, AnswerSink sink, Deadline deadline)
             throws AnswerFailedException, ConversationNotFoundException, InterruptedException {
+        HostedToolActivity hosted = new HostedToolActivity();
         rounds.converse(new ToolRounds.Rounds() {
             @Override
             public List<ToolCall> first() throws AnswerFailedException, ConversationNotFoundException,
                     InterruptedException {
-                return round(conversation.id(), JSON.getNodeFactory().textNode(message.text()), sink, deadline);
+                return round(conversation.id(), JSON.getNodeFactory().textNode(message.text()), sink, hosted,
+                        deadline);
             }
 
             @Override
             public List<ToolCall> next(List<ToolResult> results) throws AnswerFailedException,
                     ConversationNotFoundException, InterruptedException {
-                return round(conversation.id(), outputs(results), sink, deadline);
+                return round(conversation.id(), outputs(results), sink, hosted, deadline);
             }
         }, sink, new ToolCaller(conversation.channel(), message.id(), conversation.id()));
     }
 
     /** Streams one response; returns the function calls it made. */
-    private List<ToolCall> round(String conversationId, JsonNode input, AnswerSink sink, Deadline deadline)
+    private List<ToolCall> round(String conversationId, JsonNode input, AnswerSink sink, HostedToolActivity hosted,
+                                 Deadline deadline)
             throws AnswerFailedException, ConversationNotFoundException, InterruptedException {
-        ResponseStream stream = new ResponseStream(sink);
+        ResponseStream stream = new ResponseStream(sink, hosted);
         try {
             openAi.stream("/responses", request(conversationId, input), deadline, stream::onEvent,
                     () -> !sink.textSent());
@@ -116,13 +131,19 @@ public final class ResponsesBackend implements AssistantBackend {
         return items;
     }
 
-    /** The reading of one {@code /responses} stream: text to the sink, function calls collected. */
+    /**
+     * The reading of one {@code /responses} stream: text to the sink, function calls collected, hosted
+     * tools' work told to the sink. Only {@code function_call} items are calls: a hosted tool's item
+     * (an {@code mcp_call} has a name and arguments too) is the model server's own business.
+     */
     private static final class ResponseStream {
         private final AnswerSink sink;
+        private final HostedToolActivity hosted;
         private final List<ToolCall> calls = new ArrayList<>();
 
-        private ResponseStream(AnswerSink sink) {
+        private ResponseStream(AnswerSink sink, HostedToolActivity hosted) {
             this.sink = sink;
+            this.hosted = hosted;
         }
 
         /**
@@ -142,6 +163,11 @@ public final class ResponsesBackend implements AssistantBackend {
                         return false; // the frames reach no one: the answer is over
                     }
                 }
+                case "response.output_item.added" -> {
+                    if (!told(hosted.itemAdded(parsed(event, data).path("item")))) {
+                        return false;
+                    }
+                }
                 case "response.output_item.done" -> collectCall(parsed(event, data).path("item"));
                 case "response.completed" -> {
                     return false;
@@ -152,10 +178,19 @@ public final class ResponsesBackend implements AssistantBackend {
                         .path("response").path("incomplete_details").path("reason").asText("unknown reason"));
                 case "error" -> throw AnswerFailedException.streamError(parsed(event, data));
                 default -> {
-                    // the protocol adds event kinds over time; the ones not needed here are ignored
+                    // a hosted tool's progress is told; the protocol adds event kinds over time, and the ones
+                    // not needed here (text annotations, reasoning, …) are ignored
+                    if (!told(hosted.progress(type))) {
+                        return false;
+                    }
                 }
             }
             return true;
+        }
+
+        /** Tells the sink of a hosted tool's activity, if any; false: stop reading, the answer is over. */
+        private boolean told(Optional<String> activity) {
+            return activity.isEmpty() || sink.hostedToolRunning(activity.get());
         }
 
         private static JsonNode parsed(SseEvent event, JsonNode data) throws AnswerFailedException {

@@ -55,7 +55,7 @@ class EchoBackendTest {
             return "{\"location\":\"Zocca, IT\",\"description\":\"light rain\",\"units\":\"metric\",\"temperature\":12.5,"
                     + "\"feels_like\":11.9,\"humidity_percent\":81,\"wind_speed\":3.1}";
         }
-    }), Duration.ofSeconds(5), TestMeters.fresh()));
+    }), Duration.ofSeconds(5), 16_384, TestMeters.fresh()));
 
     /** What reached the sink, in order: each delta, and "[processing]" when tools were about to run. */
     private static final class Sink implements AnswerSink {
@@ -70,6 +70,12 @@ class EchoBackendTest {
         @Override
         public boolean toolsRunning() {
             seen.add("[processing]");
+            return true;
+        }
+
+        @Override
+        public boolean hostedToolRunning(String activity) {
+            seen.add("[" + activity + "]");
             return true;
         }
 
