@@ -112,6 +112,21 @@ class ChatCompletionsBackendTest {
     }
 
     @Test
+    void azure_openai_gets_its_key_in_api_key_and_api_version_on_each_request_and_its_filter_chunk_is_skipped()
+            throws Exception {
+        world.set("openai.auth.header", "api-key").set("openai.query", "api-version=2024-10-21");
+        service = world.start();
+        JsonNode last = last("chat-azure", "m1", "hello azure !quirk=filter-results");
+
+        assertEquals("completed", last.path("status").asText(), last.toString());
+        assertEquals("Echo: hello azure", last.path("message").asText());
+        FakeOpenAi.RecordedRequest request = PipelineTest.only(openAi, "/v1/chat/completions");
+        assertEquals(FakeOpenAi.API_KEY, request.headers().get("api-key"));
+        assertFalse(request.headers().containsKey("authorization"), request.headers().toString());
+        assertEquals("api-version=2024-10-21", request.query());
+    }
+
+    @Test
     void a_tool_call_is_answered_with_a_tool_message_after_the_assistant_message_that_asked() throws Exception {
         service = world.start();
         List<JsonNode> frames = answer("chat-w", "m1", "weather please !tool=Zocca");
