@@ -2,10 +2,8 @@ package io.assistantstream;
 
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.util.List;
 import java.util.Map;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
@@ -28,20 +26,13 @@ class BrokersTest {
     @RegisterExtension
     final TestWorld world = TestWorld.perTest();
 
-    /** Publishes a message and waits for its completed frame. */
-    private void answered(WsClient client, String messageId) throws Exception {
-        world.rabbit().publish("b", messageId, "hello " + messageId);
-        List<JsonNode> frames = client.answer(messageId);
-        assertEquals("completed", frames.getLast().path("status").asText(), frames.toString());
-    }
-
     @Test
     void messages_are_answered_through_a_quorum_queue() throws Exception {
         world.set("queue.type", "quorum");
         AssistantStream service = world.start();
         try (WsClient client = WsClient.connect(service.port())) {
             client.subscribe("b");
-            answered(client, "q1");
+            assertEquals("Echo: hello q1", world.ended(client, "b", "q1").path("message").asText());
         }
         ConnectionFactory factory = new ConnectionFactory();
         factory.setHost("127.0.0.1");
@@ -67,10 +58,10 @@ class BrokersTest {
             AssistantStream service = world.start();
             try (WsClient client = WsClient.connect(service.port())) {
                 client.subscribe("b");
-                answered(client, "a1");
+                assertEquals("Echo: hello a1", world.ended(client, "b", "a1").path("message").asText());
                 assertEquals(0, second.connectionsOpened(), "the next live broker in the list is used, not any");
                 first.refuse(true); // that broker is gone: its connections recover to the one after it
-                answered(client, "a2");
+                assertEquals("Echo: hello a2", world.ended(client, "b", "a2").path("message").asText());
                 assertTrue(second.connectionsOpened() > 0, "recovered to the third broker of the list");
             }
         }

@@ -18,13 +18,6 @@ class SentinelFailoverTest {
     @RegisterExtension
     final TestWorld world = TestWorld.perTest();
 
-    private void answered(WsClient client, String messageId) throws Exception {
-        world.rabbit().publish("s", messageId, "hello " + messageId);
-        List<JsonNode> frames = client.answer(messageId);
-        assertEquals("completed", frames.getLast().path("status").asText(), frames.toString());
-        assertEquals("Echo: hello " + messageId, frames.getLast().path("message").asText());
-    }
-
     /**
      * A message published just as the master dies waits (its delivery requeued while Redis is away)
      * until the Sentinels promote the replica, and is answered there; so is the next one.
@@ -36,14 +29,15 @@ class SentinelFailoverTest {
             AssistantStream service = world.start();
             try (WsClient client = WsClient.connect(service.port())) {
                 client.subscribe("s");
-                answered(client, "before");
+                assertEquals("Echo: hello before", world.ended(client, "s", "before").path("message").asText());
                 sentinels.killMaster();
                 long killed = System.nanoTime();
-                answered(client, "during");
+                assertEquals("Echo: hello during", world.ended(client, "s", "during").path("message").asText());
                 System.out.printf("sentinel: a message published as the master was killed was answered %.1f s later%n",
                         (System.nanoTime() - killed) / 1e9);
                 sentinels.awaitFailover();
-                answered(client, "after"); // commands, the frame log and pub/sub all moved to the new master
+                // commands, the frame log and pub/sub all moved to the new master
+                assertEquals("Echo: hello after", world.ended(client, "s", "after").path("message").asText());
             }
             try (WsClient late = WsClient.connect(service.port())) { // and the log there serves a resume
                 JsonNode subscribed = late.subscribe("s", 0L, null);

@@ -1,8 +1,6 @@
 package io.assistantstream.testing;
 
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,9 +22,7 @@ public final class PrivateRedis implements AutoCloseable {
     }
 
     private PrivateRedis(Path dataDir) throws IOException, InterruptedException {
-        try (ServerSocket probe = new ServerSocket(0)) {
-            this.port = probe.getLocalPort();
-        }
+        this.port = RedisProcess.sparePort();
         this.dataDir = dataDir;
         start();
     }
@@ -49,17 +45,7 @@ public final class PrivateRedis implements AutoCloseable {
                 "127.0.0.1", "--save", ""));
         command.addAll(dataDir == null ? List.of("--appendonly", "no")
                 : List.of("--appendonly", "yes", "--appendfsync", "always", "--dir", dataDir.toString()));
-        process = new ProcessBuilder(command)
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < until) {
-            try (Socket socket = new Socket("127.0.0.1", port)) {
-                return;
-            } catch (IOException notYet) {
-                Thread.sleep(20);
-            }
-        }
-        throw new IllegalStateException("redis-server did not start on port " + port);
+        process = RedisProcess.start(command, port, null);
     }
 
     public void stop() throws InterruptedException {

@@ -1,8 +1,5 @@
 package io.assistantstream.testing;
 
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,12 +28,12 @@ public final class RedisCluster implements AutoCloseable {
         dir = Files.createTempDirectory("redis-cluster");
         try {
             for (int i = 0; i < ports.length; i++) {
-                ports[i] = sparePort();
+                ports[i] = RedisProcess.sparePort();
                 Path nodeDir = Files.createDirectories(dir.resolve("node-" + i));
-                processes[i] = start(List.of("redis-server", "--port", Integer.toString(ports[i]), "--bind", "127.0.0.1",
+                processes[i] = RedisProcess.start(List.of("redis-server", "--port", Integer.toString(ports[i]), "--bind", "127.0.0.1",
                         "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
                         "--cluster-node-timeout", "1000", "--save", "", "--appendonly", "no",
-                        "--dir", nodeDir.toString()), ports[i], nodeDir);
+                        "--dir", nodeDir.toString()), ports[i], nodeDir.resolve("redis.log"));
             }
             List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
             for (int port : ports) {
@@ -147,27 +144,6 @@ public final class RedisCluster implements AutoCloseable {
             return command.run(connection);
         } finally {
             client.shutdown();
-        }
-    }
-
-    private static Process start(List<String> command, int port, Path nodeDir) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(nodeDir.resolve("redis.log").toFile()).start();
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < until) {
-            try (Socket socket = new Socket("127.0.0.1", port)) {
-                return process;
-            } catch (IOException notYet) {
-                Thread.sleep(20);
-            }
-        }
-        process.destroyForcibly();
-        throw new IllegalStateException("redis-server did not start on port " + port);
-    }
-
-    private static int sparePort() throws IOException {
-        try (ServerSocket probe = new ServerSocket(0)) {
-            return probe.getLocalPort();
         }
     }
 

@@ -1,8 +1,6 @@
 package io.assistantstream.testing;
 
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,7 +31,7 @@ public final class RedisSentinels implements AutoCloseable {
         dir = Files.createTempDirectory("redis-sentinels");
         try {
             for (int i = 0; i < dataPorts.length; i++) {
-                dataPorts[i] = sparePort();
+                dataPorts[i] = RedisProcess.sparePort();
             }
             master = start(List.of("redis-server", "--port", Integer.toString(dataPorts[0]), "--bind", "127.0.0.1",
                     "--save", "", "--appendonly", "no", "--dir", dir.toString()), dataPorts[0]);
@@ -41,7 +39,7 @@ public final class RedisSentinels implements AutoCloseable {
                     "--appendonly", "no", "--dir", dir.toString(), "--replicaof", "127.0.0.1",
                     Integer.toString(dataPorts[0])), dataPorts[1]);
             for (int i = 0; i < sentinelPorts.length; i++) {
-                sentinelPorts[i] = sparePort();
+                sentinelPorts[i] = RedisProcess.sparePort();
                 Path config = dir.resolve("sentinel-" + i + ".conf");
                 Files.writeString(config, String.join("\n",
                         "port " + sentinelPorts[i],
@@ -118,24 +116,9 @@ public final class RedisSentinels implements AutoCloseable {
     }
 
     private Process start(List<String> command, int port) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("redis-" + port + ".log").toFile()).start();
+        Process process = RedisProcess.start(command, port, dir.resolve("redis-" + port + ".log"));
         processes.add(process);
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < until) {
-            try (Socket socket = new Socket("127.0.0.1", port)) {
-                return process;
-            } catch (IOException notYet) {
-                Thread.sleep(20);
-            }
-        }
-        throw new IllegalStateException(command.getFirst() + " did not start on port " + port);
-    }
-
-    private static int sparePort() throws IOException {
-        try (ServerSocket probe = new ServerSocket(0)) {
-            return probe.getLocalPort();
-        }
+        return process;
     }
 
     @Override

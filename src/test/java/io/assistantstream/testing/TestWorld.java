@@ -81,6 +81,16 @@ public final class TestWorld implements AutoCloseable, AfterEachCallback {
         return openAi;
     }
 
+    /**
+     * Publishes {@code "hello " + messageId} on {@code channel} and returns the last frame of its answer as
+     * {@code client}, subscribed to the channel, gets it (the fake answers {@code "Echo: hello " + messageId}).
+     */
+    public com.fasterxml.jackson.databind.JsonNode ended(WsClient client, String channel, String messageId)
+            throws Exception {
+        rabbit.publish(channel, messageId, "hello " + messageId);
+        return client.answer(messageId).getLast();
+    }
+
     public Rabbit rabbit() {
         return rabbit;
     }
