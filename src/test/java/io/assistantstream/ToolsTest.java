@@ -105,6 +105,21 @@ class ToolsTest {
     }
 
     @Test
+    void with_the_chat_api_the_model_calls_a_file_tool_and_gets_its_answer_in_a_tool_message() throws Exception {
+        world.set("openai.api", "chat");
+        declareLookupOrder();
+        endpoint.answer("/orders", Reply.of(200, "{\"status\":\"delivered\"}"));
+        service = world.start();
+        List<JsonNode> frames = answer("chan-c", "m1", ORDER_CALL);
+
+        assertEquals("Tool said: {\"status\":\"delivered\"}", frames.getLast().path("message").asText(),
+                frames.toString());
+        assertCalledFor("chan-c");
+        JsonNode tools = all(openAi, "/v1/chat/completions").getFirst().json().path("tools");
+        assertEquals("lookup_order", tools.path(1).path("function").path("name").asText(), tools.toString());
+    }
+
+    @Test
     void a_file_tool_that_fails_is_an_error_text_for_the_model_and_its_secret_is_shown_and_logged_nowhere()
             throws Exception {
         declareLookupOrder();
