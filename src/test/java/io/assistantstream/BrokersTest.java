@@ -4,12 +4,14 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.util.Map;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import io.assistantstream.testing.PrivateRedis;
 import io.assistantstream.testing.TcpProxy;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
@@ -43,6 +45,30 @@ class BrokersTest {
                     false, false, Map.of("x-dead-letter-exchange", world.exchange() + "_dlx", "x-message-ttl",
                             3_600_000L, "x-delivery-limit", 20)));
             assertTrue(String.valueOf(classic.getCause()).contains("x-queue-type"), "it is a quorum queue: " + classic);
+        }
+    }
+
+    /**
+     * A quorum queue dead-letters a message sent back more than {@code QUEUE_DELIVERY_LIMIT} times; while
+     * Redis is down each delivery goes back after a pause that doubles, so an outage of 12 s spends four of
+     * a limit of five, where a pause of a second each would have spent them all.
+     */
+    @Test
+    void a_quorum_queue_keeps_a_message_through_a_redis_outage_longer_than_its_delivery_limit_in_seconds()
+            throws Exception {
+        try (PrivateRedis redis = new PrivateRedis()) {
+            world.set("queue.type", "quorum").set("queue.delivery.limit", "5").set("redis.url", redis.url());
+            AssistantStream service = world.start();
+            try (WsClient client = WsClient.connect(service.port())) {
+                client.subscribe("b");
+                redis.stop();
+                world.rabbit().publish("b", "o1", "hello o1");
+                Thread.sleep(12_000);
+                assertEquals(0, world.rabbit().messageCount(world.deadLetterQueue()), "not dead-lettered meanwhile");
+                redis.start();
+                JsonNode end = client.answer("o1").getLast();
+                assertEquals("Echo: hello o1", end.path("message").asText(), end.toString());
+            }
         }
     }
 

@@ -72,6 +72,32 @@ class MultitaskTest {
     }
 
     @Test
+    void an_answered_message_that_comes_again_while_its_channel_is_busy_keeps_its_answer_and_steers_nothing()
+            throws Exception {
+        AssistantStream service = world.start();
+        String replies = world.rabbit().declareReplyQueue("again", java.util.Map.of());
+        try (WsClient client = WsClient.connect(service.port())) {
+            client.subscribe("a");
+            world.rabbit().publish("a", "m1", "first");
+            assertEquals("completed", client.answer("m1").getLast().path("status").asText());
+            world.rabbit().publish("a", "m2", "!words=150 !delay=20");
+            awaitAnswering(client, "m2");
+            for (String policy : List.of("interrupt", "reject")) { // m1 again, as when its acknowledgement was lost
+                world.rabbit().publishAskingReply(Json.object(java.util.Map.of("channel", "a", "message_id", "m1",
+                        "message", "first", "multitask", policy)), replies, "m1-" + policy);
+            }
+            for (int i = 0; i < 2; i++) { // each waited its turn behind m2, and repeated its answer
+                JsonNode reply = Json.parse(new String(world.rabbit().await(replies).getBody(),
+                        java.nio.charset.StandardCharsets.UTF_8));
+                assertEquals("completed", reply.path("status").asText(), reply.toString());
+                assertEquals("Echo: first", reply.path("message").asText());
+            }
+            List<JsonNode> frames = client.answer("m2");
+            assertEquals("completed", terminal(frames).path("status").asText(), "the running answer went on");
+        }
+    }
+
+    @Test
     void a_message_that_asks_to_interrupt_cancels_the_running_answer_and_is_answered_right_after() throws Exception {
         AssistantStream service = world.start(); // the service's policy: enqueue
         try (WsClient client = WsClient.connect(service.port())) {

@@ -61,6 +61,15 @@ final class Delivery {
         return properties.getContentType();
     }
 
+    /**
+     * How often it was delivered before and went back to the queue, as a quorum queue counts it
+     * ({@code x-delivery-count}); 0 for a first delivery, and always for a classic queue.
+     */
+    long earlierDeliveries() {
+        Object count = properties.getHeaders() == null ? null : properties.getHeaders().get("x-delivery-count");
+        return count instanceof Number number ? number.longValue() : 0;
+    }
+
     /** When it arrived ({@link System#nanoTime}). */
     long arrivedNanos() {
         return arrivedNanos;

@@ -51,6 +51,8 @@ public final class Intake implements AutoCloseable {
     /** The header that says why a message was dead-lettered. */
     public static final String REASON_HEADER = "x-assistant-stream-reason";
     private static final Logger LOG = Logger.getLogger(Intake.class.getName());
+    /** The longest pause before a delivery that met an outage goes back to the queue. */
+    private static final long LONGEST_REQUEUE_PAUSE_S = 60;
     /** What clients are told of an unexpected failure: its details (a class name, a message) stay in the log. */
     static final String INTERNAL_ERROR_DETAILS = "the service failed unexpectedly; its log has the details";
 
@@ -148,11 +150,14 @@ public final class Intake implements AutoCloseable {
         try (ticket) {
             List<String> before = cancels.entered(request.channel(), request.messageId()); // a cancel finds it now
             MultitaskPolicy policy = request.multitask() == null ? multitask : MultitaskPolicy.ofWire(request.multitask());
-            if (!before.isEmpty() && policy == MultitaskPolicy.REJECT) {
-                busy(delivery, request, ticket);
+            // A message that ended already (a redelivery) keeps its outcome, which its turn repeats: it neither
+            // refuses nor interrupts anything. Read only when it would, to spare the usual path a Redis call.
+            boolean steers = !before.isEmpty() && policy != MultitaskPolicy.ENQUEUE
+                    && answered.completedFrame(request.channel(), request.messageId()).isEmpty();
+            if (steers && policy == MultitaskPolicy.REJECT && busy(delivery, request, ticket)) {
                 return;
             }
-            if (!before.isEmpty() && policy == MultitaskPolicy.INTERRUPT) {
+            if (steers && policy == MultitaskPolicy.INTERRUPT) {
                 for (String earlier : before) {
                     cancels.cancel(request.channel(), earlier);
                 }
@@ -288,22 +293,28 @@ public final class Intake implements AutoCloseable {
      * subscribers get its {@code channel_busy} error frame in its place in the line. The refusal is
      * recorded as its outcome first: a redelivery (its acknowledgement lost) is refused again, even
      * once the channel is free, instead of being answered.
+     *
+     * @return false when the message had an outcome already (recorded since it was checked): nothing was done
+     *         and it waits for its turn, which repeats that outcome
      */
-    private void busy(Delivery delivery, ChatRequest request, ChannelLease.Ticket line) throws InterruptedException {
+    private boolean busy(Delivery delivery, ChatRequest request, ChannelLease.Ticket line) throws InterruptedException {
         Frame frame = new Frame(request.channel(), request.messageId(), null, Status.ERROR,
                 JsonText.of("The channel is busy"), null, "another message of channel " + request.channel()
                 + " is being answered, and this one asked not to wait (multitask policy reject)",
                 System.currentTimeMillis(), "channel_busy");
-        answered.record(request.channel(), request.messageId(), frame.jsonAfterSeq(false)); // a redelivery ends alike
+        if (!answered.recordFirst(request.channel(), request.messageId(), frame.jsonAfterSeq(false))) {
+            return false; // it ended a moment ago (its answer, on another instance): its turn repeats that
+        }
         delivery.replyWith(unnumbered(frame));
         if (!delivery.ack()) { // its reply could not be published: it went back to the queue
-            return;
+            return true;
         }
         settled(request, true);
         meters.multitask("reject").increment();
         LOG.info(() -> "Message " + request.messageId() + " of channel " + request.channel() + " rejected: the channel"
                 + " is busy (multitask policy reject)");
         inLine(line, request.channel(), () -> frame);
+        return true;
     }
 
     /** A delivery acknowledged or dead-lettered is no longer in flight (a requeued one still is). */
@@ -441,10 +452,19 @@ public final class Intake implements AutoCloseable {
         pauseThenRequeue(delivery, "message " + request.messageId() + " of channel " + request.channel(), cause);
     }
 
+    /**
+     * Holds the delivery for a pause, then sends it back to the queue. The pause doubles with each time
+     * a quorum queue saw it come back ({@code x-delivery-count}), up to {@value #LONGEST_REQUEUE_PAUSE_S} s:
+     * a quorum queue dead-letters a message past {@code QUEUE_DELIVERY_LIMIT} returns, so an outage
+     * must not spend them at one a second (with the default 20, a message outlasts about 15 minutes
+     * of outage). A classic queue keeps no count: its pause stays the same.
+     */
     private void pauseThenRequeue(Delivery delivery, String what, Exception cause) {
-        LOG.warning("Requeueing " + what + " after " + requeueDelay.toMillis() + " ms: " + QueueConsumer.rootMessage(cause));
+        long pause = Math.min(requeueDelay.toMillis() << Math.min(delivery.earlierDeliveries(), 16),
+                Math.max(requeueDelay.toMillis(), LONGEST_REQUEUE_PAUSE_S * 1000));
+        LOG.warning("Requeueing " + what + " after " + pause + " ms: " + QueueConsumer.rootMessage(cause));
         try {
-            Thread.sleep(requeueDelay);
+            Thread.sleep(pause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -32,9 +32,12 @@ public final class AnsweredMessages {
         this.window = window;
     }
 
-    /** Records the message as ended with {@code frame} (its JSON after the seq) for the window. */
-    public void record(String channel, String messageId, String frame) {
-        redis.sync().set(key(prefix, channel, messageId), frame, SetArgs.Builder.ex(window));
+    /**
+     * Records the message as ended with {@code frame} (its JSON after the seq) for the window, unless it
+     * has an outcome already (which stands); returns whether this one was recorded.
+     */
+    public boolean recordFirst(String channel, String messageId, String frame) {
+        return "OK".equals(redis.sync().set(key(prefix, channel, messageId), frame, SetArgs.Builder.nx().ex(window)));
     }
 
     /** The {@code completed} frame of the message's answer, if it was answered within the window. */
