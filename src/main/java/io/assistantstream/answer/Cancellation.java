@@ -5,13 +5,16 @@ package io.assistantstream.answer;
  * on the model server ({@link #arm armed}), its thread is also interrupted, so a blocking read of
  * the stream, a tool call or a pause between retries ends at once rather than at the next text.
  * Outside that (a Redis call, settling the delivery) no interrupt is sent: the answer sees the mark
- * when it comes back, and ends {@code cancelled}.
+ * when it comes back, and ends {@code cancelled}. Once the answer is whole and its backend keeps it
+ * (a chat history written), it is {@link #seal sealed}: a cancel then is too late, and the answer
+ * completes, so what the model remembers and the frame clients get always agree.
  */
 public final class Cancellation {
     private final Thread answering;
     private boolean requested;
     private boolean armed;
     private boolean interrupted;
+    private boolean sealed;
 
     /** For the calling thread, which answers. */
     public Cancellation() {
@@ -23,8 +26,11 @@ public final class Cancellation {
         return new Cancellation();
     }
 
-    /** Asks the answer to stop; never blocks. */
+    /** Asks the answer to stop; never blocks. Once the answer is {@link #seal sealed}, too late: nothing happens. */
     public synchronized void request() {
+        if (sealed) {
+            return;
+        }
         requested = true;
         if (armed && !interrupted) {
             interrupted = true;
@@ -44,6 +50,17 @@ public final class Cancellation {
             interrupted = true;
             answering.interrupt();
         }
+    }
+
+    /**
+     * The answer is complete and about to be kept: from now on a cancel changes nothing. Returns
+     * false, sealing nothing, when a cancel came first.
+     */
+    synchronized boolean seal() {
+        if (!requested) {
+            sealed = true;
+        }
+        return sealed;
     }
 
     /** The model server's part is over; an interrupt this sent and nobody took is cleared. */

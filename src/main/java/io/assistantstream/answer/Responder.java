@@ -175,6 +175,11 @@ public final class Responder {
             public boolean textSent() {
                 return frames.textSent();
             }
+
+            @Override
+            public boolean complete() {
+                return cancel.seal();
+            }
         };
     }
 }

@@ -22,4 +22,13 @@ public interface AnswerSink {
 
     /** Whether text has reached clients: from then on an attempt must not be repeated. */
     boolean textSent();
+
+    /**
+     * The answer is whole upstream, and the backend is about to keep it (a history written). True: it
+     * is completed, and a cancel from now on comes too late; false: a cancel came first, so keep
+     * nothing, the answer ends {@code cancelled}. A backend with nothing to keep need not ask.
+     */
+    default boolean complete() {
+        return true;
+    }
 }

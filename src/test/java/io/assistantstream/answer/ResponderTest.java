@@ -55,6 +55,22 @@ class ResponderTest {
     }
 
     @Test
+    void a_cancel_before_the_answer_is_kept_ends_it_cancelled_and_one_after_is_too_late() throws Exception {
+        Cancellation early = new Cancellation();
+        backend.aroundKeeping(early::request, () -> { });
+        Outcome cancelled = responder.answer(new ChatRequest("c", "m1", "stop me"), published, System.nanoTime(), early);
+        assertTrue(cancelled.cancelled(), "cancelled: " + published.statuses());
+        assertEquals("cancelled", published.statuses().getLast());
+
+        Cancellation late = new Cancellation();
+        backend.aroundKeeping(() -> { }, late::request);
+        Outcome completed = responder.answer(new ChatRequest("c", "m2", "too late"), published, System.nanoTime(), late);
+        assertTrue(completed.completed(), "completed: " + published.statuses());
+        assertEquals("completed", published.statuses().getLast());
+        assertEquals(List.of("m2"), backend.kept(), "only what completed was kept");
+    }
+
+    @Test
     void the_next_message_of_a_channel_continues_its_conversation() throws Exception {
         answer("c", "m1", "one");
         answer("c", "m2", "two");

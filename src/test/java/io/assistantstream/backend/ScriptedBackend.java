@@ -13,12 +13,17 @@ import io.assistantstream.store.ChannelConversation;
  * An in-memory {@link AssistantBackend}: answers by streaming the message back word by word
  * ("Echo: " first), in the conversation given; each conversation it creates is named
  * {@code conv_N}. A test can make it forget conversations (as a server that lost them) or fail.
+ * Once the text is out it keeps the answer, as a backend that writes a history does, asking the
+ * sink first; a test can act just before and just after that.
  */
 public final class ScriptedBackend implements AssistantBackend {
     private final AtomicInteger created = new AtomicInteger();
     private final Set<String> forgotten = ConcurrentHashMap.newKeySet();
     private final List<String> answeredIn = new CopyOnWriteArrayList<>();
     private volatile AnswerFailedException failure;
+    private final List<String> kept = new CopyOnWriteArrayList<>();
+    private volatile Runnable beforeKeeping = () -> { };
+    private volatile Runnable afterKeeping = () -> { };
 
     @Override
     public String name() {
@@ -46,6 +51,22 @@ public final class ScriptedBackend implements AssistantBackend {
                 return;
             }
         }
+        beforeKeeping.run();
+        if (sink.complete()) {
+            kept.add(message.id());
+        }
+        afterKeeping.run();
+    }
+
+    /** Runs {@code before} when an answer's text is out, just before it is kept, and {@code after} just after. */
+    public void aroundKeeping(Runnable before, Runnable after) {
+        this.beforeKeeping = before;
+        this.afterKeeping = after;
+    }
+
+    /** The messages whose answers were kept, in order. */
+    public List<String> kept() {
+        return List.copyOf(kept);
     }
 
     /** From now on {@code conversationId} is unknown upstream. */

@@ -76,8 +76,8 @@ public final class ChatCompletionsBackend implements AssistantBackend {
         if (!exchange.answered) {
             return; // the sink stopped it: the answer is over, and not part of the conversation
         }
-        if (Thread.interrupted()) { // a cancel that came after the last chunk: the answer ends cancelled
-            throw new InterruptedException("cancelled before the exchange was stored");
+        if (!sink.complete()) { // a cancel that came after the last chunk: the answer ends cancelled, unkept
+            return;
         }
         history.record(conversation.channel(), message.id(), exchange.messages);
     }
