@@ -148,6 +148,31 @@ class SettingsTest {
     }
 
     @Test
+    void no_error_shows_a_password_or_key_given_in_a_url_a_query_or_a_hosted_tool() {
+        List<Map<String, String>> cases = List.of(
+                Map.of("redis.mode", "sentinel", "redis.url", "redis-sentinel://:my secret@h1:26379/0#m"),
+                Map.of("redis.mode", "sentinel", "redis.url", "redis://:secret@h1:6379/0"),
+                Map.of("rabbitmq.url", "amqp://app:s3cr,etsecret@h1:5672/,ftp://h2/"),
+                Map.of("rabbitmq.url", "amqp://user:p@ss-secret@h1:5672/,amqp://other:x@h2:5672/"),
+                Map.of("openai.query", "api-version=1&key=secret&"),
+                Map.of("openai.hosted.tools", "[{\"server_url\":\"https://x\",\"headers\":{\"k\":\"secret\"}}]"),
+                Map.of("openai.api", "chat", "openai.hosted.tools", "[{\"type\":\"web_search\"}]"));
+        for (Map<String, String> given : cases) {
+            Map<String, String> settings = new java.util.HashMap<>(given);
+            settings.put("openai.api.key", "sk-x");
+            InvalidSettingException e = assertThrows(InvalidSettingException.class, () -> read(settings),
+                    given.toString());
+            assertFalse(e.getMessage().contains("secret") || e.getMessage().contains("etsecret"), e.getMessage());
+        }
+        assertEquals(List.of(java.net.URI.create("amqp://app:s3cr,et@h1:5672/"), java.net.URI.create("amqp://app:s3cr,et@h2:5672/")),
+                read(Map.of("openai.api.key", "sk-x", "rabbitmq.url",
+                        "amqp://app:s3cr,et@h1:5672/,amqp://app:s3cr,et@h2:5672/")).rabbit().urls(),
+                "a comma in a password does not split the list");
+        assertFalse(read(Map.of("openai.api.key", "sk-x", "openai.query", "api-version=1&key=secret")).toString()
+                .contains("secret"), "the query's values are not logged");
+    }
+
+    @Test
     void a_bad_value_fails_naming_the_variable() {
         List<List<String>> cases = List.of(
                 List.of("worker.concurrency", "many", "WORKER_CONCURRENCY must be a whole number"),

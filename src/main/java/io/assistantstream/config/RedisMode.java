@@ -10,9 +10,7 @@ public enum RedisMode {
      * A master watched by Sentinels ({@code redis-sentinel://host:port[,host:port…][/db]#master}): the
      * service asks them where the master is, at start and at every reconnection, so it follows a failover.
      */
-    SENTINEL,
-    /** A Redis Cluster, reached through some of its nodes (a comma-separated list of {@code redis://} URLs). */
-    CLUSTER;
+    SENTINEL;
 
     /** The name in {@code REDIS_MODE}. */
     public String wire() {

@@ -66,8 +66,8 @@ final class SettingReader {
     /** One URL or several, separated by commas. */
     List<URI> uris(String key, Set<String> schemes) {
         List<URI> uris = new java.util.ArrayList<>();
-        for (String raw : nonBlank(key).split(",")) {
-            if (raw.isBlank()) {
+        for (String raw : nonBlank(key).split(",(?=\\s*[A-Za-z][A-Za-z0-9+.-]*://)")) { // a password may hold commas
+            if (raw.isBlank() || raw.strip().endsWith(",")) {
                 throw new InvalidSettingException(variable(key) + " has an empty entry: separate URLs with single commas");
             }
             uris.add(uri(key, raw.strip(), schemes));
@@ -151,7 +151,7 @@ final class SettingReader {
 
     /** A URL as it may be shown in a log or an error: with any user-info (passwords) masked. */
     static String redacted(String url) {
-        return url.replaceAll("//[^/@,]*@", "//***@");
+        return url.replaceAll("//[^/]*@", "//***@");
     }
 
     static String redacted(URI uri) {

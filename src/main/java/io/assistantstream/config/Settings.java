@@ -66,7 +66,7 @@ public record Settings(OpenAi openAi,
         public String toString() {
             return "OpenAi[model=" + model + ", baseUrl=" + RedactedUri.of(baseUrl) + ", api=" + api.wire()
                     + (authHeader.equals(BEARER) ? "" : ", key in header " + authHeader)
-                    + (query.isEmpty() ? "" : ", query " + query) + "]";
+                    + (query.isEmpty() ? "" : ", query parameters " + query.replaceAll("=[^&]*", "")) + "]";
         }
     }
 
@@ -132,10 +132,6 @@ public record Settings(OpenAi openAi,
 
         /** Where lettuce connects: the server, or the Sentinels that say which server is the master. */
         public io.lettuce.core.RedisURI lettuceUri() {
-            if (mode == RedisMode.CLUSTER) {
-                throw new InvalidSettingException("REDIS_MODE=cluster is not available in this version: use standalone"
-                        + " or sentinel");
-            }
             return io.lettuce.core.RedisURI.create(url.toString());
         }
     }
@@ -236,7 +232,7 @@ public record Settings(OpenAi openAi,
                 authHeader(in),
                 query(in),
                 in.integer("history.max.messages", 1, 10_000),
-                hostedTools(in),
+                hostedTools(in, api),
                 Duration.ofMillis(in.longInteger("echo.word.ms", 0, 10_000)));
         Rabbit rabbit = new Rabbit(brokers(in),
                 in.nonBlank("exchange.name"),
@@ -397,16 +393,20 @@ public record Settings(OpenAi openAi,
         }
         if (!query.isEmpty() && !query.matches("[^=&?#\\s]+=[^&?#\\s]*(&[^=&?#\\s]+=[^&?#\\s]*)*")) {
             throw new InvalidSettingException("OPENAI_QUERY must be name=value pairs joined by '&', e.g."
-                    + " api-version=2024-10-21; got \"" + query + "\"");
+                    + " api-version=2024-10-21 (its value is not shown: it may hold a key)");
         }
         return query;
     }
 
     /** {@code OPENAI_HOSTED_TOOLS}: a JSON array of tool objects, each with a {@code type}. */
-    private static String hostedTools(SettingReader in) {
+    private static String hostedTools(SettingReader in, ModelApi api) {
         String text = in.text("openai.hosted.tools").strip();
         if (text.isEmpty()) {
             return "[]";
+        }
+        if (api != ModelApi.RESPONSES) {
+            throw new InvalidSettingException("OPENAI_HOSTED_TOOLS works with OPENAI_API=responses only (the model"
+                    + " server runs them through the Responses API); unset it for OPENAI_API=" + api.wire());
         }
         try {
             com.fasterxml.jackson.databind.JsonNode tools = new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
@@ -414,10 +414,12 @@ public record Settings(OpenAi openAi,
                 throw new InvalidSettingException("OPENAI_HOSTED_TOOLS must be a JSON array such as"
                         + " [{\"type\":\"web_search\"}]");
             }
-            for (com.fasterxml.jackson.databind.JsonNode tool : tools) {
+            for (int i = 0; i < tools.size(); i++) {
+                com.fasterxml.jackson.databind.JsonNode tool = tools.get(i);
                 if (!tool.isObject() || !tool.path("type").isTextual() || tool.path("type").asText().isBlank()) {
                     throw new InvalidSettingException("OPENAI_HOSTED_TOOLS: each tool must be an object with a"
-                            + " \"type\" (web_search, file_search, mcp, …); got " + tool);
+                            + " \"type\" (web_search, file_search, mcp, …); tool " + (i + 1) + " has none"
+                            + " (not shown: it may hold a key)");
                 }
                 if (tool.path("type").asText().equals("function")) {
                     throw new InvalidSettingException("OPENAI_HOSTED_TOOLS holds tools the model server runs; a"
@@ -472,38 +474,32 @@ public record Settings(OpenAi openAi,
 
     /**
      * {@code REDIS_URL} as {@code REDIS_MODE} wants it: one {@code redis://} or {@code rediss://} URL
-     * (standalone), Sentinels' {@code redis-sentinel://host:port[,host:port…][/db]#master}, or a
-     * cluster's nodes, comma-separated {@code redis://} URLs; checked with lettuce's own parser.
+     * (standalone), or the Sentinels' {@code redis-sentinel://host:port[,host:port…][/db]#master},
+     * checked with lettuce's own parser. An error never quotes the URL whole: it may hold a password.
      */
     private static URI redisUrl(SettingReader in, RedisMode mode) {
         if (mode == RedisMode.STANDALONE) {
             return in.uri("redis.url", Set.of("redis", "rediss"));
         }
         String raw = in.nonBlank("redis.url").strip();
-        String example = mode == RedisMode.SENTINEL ? "redis-sentinel://sentinel-1:26379,sentinel-2:26379/0#mymaster"
-                : "redis://node-1:7000,redis://node-2:7001";
         try {
-            URI url = URI.create(raw);
-            if (mode == RedisMode.SENTINEL) {
-                io.lettuce.core.RedisURI parsed = io.lettuce.core.RedisURI.create(raw);
-                if (!"redis-sentinel".equals(url.getScheme()) || parsed.getSentinels().isEmpty()
-                        || parsed.getSentinelMasterId() == null || parsed.getSentinelMasterId().isBlank()) {
-                    throw new IllegalArgumentException("not a Sentinel URL with a master name");
-                }
-            } else {
-                for (String node : raw.split(",")) {
-                    io.lettuce.core.RedisURI parsed = io.lettuce.core.RedisURI.create(node.strip());
-                    if (!Set.of("redis", "rediss").contains(URI.create(node.strip()).getScheme())
-                            || parsed.getHost() == null) {
-                        throw new IllegalArgumentException("not a redis:// URL: " + SettingReader.redacted(node));
-                    }
-                }
+            URI url = new URI(raw);
+            io.lettuce.core.RedisURI parsed = io.lettuce.core.RedisURI.create(raw);
+            if (!"redis-sentinel".equals(url.getScheme()) || parsed.getSentinels().isEmpty()
+                    || parsed.getSentinelMasterId() == null || parsed.getSentinelMasterId().isBlank()) {
+                throw new IllegalArgumentException("not a Sentinel URL with a master name");
             }
             return url;
+        } catch (java.net.URISyntaxException e) {
+            throw sentinelUrl(e.getReason());
         } catch (IllegalArgumentException e) {
-            throw new InvalidSettingException("REDIS_URL does not fit REDIS_MODE=" + mode.wire() + " (" + e.getMessage()
-                    + "): use the form " + example);
+            throw sentinelUrl(String.valueOf(e.getMessage()).replace(raw, SettingReader.redacted(raw)));
         }
+    }
+
+    private static InvalidSettingException sentinelUrl(String reason) {
+        return new InvalidSettingException("REDIS_URL does not fit REDIS_MODE=sentinel (" + reason
+                + "): use the form redis-sentinel://sentinel-1:26379,sentinel-2:26379/0#mymaster");
     }
 
     /**
