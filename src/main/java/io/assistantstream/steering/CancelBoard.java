@@ -79,6 +79,8 @@ public final class CancelBoard implements CancelRequests, AutoCloseable {
     /** The answers in flight here that a cancel can stop, by channel and message id. */
     private final Map<List<String>, Cancellation> here = new ConcurrentHashMap<>();
     private final AtomicBoolean subscribedOnce = new AtomicBoolean();
+    private volatile boolean closed;
+    private static final java.time.Duration MISSED_CANCELS_RETRY = java.time.Duration.ofSeconds(1);
 
     /**
      * @param redis   commands
@@ -180,23 +182,44 @@ public final class CancelBoard implements CancelRequests, AutoCloseable {
         }
     }
 
-    /** After a reconnect: stops each answer running here whose cancel was published while nobody here listened. */
+    /**
+     * After a reconnect: stops each answer running here whose cancel was published while nobody here
+     * listened. Marks that cannot be read yet (the commands connection may still be reconnecting) are
+     * read again, every second, until they can be or their answer ended.
+     */
     private void readMissedCancels() {
-        here.forEach((key, cancellation) -> {
-            try {
-                if (cancelled(key.get(0), key.get(1))) {
-                    LOG.info(() -> "Message " + key.get(1) + " of channel " + key.get(0) + " was cancelled while"
-                            + " this instance's cancels subscription was down: it stops now");
-                    cancellation.request();
+        Map<List<String>, Cancellation> unread = new java.util.HashMap<>(here);
+        while (!unread.isEmpty() && !closed) {
+            unread.entrySet().removeIf(entry -> {
+                List<String> key = entry.getKey();
+                if (here.get(key) != entry.getValue()) {
+                    return true; // that answer ended
                 }
-            } catch (RuntimeException e) { // Redis is down again: the next re-subscription reads them
-                LOG.fine(() -> "Could not read the cancel mark of message " + key.get(1) + ": " + e);
+                try {
+                    if (cancelled(key.get(0), key.get(1))) {
+                        LOG.info(() -> "Message " + key.get(1) + " of channel " + key.get(0) + " was cancelled while"
+                                + " this instance's cancels subscription was down: it stops now");
+                        entry.getValue().request();
+                    }
+                    return true;
+                } catch (RuntimeException e) {
+                    LOG.fine(() -> "Could not read the cancel mark of message " + key.get(1) + " yet: " + e);
+                    return false;
+                }
+            });
+            if (!unread.isEmpty()) {
+                try {
+                    Thread.sleep(MISSED_CANCELS_RETRY);
+                } catch (InterruptedException e) {
+                    return;
+                }
             }
-        });
+        }
     }
 
     @Override
     public void close() {
+        closed = true;
         pubSub.close();
     }
 }
