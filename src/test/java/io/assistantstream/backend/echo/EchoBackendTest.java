@@ -3,6 +3,7 @@ package io.assistantstream.backend.echo;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -19,6 +20,7 @@ import io.assistantstream.store.ChannelConversation;
 import io.assistantstream.testing.TestMeters;
 import io.assistantstream.tools.Tool;
 import io.assistantstream.tools.ToolCaller;
+import io.assistantstream.tools.ToolFailedException;
 import io.assistantstream.tools.ToolRegistry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -153,6 +155,49 @@ class EchoBackendTest {
         assertEquals("[processing]", sink.seen.getFirst(), "clients hear that a tool runs before any text");
         assertEquals("The weather in Zocca, IT: light rain, 12.5 °C (feels like 11.9 °C), humidity 81%, wind 3.1 m/s.",
                 String.join("", sink.seen.subList(1, sink.seen.size())));
+    }
+
+    @Test
+    void a_weather_tool_slower_than_the_answer_deadline_is_cut_there_and_the_answer_fails() {
+        Tool stuck = new Tool() {
+            @Override
+            public String name() {
+                return "get_weather";
+            }
+
+            @Override
+            public String description() {
+                return "an OpenWeather that never answers";
+            }
+
+            @Override
+            public JsonNode parameters() {
+                return JsonNodeFactory.instance.objectNode();
+            }
+
+            @Override
+            public Optional<Duration> timeout() {
+                return Optional.of(Duration.ofSeconds(10));
+            }
+
+            @Override
+            public String call(JsonNode arguments, ToolCaller caller) throws ToolFailedException {
+                try {
+                    Thread.sleep(Duration.ofSeconds(20));
+                } catch (InterruptedException e) {
+                    throw new ToolFailedException("interrupted");
+                }
+                return "{}";
+            }
+        };
+        EchoBackend echo = new EchoBackend(new ToolRounds(new ToolRegistry(List.of(stuck), Duration.ofSeconds(10),
+                16_384, TestMeters.fresh())), true, Duration.ZERO);
+        long start = System.nanoTime();
+        AnswerFailedException e = assertThrows(AnswerFailedException.class, () -> answer(echo,
+                "weather in Zocca?", new Sink(99), Deadline.in(Duration.ofMillis(300))));
+        long tookMs = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(tookMs < 5_000, "the tool's own 10 s were not waited out: " + tookMs + " ms");
+        assertEquals("The assistant took too long to answer", e.summary());
     }
 
     @Test
