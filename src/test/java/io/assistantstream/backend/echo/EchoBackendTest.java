@@ -222,6 +222,26 @@ class EchoBackendTest {
     }
 
     @Test
+    void a_message_of_256_kib_made_to_backtrack_is_classified_at_once() {
+        int size = 256 * 1024;
+        for (String message : List.of("weather" + " in a".repeat(size / 5) + ")",
+                "weather ".repeat(size / 8) + "in a)", "weather in " + "a".repeat(size) + ")")) {
+            long start = System.nanoTime();
+            assertTrue(WeatherQuestion.in(message).isEmpty());
+            long tookMs = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(tookMs < 2_000, message.substring(0, 20) + "… took " + tookMs + " ms");
+        }
+    }
+
+    @Test
+    void only_the_start_of_a_message_is_read_for_a_question() {
+        String filler = " Go on.".repeat(100);
+        assertEquals("Zocca", WeatherQuestion.in("What is the weather in Zocca?" + filler).orElseThrow().city());
+        assertTrue(WeatherQuestion.in(filler + "What is the weather in Zocca?").isEmpty());
+        assertTrue(WeatherQuestion.in("weather in " + "Zocca".repeat(200)).isEmpty(), "a city cut off names no place");
+    }
+
+    @Test
     void each_conversation_is_a_new_echo_id() {
         EchoBackend echo = echo(false, Duration.ZERO);
         String first = echo.createConversation("room-1", PLENTY);
