@@ -156,6 +156,37 @@ test('cancel resolves on cancelling and rejects with the code of a refusal', asy
   await assert.rejects(late, { code: 'not_running', message: 'done' });
 });
 
+test('an error naming no message rejects the cancels pending on its channel, or on all, with its code', async () => {
+  const { stream, seen, follow, socket } = client();
+  follow('c1');
+  const ws = await socket(1);
+  ws.open();
+  const first = stream.cancel('c1', 'm1');
+  const second = stream.cancel('c2', 'm2');
+  ws.receive({ type: 'error', status: 'error', code: 'forbidden', channel: 'c3', message: 'no token grants c3' });
+  ws.receive({ type: 'error', status: 'error', code: 'rate_limited', message: 'too many messages' });
+  await assert.rejects(first, { code: 'rate_limited', message: 'too many messages' });
+  await assert.rejects(second, { code: 'rate_limited' });
+  assert.deepEqual(seen.errors.map((e) => e.code), ['forbidden', 'rate_limited'], 'still reported');
+  const third = stream.cancel('c1', 'm3');
+  ws.receive({ type: 'error', status: 'error', code: 'forbidden', channel: 'c2', message: 'no token grants c2' },
+    { type: 'cancelling', channel: 'c1', message_id: 'm3' });
+  assert.equal((await third).type, 'cancelling', 'an error on another channel leaves it pending');
+});
+
+test('a cancel the server never answers is rejected with code timeout', async () => {
+  const { stream, socket } = client({ cancelTimeoutMs: 50 });
+  const ws = await socket(1);
+  ws.open();
+  const started = Date.now();
+  await assert.rejects(stream.cancel('c1', 'm1'), { code: 'timeout', message: 'no reply to the cancel within 50 ms' });
+  assert.ok(Date.now() - started >= 40, `rejected after ${Date.now() - started} ms`);
+  const answered = stream.cancel('c1', 'm2');
+  ws.receive({ type: 'cancelling', channel: 'c1', message_id: 'm2' });
+  assert.equal((await answered).type, 'cancelling');
+  await sleep(80); // its timeout was cleared: nothing happens once it is due
+});
+
 test('the whole format, a cancelled answer and an error are handed over as the page shows them', async () => {
   const { seen, follow, socket } = client({ format: 'whole' });
   follow('c1', { since: null });

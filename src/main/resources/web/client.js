@@ -3,7 +3,7 @@
 //   import { connect } from '/client.js';
 //   const stream = connect({ token: fetchChannelToken, onState: (state) => show(state) });
 //   stream.subscribe('user-42', (m) => render(m.messageId, m.status, m.text, m.error));
-//   await stream.cancel('user-42', messageId);
+//   await stream.cancel('user-42', messageId); // settles within cancelTimeoutMs, whatever happens
 //
 // What it does for you:
 // - one WebSocket to /ws, reopened whenever it closes, after a jittered exponential backoff;
@@ -29,6 +29,7 @@ const TERMINAL = new Set(['completed', 'cancelled', 'error']);
  *        with { attempt, delayMs } when reconnecting
  * @param {function(object)} [options.onError] error replies and problems: { code, channel?, message }
  * @param {{firstMs: number, maxMs: number}} [options.backoff] reconnect delays (default 500 ms doubling up to 30 s)
+ * @param {number} [options.cancelTimeoutMs] how long cancel() waits for the server's reply (default 10 s)
  * @param {Function} [options.WebSocket] the WebSocket class (tests pass a fake; Node 20 has none)
  */
 export function connect(options = {}) {
@@ -39,10 +40,11 @@ export function connect(options = {}) {
     onState = () => {},
     onError = () => {},
     backoff = { firstMs: 500, maxMs: 30000 },
+    cancelTimeoutMs = 10000,
     WebSocket: Socket = globalThis.WebSocket,
   } = options;
   const channels = new Map(); // channel -> { onMessage, since, lastSeq, texts: Map(messageId -> text so far) }
-  const cancels = new Map();  // channel + '\n' + messageId -> { resolve, reject }
+  const cancels = new Map();  // channel + '\n' + messageId -> { channel, resolve, reject, timer }
   let socket = null;
   let attempt = 0;            // reconnects since the last connection that worked
   let timer = null;
@@ -80,8 +82,7 @@ export function connect(options = {}) {
     ws.onclose = (event) => {
       if (socket !== ws) return; // an old socket, replaced already
       socket = null;
-      for (const { reject } of cancels.values()) reject(new Error(`the connection closed (${event.code})`));
-      cancels.clear();
+      rejectCancels(new Error(`the connection closed (${event.code})`));
       if (!closed) reconnectLater();
     };
   }
@@ -109,6 +110,21 @@ export function connect(options = {}) {
     send({ action: 'subscribe', channel, format, since: sub.lastSeq >= 0 ? sub.lastSeq : sub.since ?? undefined });
   }
 
+  // Forgets a pending cancel and its timeout, and returns it to be settled (undefined: none).
+  function settle(key) {
+    const pending = cancels.get(key);
+    cancels.delete(key);
+    clearTimeout(pending?.timer);
+    return pending;
+  }
+
+  // Rejects the pending cancels of `channel`, or of every channel when it is undefined.
+  function rejectCancels(error, channel) {
+    for (const [key, pending] of cancels) {
+      if (channel === undefined || pending.channel === channel) settle(key).reject(error);
+    }
+  }
+
   function receive(reply) {
     if (typeof reply.seq === 'number') return frame(reply);
     const sub = channels.get(reply.channel);
@@ -123,13 +139,16 @@ export function connect(options = {}) {
           + ' replayed; the current answer is shown from what is left' });
       }
     } else if (reply.type === 'cancelling' && cancels.has(key)) {
-      cancels.get(key).resolve(reply);
-      cancels.delete(key);
+      settle(key).resolve(reply);
     } else if (reply.type === 'error') {
       if (reply.message_id !== undefined && cancels.has(key)) { // a cancel refused: not_running, forbidden
-        cancels.get(key).reject(Object.assign(new Error(reply.message), { code: reply.code }));
-        cancels.delete(key);
+        settle(key).reject(failure(reply.message, reply.code));
         return;
+      }
+      if (reply.message_id === undefined) {
+        // It may answer a cancel the server did not read (rate_limited, malformed), which it cannot name:
+        // the cancels pending on its channel, or on every channel when it names none, end with it.
+        rejectCancels(failure(reply.message, reply.code ?? 'error'), reply.channel);
       }
       if (reply.code === 'forbidden' && sub) channels.delete(reply.channel); // no token grants it: stop asking
       onError({ code: reply.code ?? 'error', channel: reply.channel, message: reply.message });
@@ -188,17 +207,21 @@ export function connect(options = {}) {
       };
     },
 
-    /** Stops an answer; resolves on the server's `cancelling`, rejects with error.code `not_running` and others. */
+    /**
+     * Stops an answer; resolves on the server's `cancelling`, rejects with error.code `not_running`,
+     * `forbidden`, `rate_limited`, `not_connected` and others, or `timeout` when no reply came in time.
+     */
     cancel(channel, messageId) {
       const key = `${channel}\n${messageId}`;
       return new Promise((resolve, reject) => {
         if (!send({ action: 'cancel', channel, message_id: messageId })) {
-          reject(Object.assign(new Error('not connected: try again once the connection is open'),
-            { code: 'not_connected' }));
+          reject(failure('not connected: try again once the connection is open', 'not_connected'));
           return;
         }
-        cancels.get(key)?.reject(new Error('cancelled again'));
-        cancels.set(key, { resolve, reject });
+        settle(key)?.reject(new Error('cancelled again'));
+        const timer = setTimeout(() => settle(key).reject(
+          failure(`no reply to the cancel within ${cancelTimeoutMs} ms`, 'timeout')), cancelTimeoutMs);
+        cancels.set(key, { channel, resolve, reject, timer });
       });
     },
 
@@ -206,13 +229,17 @@ export function connect(options = {}) {
     close() {
       closed = true;
       clearTimeout(timer);
-      for (const { reject } of cancels.values()) reject(new Error('the client was closed'));
-      cancels.clear();
+      rejectCancels(new Error('the client was closed'));
       socket?.close(1000, 'closed by the page');
       socket = null;
       onState('closed', {});
     },
   };
+}
+
+/** An Error with the `code` a page tests (`not_running`, `rate_limited`, `timeout`, …). */
+function failure(message, code) {
+  return Object.assign(new Error(message), { code });
 }
 
 function defaultUrl() {

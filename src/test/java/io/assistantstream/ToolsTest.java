@@ -32,9 +32,10 @@ class ToolsTest {
     private static final String SECRET = "hdr-secret-5a0c93e1";
     private static final String ORDER_CALL = "where is my order !call=lookup_order !args={\"number\":\"42\"}";
 
-    @RegisterExtension
-    final TestWorld world = TestWorld.perTest();
+    /** Every test has one, closed with the world after the service: a leaked one is a WebServer left running. */
     private final ToolEndpoint endpoint = ToolEndpoint.start();
+    @RegisterExtension
+    final TestWorld world = TestWorld.perTest().closing(endpoint);
     private final FakeOpenAi openAi = world.openAi();
     @TempDir
     Path dir;
@@ -42,7 +43,6 @@ class ToolsTest {
 
     /** Declares lookup_order, posting to the endpoint's {@code /orders} with the secret header, in TOOLS_FILE. */
     private void declareLookupOrder() throws Exception {
-        world.closing(endpoint);
         Path file = Files.writeString(dir.resolve("tools.yaml"), """
                 tools:
                   - name: lookup_order

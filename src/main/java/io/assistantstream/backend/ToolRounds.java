@@ -51,9 +51,10 @@ public final class ToolRounds {
 
     /**
      * Streams the first round, then the next ones while the model asks for tools. Stops, without
-     * running tools, once the sink says its frames no longer reach clients: the answer is over.
+     * running tools, once the sink says its frames no longer reach clients: the answer is over. No
+     * call runs past the answer's {@code deadline}; the round after one it cut fails on the deadline.
      */
-    public void converse(Rounds rounds, AnswerSink sink, ToolCaller caller)
+    public void converse(Rounds rounds, AnswerSink sink, ToolCaller caller, Deadline deadline)
             throws AnswerFailedException, ConversationNotFoundException, InterruptedException {
         List<ToolCall> calls = rounds.first();
         for (int round = 1; !calls.isEmpty(); round++) {
@@ -67,7 +68,7 @@ public final class ToolRounds {
             if (!sink.toolsRunning()) {
                 return;
             }
-            calls = rounds.next(tools.run(calls, caller));
+            calls = rounds.next(tools.run(calls, caller, deadline));
         }
     }
 

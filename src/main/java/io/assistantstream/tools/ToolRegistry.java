@@ -17,6 +17,7 @@ import java.util.logging.Logger;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.assistantstream.backend.Deadline;
 import io.assistantstream.observe.Meters;
 
 /**
@@ -26,8 +27,11 @@ import io.assistantstream.observe.Meters;
  * fails the answer. The model may repeat that text to the user, so a crash is told in words and its
  * exception only logged: its message may quote a request, with a key in its URL.
  *
- * <p>Each call is bounded by its tool's own timeout, or the registry's; every output, error texts
- * included, reaches the model capped at {@code TOOL_OUTPUT_MAX_BYTES} ({@link OutputCap}).
+ * <p>Each call is bounded by its tool's own timeout, or the registry's, and never outlasts the
+ * answer's {@link Deadline}: a tool may be given an hour, the answer not. A call cut by the deadline
+ * yields the same timeout error text, naming the answer's limit; the model is not asked again, as
+ * the backend's next request fails on the deadline. Every output, error texts included, reaches the
+ * model capped at {@code TOOL_OUTPUT_MAX_BYTES} ({@link OutputCap}).
  */
 public final class ToolRegistry {
     private static final Logger LOG = Logger.getLogger(ToolRegistry.class.getName());
@@ -57,8 +61,12 @@ public final class ToolRegistry {
         return List.copyOf(tools.values());
     }
 
-    /** Runs every call concurrently; the results are in the order of the calls. */
-    public List<ToolResult> run(List<ToolCall> calls, ToolCaller caller) throws InterruptedException {
+    /**
+     * Runs every call concurrently, each for at most its timeout or until {@code deadline}, whichever
+     * comes first; the results are in the order of the calls.
+     */
+    public List<ToolResult> run(List<ToolCall> calls, ToolCaller caller, Deadline deadline)
+            throws InterruptedException {
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<String>> running = new ArrayList<>();
             for (ToolCall call : calls) {
@@ -68,7 +76,8 @@ public final class ToolRegistry {
             List<ToolResult> results = new ArrayList<>();
             for (int i = 0; i < calls.size(); i++) {
                 ToolCall call = calls.get(i);
-                results.add(new ToolResult(call.callId(), cap.apply(await(call, running.get(i), started))));
+                results.add(new ToolResult(call.callId(),
+                        cap.apply(await(call, running.get(i), started, deadline))));
             }
             return results;
         }
@@ -80,14 +89,20 @@ public final class ToolRegistry {
         return tool == null ? timeout : tool.timeout().orElse(timeout);
     }
 
-    private String await(ToolCall call, Future<String> result, long started) throws InterruptedException {
+    private String await(ToolCall call, Future<String> result, long started, Deadline deadline)
+            throws InterruptedException {
         Duration limit = timeoutOf(call.name());
+        long due = started + limit.toNanos();
+        boolean answerFirst = deadline.nanoTime() - due < 0;
         try {
-            return result.get(Math.max(0, started + limit.toNanos() - System.nanoTime()), TimeUnit.NANOSECONDS);
+            return result.get(Math.max(0, (answerFirst ? deadline.nanoTime() : due) - System.nanoTime()),
+                    TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             result.cancel(true);
             meters.toolCalls(call.name(), "timeout").increment();
-            return "Error: " + call.name() + " did not finish within " + limit.toMillis() + " ms";
+            return "Error: " + call.name() + " did not finish within " + (answerFirst
+                    ? "the answer's " + deadline.budget().toMillis() + " ms (OPENAI_ANSWER_TIMEOUT_MS)"
+                    : limit.toMillis() + " ms");
         } catch (ExecutionException e) {
             LOG.log(Level.WARNING, "Tool " + call.name() + " failed", e.getCause());
             meters.toolCalls(call.name(), "error").increment();

@@ -22,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ToolRoundsTest {
     private static final ToolCaller CALLER = new ToolCaller("channel", "message", "conversation");
+    private static final Deadline PLENTY = Deadline.in(Duration.ofMinutes(5));
     private final AtomicInteger toolCalls = new AtomicInteger();
     private final Tool echo = new Tool() {
         @Override
@@ -147,7 +148,7 @@ class ToolRoundsTest {
     void every_call_of_a_round_runs_and_the_next_round_gets_all_their_results() throws Exception {
         Scripted script = new Scripted(2, 3);
         Sink sink = new Sink();
-        rounds.converse(script, sink, CALLER);
+        rounds.converse(script, sink, CALLER, PLENTY);
         assertEquals(2, script.received.size());
         assertEquals(List.of("call-0-0", "call-0-1", "call-0-2"),
                 script.received.getFirst().stream().map(ToolResult::callId).toList());
@@ -161,7 +162,7 @@ class ToolRoundsTest {
         Scripted script = new Scripted(1, 2);
         Sink sink = new Sink();
         sink.reachable = false;
-        rounds.converse(script, sink, CALLER);
+        rounds.converse(script, sink, CALLER, PLENTY);
         assertEquals(0, toolCalls.get());
         assertTrue(script.received.isEmpty());
     }
@@ -169,7 +170,7 @@ class ToolRoundsTest {
     @Test
     void a_model_that_keeps_asking_for_tools_ends_the_answer_naming_the_limit() {
         AnswerFailedException e = assertThrows(AnswerFailedException.class,
-                () -> rounds.converse(new Scripted(Integer.MAX_VALUE, 1), new Sink(), CALLER));
+                () -> rounds.converse(new Scripted(Integer.MAX_VALUE, 1), new Sink(), CALLER, PLENTY));
         assertEquals("The assistant kept asking for tools", e.summary());
         assertEquals("the model asked for tools 9 times in one answer; at most 8 rounds of tool calls are run",
                 e.getMessage());
@@ -180,7 +181,7 @@ class ToolRoundsTest {
     void a_round_with_more_calls_than_the_limit_ends_the_answer_and_runs_none_of_them() {
         Sink sink = new Sink();
         AnswerFailedException e = assertThrows(AnswerFailedException.class,
-                () -> rounds.converse(new Scripted(1, ToolRounds.MAX_CALLS_PER_ROUND + 1), sink, CALLER));
+                () -> rounds.converse(new Scripted(1, ToolRounds.MAX_CALLS_PER_ROUND + 1), sink, CALLER, PLENTY));
         assertEquals("the model asked for 65 tool calls in one round; at most 64 are run", e.getMessage());
         assertEquals(0, toolCalls.get());
         assertEquals(0, sink.toolsRunning, "no processing frame for tools that do not run");

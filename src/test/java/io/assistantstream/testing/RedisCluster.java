@@ -1,5 +1,6 @@
 package io.assistantstream.testing;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,7 +16,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
  * A Redis Cluster of the test's own: six {@code redis-server}s on spare ports in a temporary folder,
  * three masters with a replica each, made a cluster by {@code redis-cli --cluster create}, quick to
  * fail over (a master unanswered for a second is replaced). Every process is stopped by its handle
- * when closed; none outlives the test.
+ * when closed, and then the folder is deleted; neither outlives the test.
  */
 public final class RedisCluster implements AutoCloseable {
     private static final Duration READY = Duration.ofSeconds(30);
@@ -148,11 +149,12 @@ public final class RedisCluster implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() throws InterruptedException, IOException {
         for (Process process : processes) {
             if (process != null) {
                 process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
             }
         }
+        RedisProcess.deleteFolder(dir);
     }
 }

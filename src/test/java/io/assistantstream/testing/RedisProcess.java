@@ -3,11 +3,17 @@ package io.assistantstream.testing;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
-/** Starting the tests' own {@code redis-server} processes: a spare port, and a process that answers on it. */
+/**
+ * Starting the tests' own {@code redis-server} processes: a spare port, and a process that answers on
+ * it; and removing the folder they wrote in, once they are stopped.
+ */
 final class RedisProcess {
     private RedisProcess() {
     }
@@ -37,5 +43,17 @@ final class RedisProcess {
         }
         process.destroyForcibly();
         throw new IllegalStateException(command.getFirst() + " did not start on port " + port);
+    }
+
+    /** Deletes {@code dir} and all it holds (logs, configs, cluster state); nothing when it is gone already. */
+    static void deleteFolder(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) { // each folder after its files
+                Files.deleteIfExists(path);
+            }
+        }
     }
 }

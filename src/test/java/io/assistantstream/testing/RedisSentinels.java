@@ -15,7 +15,8 @@ import io.lettuce.core.sentinel.api.StatefulRedisSentinelConnection;
 /**
  * A Sentinel set of the test's own, on spare ports in a temporary folder: a master, its replica and
  * three Sentinels watching them as {@value #MASTER}, quick to fail over (a master unanswered for a
- * second is down). Every process is stopped by its handle when closed; none outlives the test.
+ * second is down). Every process is stopped by its handle when closed, and then the folder is
+ * deleted; neither outlives the test.
  */
 public final class RedisSentinels implements AutoCloseable {
     public static final String MASTER = "mymaster";
@@ -122,9 +123,10 @@ public final class RedisSentinels implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() throws InterruptedException, IOException {
         for (Process process : processes) {
             process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
         }
+        RedisProcess.deleteFolder(dir);
     }
 }

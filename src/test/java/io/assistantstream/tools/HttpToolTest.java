@@ -13,10 +13,12 @@ import io.helidon.webclient.api.WebClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import io.assistantstream.backend.Deadline;
 import io.assistantstream.testing.TestMeters;
 import io.assistantstream.testing.ToolEndpoint;
 import io.assistantstream.testing.ToolEndpoint.Reply;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -45,7 +47,8 @@ class HttpToolTest {
     private static String output(String url, Duration timeout, int outputMaxBytes) throws InterruptedException {
         ToolRegistry registry = new ToolRegistry(List.of(tool(url, timeout, outputMaxBytes)), Duration.ofSeconds(30),
                 outputMaxBytes, TestMeters.fresh());
-        return registry.run(List.of(new ToolCall("call-1", "lookup_order", "{\"number\":\"42\",\"rush\":true}")), CALLER)
+        return registry.run(List.of(new ToolCall("call-1", "lookup_order", "{\"number\":\"42\",\"rush\":true}")), CALLER,
+                        Deadline.in(Duration.ofSeconds(60)))
                 .getFirst().output();
     }
 
@@ -80,6 +83,19 @@ class HttpToolTest {
                 () -> tool.call(JsonNodeFactory.instance.objectNode(), CALLER));
         assertEquals("lookup_order did not finish within 300 ms", e.getMessage(), "worded as the registry words it");
         assertTrue(System.nanoTime() - start < Duration.ofSeconds(5).toNanos(), "bounded by the tool's own timeout");
+    }
+
+    @Test
+    void a_silent_endpoint_is_left_at_the_answers_deadline_before_the_tools_own_timeout() {
+        endpoint.answer("/tool", new Reply(200, "{}", Duration.ofSeconds(20)));
+        ToolRegistry registry = new ToolRegistry(List.of(tool(endpoint.url("/tool"), Duration.ofSeconds(10), 16_384)),
+                Duration.ofSeconds(30), 16_384, TestMeters.fresh());
+        long start = System.nanoTime();
+        String output = assertDoesNotThrow(() -> registry.run(List.of(new ToolCall("call-1", "lookup_order", "{}")),
+                CALLER, Deadline.in(Duration.ofMillis(300)))).getFirst().output();
+        assertEquals("Error: lookup_order did not finish within the answer's 300 ms (OPENAI_ANSWER_TIMEOUT_MS)", output);
+        assertTrue(System.nanoTime() - start < Duration.ofSeconds(5).toNanos(),
+                "the interrupted request let the round end: not the tool's 10 s");
     }
 
     @Test

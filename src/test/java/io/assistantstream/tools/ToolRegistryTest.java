@@ -8,12 +8,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import org.junit.jupiter.api.Test;
 
+import io.assistantstream.backend.Deadline;
 import io.assistantstream.testing.TestMeters;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ToolRegistryTest {
+    private static final ToolCaller CALLER = new ToolCaller("c", "m", "t");
+
     @Test
     void a_tool_that_crashes_is_told_to_the_model_in_words_without_its_exception_text() throws Exception {
         Tool crashing = new Tool() {
@@ -39,7 +42,8 @@ class ToolRegistryTest {
         };
         ToolRegistry registry = new ToolRegistry(List.of(crashing), Duration.ofSeconds(5), 16_384, TestMeters.fresh());
         assertEquals("Error: crash failed unexpectedly",
-                registry.run(List.of(new ToolCall("call-1", "crash", "{}")), new ToolCaller("c", "m", "t")).getFirst().output());
+                registry.run(List.of(new ToolCall("call-1", "crash", "{}")), CALLER, Deadline.in(Duration.ofSeconds(30)))
+                        .getFirst().output());
     }
 
     /** A tool that sleeps {@code sleep}, then answers {@code output}, and may be given its own timeout. */
@@ -85,9 +89,26 @@ class ToolRegistryTest {
                 TestMeters.fresh());
         long start = System.nanoTime();
         List<ToolResult> results = registry.run(List.of(new ToolCall("c1", "quick", "{}"),
-                new ToolCall("c2", "wordy", "{}")), new ToolCaller("c", "m", "t"));
+                new ToolCall("c2", "wordy", "{}")), CALLER, Deadline.in(Duration.ofSeconds(60)));
         assertTrue(System.nanoTime() - start < Duration.ofSeconds(5).toNanos(), "not the registry's 30 s");
         assertEquals("Error: quick did not finish within 200 ms", results.get(0).output());
         assertEquals("w".repeat(55) + "\n[output cut to 100 bytes; it was 5000 bytes]", results.get(1).output());
+    }
+
+    @Test
+    void no_call_outlasts_the_answers_deadline_whatever_its_tools_own_timeout() throws Exception {
+        ToolRegistry registry = new ToolRegistry(List.of(
+                sleeping("slow", Duration.ofSeconds(30), Duration.ofSeconds(10), "late"),
+                sleeping("quick", Duration.ofSeconds(30), Duration.ofMillis(100), "late")), Duration.ofSeconds(30),
+                16_384, TestMeters.fresh());
+        long start = System.nanoTime();
+        List<ToolResult> results = registry.run(List.of(new ToolCall("c1", "slow", "{}"),
+                new ToolCall("c2", "quick", "{}")), CALLER, Deadline.in(Duration.ofMillis(500)));
+        long tookMs = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(tookMs >= 400 && tookMs < 5_000, "cut at the answer's 500 ms, not the tool's 10 s: " + tookMs);
+        assertEquals("Error: slow did not finish within the answer's 500 ms (OPENAI_ANSWER_TIMEOUT_MS)",
+                results.get(0).output());
+        assertEquals("Error: quick did not finish within 100 ms", results.get(1).output(),
+                "a tool's own shorter timeout still names itself");
     }
 }

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import io.assistantstream.backend.Deadline;
 import io.assistantstream.testing.MisbehavingServer;
 import io.assistantstream.testing.TestMeters;
 
@@ -26,7 +27,8 @@ class WeatherToolUnreachableTest {
         WeatherTool tool = new WeatherTool(WebClient.builder().connectTimeout(Duration.ofSeconds(1)).build(),
                 URI.create(baseUrl), "key", Duration.ofMillis(300));
         ToolRegistry registry = new ToolRegistry(List.of(tool), Duration.ofSeconds(5), 16_384, TestMeters.fresh());
-        return registry.run(List.of(new ToolCall("call-1", "get_weather", "{\"city\":\"Zocca\",\"units\":null}")), new ToolCaller("c", "m", "t"))
+        return registry.run(List.of(new ToolCall("call-1", "get_weather", "{\"city\":\"Zocca\",\"units\":null}")), new ToolCaller("c", "m", "t"),
+                Deadline.in(Duration.ofSeconds(30)))
                 .getFirst().output();
     }
 

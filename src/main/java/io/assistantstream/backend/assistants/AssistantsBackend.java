@@ -168,7 +168,7 @@ public final class AssistantsBackend implements AssistantBackend {
         Thread.ofVirtual().name("thread-metadata").start(metadata);
         Run run = new Run(thread, sink, deadline);
         try {
-            rounds.converse(run, sink, new ToolCaller(conversation.channel(), message.id(), thread));
+            rounds.converse(run, sink, new ToolCaller(conversation.channel(), message.id(), thread), deadline);
         } catch (AnswerFailedException | ConversationNotFoundException | InterruptedException e) {
             metadata.cancel(true);
             run.abandon(); // interrupted: a cancel broke off the stream, and the run goes on upstream unless cancelled

@@ -72,7 +72,8 @@ public final class ChatCompletionsBackend implements AssistantBackend {
             throws AnswerFailedException, ConversationNotFoundException, InterruptedException {
         Exchange exchange = new Exchange(history.before(conversation.channel(), message.id()), message, sink,
                 deadline);
-        rounds.converse(exchange, sink, new ToolCaller(conversation.channel(), message.id(), conversation.id()));
+        rounds.converse(exchange, sink, new ToolCaller(conversation.channel(), message.id(), conversation.id()),
+                deadline);
         if (!exchange.answered) {
             return; // the sink stopped it: the answer is over, and not part of the conversation
         }

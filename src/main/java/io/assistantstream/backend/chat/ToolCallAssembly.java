@@ -17,9 +17,11 @@ import io.assistantstream.tools.ToolCall;
  * arguments in pieces after it, all with the call's {@code index}; other servers send a call whole in
  * one fragment (Ollama, Groq), put the rest of the arguments in the finishing chunk (vLLM), or leave
  * {@code index} out. A fragment belongs to the call of its {@code index}; without one, to the call
- * of its {@code id}; with neither, to the call started last. Ids and names are taken from the first
- * fragment that has one, arguments are concatenated, and calls keep the order they started in. A
- * call that never got an id is given one, as its result must name it.
+ * of its {@code id}; with neither, to the call started last, unless it names a function and that call
+ * already has a name: then it is a whole call of its own, as two sent in one chunk without index or id
+ * are. Ids and names are taken from the first fragment that has one, arguments are concatenated, and
+ * calls keep the order they started in. A call that never got an id is given one, as its result must
+ * name it.
  */
 final class ToolCallAssembly {
     private final List<Call> calls = new ArrayList<>();
@@ -42,10 +44,11 @@ final class ToolCallAssembly {
 
     private void add(JsonNode fragment, JsonNode function) throws AnswerFailedException {
         String id = fragment.path("id").asText("");
+        String name = function.path("name").asText("");
         JsonNode index = fragment.path("index");
         Call call = index.canConvertToInt() ? byIndex.get(index.asInt())
                 : !id.isEmpty() ? byId.get(id)
-                : calls.isEmpty() ? null : calls.getLast();
+                : calls.isEmpty() || !name.isEmpty() && !calls.getLast().name.isEmpty() ? null : calls.getLast();
         if (call == null) {
             call = start();
             if (index.canConvertToInt()) {
@@ -56,7 +59,6 @@ final class ToolCallAssembly {
             call.id = id;
             byId.putIfAbsent(id, call);
         }
-        String name = function.path("name").asText("");
         if (call.name.isEmpty()) {
             call.name = name;
         }

@@ -81,7 +81,7 @@ public final class EchoBackend implements AssistantBackend {
                 stream(question.orElseThrow().answer(results.getFirst().output()), sink, deadline);
                 return List.of();
             }
-        }, sink, caller);
+        }, sink, caller, deadline);
     }
 
     /** Streams {@code text} a word at a time; returns early once the sink takes no more. */

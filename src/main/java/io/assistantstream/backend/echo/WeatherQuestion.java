@@ -13,10 +13,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * A message that asks about the weather in a city ("What is the weather in Zocca?"), found by
  * words rather than by a model: "weather", then "in", "at" or "for" and the city, up to the end of
  * the sentence.
+ *
+ * <p>Only the message's first {@value #LOOKED_AT} characters are read, and the city is matched
+ * without backtracking: a message may be 256 KiB, and one that repeats "in a" after "weather" would
+ * otherwise cost time quadratic in its length. A question is asked at the start of a message.
  */
 record WeatherQuestion(String city) {
+    /** How many characters at the start of a message may hold the question. */
+    static final int LOOKED_AT = 500;
+    /** The city runs, possessively, up to the first character no city holds, then ends the sentence. */
     private static final Pattern QUESTION = Pattern.compile(
-            "\\bweather\\b.*?\\b(?:in|at|for)\\s+(\\p{L}[\\p{L}\\p{M}\\d .,'-]*?)\\s*(?:[?!.;]|$)",
+            "\\bweather\\b.*?\\b(?:in|at|for)\\s+(\\p{L}[\\p{L}\\p{M}\\d ,'-]*+)\\s*(?:[?!.;]|$)",
             Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
     /** Words that end a question but name no place: "in Paris today?" asks about Paris. */
     private static final Pattern TRAILING_TIME = Pattern.compile(
@@ -25,7 +32,9 @@ record WeatherQuestion(String city) {
 
     /** The question in {@code text}, if it asks about the weather somewhere. */
     static Optional<WeatherQuestion> in(String text) {
-        Matcher question = QUESTION.matcher(text);
+        // $ is the message's end, not the limit's: a city cut by the limit names no place
+        Matcher question = QUESTION.matcher(text).region(0, Math.min(text.length(), LOOKED_AT))
+                .useAnchoringBounds(false);
         if (!question.find()) {
             return Optional.empty();
         }

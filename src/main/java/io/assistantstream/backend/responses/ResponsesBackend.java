@@ -87,7 +87,7 @@ public final class ResponsesBackend implements AssistantBackend {
                     ConversationNotFoundException, InterruptedException {
                 return round(conversation.id(), outputs(results), sink, hosted, deadline);
             }
-        }, sink, new ToolCaller(conversation.channel(), message.id(), conversation.id()));
+        }, sink, new ToolCaller(conversation.channel(), message.id(), conversation.id()), deadline);
     }
 
     /** Streams one response; returns the function calls it made. */

@@ -73,6 +73,16 @@ class ToolCallAssemblyTest {
     }
 
     @Test
+    void whole_calls_without_index_or_id_are_told_apart_by_their_names() throws Exception {
+        List<ToolCall> calls = assembled(
+                "[{\"function\":{\"name\":\"a\",\"arguments\":\"{\\\"x\\\":1}\"}},"
+                        + "{\"function\":{\"name\":\"a\",\"arguments\":\"{\\\"x\\\":2}\"}}]",
+                "[{\"function\":{\"arguments\":\" \"}}]");
+        assertEquals(List.of(new ToolCall("call_0", "a", "{\"x\":1}"), new ToolCall("call_1", "a", "{\"x\":2} ")),
+                calls, "a fragment without a name still goes to the call started last");
+    }
+
+    @Test
     void a_call_without_an_id_is_named_by_its_place_and_arguments_sent_as_an_object_are_kept_as_json()
             throws Exception {
         List<ToolCall> calls = assembled("[{\"index\":0,\"function\":{\"name\":\"f\",\"arguments\":{\"a\":1}}}]");

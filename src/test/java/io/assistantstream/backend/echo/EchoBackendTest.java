@@ -3,6 +3,7 @@ package io.assistantstream.backend.echo;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -19,6 +20,7 @@ import io.assistantstream.store.ChannelConversation;
 import io.assistantstream.testing.TestMeters;
 import io.assistantstream.tools.Tool;
 import io.assistantstream.tools.ToolCaller;
+import io.assistantstream.tools.ToolFailedException;
 import io.assistantstream.tools.ToolRegistry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -156,6 +158,49 @@ class EchoBackendTest {
     }
 
     @Test
+    void a_weather_tool_slower_than_the_answer_deadline_is_cut_there_and_the_answer_fails() {
+        Tool stuck = new Tool() {
+            @Override
+            public String name() {
+                return "get_weather";
+            }
+
+            @Override
+            public String description() {
+                return "an OpenWeather that never answers";
+            }
+
+            @Override
+            public JsonNode parameters() {
+                return JsonNodeFactory.instance.objectNode();
+            }
+
+            @Override
+            public Optional<Duration> timeout() {
+                return Optional.of(Duration.ofSeconds(10));
+            }
+
+            @Override
+            public String call(JsonNode arguments, ToolCaller caller) throws ToolFailedException {
+                try {
+                    Thread.sleep(Duration.ofSeconds(20));
+                } catch (InterruptedException e) {
+                    throw new ToolFailedException("interrupted");
+                }
+                return "{}";
+            }
+        };
+        EchoBackend echo = new EchoBackend(new ToolRounds(new ToolRegistry(List.of(stuck), Duration.ofSeconds(10),
+                16_384, TestMeters.fresh())), true, Duration.ZERO);
+        long start = System.nanoTime();
+        AnswerFailedException e = assertThrows(AnswerFailedException.class, () -> answer(echo,
+                "weather in Zocca?", new Sink(99), Deadline.in(Duration.ofMillis(300))));
+        long tookMs = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(tookMs < 5_000, "the tool's own 10 s were not waited out: " + tookMs + " ms");
+        assertEquals("The assistant took too long to answer", e.summary());
+    }
+
+    @Test
     void without_a_weather_key_a_weather_question_is_echoed_like_any_message() throws Exception {
         Sink sink = answer(echo(false, Duration.ZERO), "weather in Zocca?", new Sink(99), PLENTY);
         assertEquals("weather in Zocca?", String.join("", sink.seen));
@@ -174,6 +219,26 @@ class EchoBackendTest {
         assertEquals("Paris,FR", WeatherQuestion.in("weather for Paris,FR").orElseThrow().city());
         assertTrue(WeatherQuestion.in("The weather is nice").isEmpty());
         assertTrue(WeatherQuestion.in("I live in Zocca").isEmpty());
+    }
+
+    @Test
+    void a_message_of_256_kib_made_to_backtrack_is_classified_at_once() {
+        int size = 256 * 1024;
+        for (String message : List.of("weather" + " in a".repeat(size / 5) + ")",
+                "weather ".repeat(size / 8) + "in a)", "weather in " + "a".repeat(size) + ")")) {
+            long start = System.nanoTime();
+            assertTrue(WeatherQuestion.in(message).isEmpty());
+            long tookMs = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(tookMs < 2_000, message.substring(0, 20) + "… took " + tookMs + " ms");
+        }
+    }
+
+    @Test
+    void only_the_start_of_a_message_is_read_for_a_question() {
+        String filler = " Go on.".repeat(100);
+        assertEquals("Zocca", WeatherQuestion.in("What is the weather in Zocca?" + filler).orElseThrow().city());
+        assertTrue(WeatherQuestion.in(filler + "What is the weather in Zocca?").isEmpty());
+        assertTrue(WeatherQuestion.in("weather in " + "Zocca".repeat(200)).isEmpty(), "a city cut off names no place");
     }
 
     @Test
