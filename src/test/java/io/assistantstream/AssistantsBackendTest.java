@@ -14,6 +14,7 @@ import io.assistantstream.testing.Rabbit;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
 
+import static io.assistantstream.testing.TestWorld.statuses;
 import static io.assistantstream.PipelineTest.all;
 import static io.assistantstream.PipelineTest.only;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -38,23 +39,11 @@ class AssistantsBackendTest {
         return world.redis().get(world.prefix() + "thread:" + channel);
     }
 
-    /** Publishes one message to a fresh subscriber of {@code channel} and returns the answer's frames. */
-    private List<JsonNode> answer(String channel, String messageId, String message) throws Exception {
-        try (WsClient client = WsClient.connect(service.port())) {
-            client.subscribe(channel);
-            rabbit.publish(channel, messageId, message);
-            return client.answer(messageId);
-        }
-    }
-
-    private static List<String> statuses(List<JsonNode> frames) {
-        return frames.stream().map(f -> f.path("status").asText()).distinct().toList();
-    }
 
     @Test
     void a_text_run_streams_its_deltas_and_every_call_carries_the_beta_header() throws Exception {
         service = world.start();
-        List<JsonNode> frames = answer("chan-a", "m1", "hello world");
+        List<JsonNode> frames = world.answer(service, "chan-a", "m1", "hello world");
 
         assertEquals(List.of("started", "responding", "in_progress", "completed"), statuses(frames));
         assertEquals("Echo: hello world", frames.getLast().get("message").asText());
@@ -103,7 +92,7 @@ class AssistantsBackendTest {
         assertEquals(first, world.redis().get(assistantKey()));
         assertEquals(1, all(openAi, "/v1/assistants").size(), "created once");
         assertEquals(1, all(openAi, "/v1/assistants/" + first).size(), "verified at the second start");
-        assertEquals("completed", answer("chan-r", "m", "hi").getLast().get("status").asText());
+        assertEquals("completed", world.answer(service, "chan-r", "m", "hi").getLast().get("status").asText());
     }
 
     @Test
@@ -115,7 +104,7 @@ class AssistantsBackendTest {
         String created = world.redis().get(assistantKey());
         assertNotEquals("asst_gone", created);
         assertTrue(openAi.assistants().contains(created));
-        assertEquals("completed", answer("chan-g", "m", "hi").getLast().get("status").asText());
+        assertEquals("completed", world.answer(service, "chan-g", "m", "hi").getLast().get("status").asText());
     }
 
     @Test
@@ -182,14 +171,14 @@ class AssistantsBackendTest {
     @Test
     void an_answer_that_fails_mid_run_cancels_its_run_and_the_next_message_finds_the_thread_free() throws Exception {
         service = world.start();
-        JsonNode failed = answer("chan-x", "m1", "weather !tool=Zocca !cut=1").getLast();
+        JsonNode failed = world.answer(service, "chan-x", "m1", "weather !tool=Zocca !cut=1").getLast();
         assertEquals("The connection to the assistant broke", failed.get("message").asText(), failed.toString());
         String thread = threadOf("chan-x");
         String run = openAi.runs(thread).keySet().iterator().next();
 
         assertEquals(1, all(openAi, "/v1/threads/" + thread + "/runs/" + run + "/cancel").size(),
                 "the failed answer cancelled its run");
-        assertEquals("Echo: next", answer("chan-x", "m2", "next").getLast().get("message").asText());
+        assertEquals("Echo: next", world.answer(service, "chan-x", "m2", "next").getLast().get("message").asText());
         assertEquals(0, openAi.activeRunRejections(), "the cancelled run no longer held the thread");
         assertEquals(1, openAi.requests().stream().filter(r -> r.path().endsWith("/submit_tool_outputs")).count(),
                 "tool outputs are never submitted twice");
@@ -198,11 +187,11 @@ class AssistantsBackendTest {
     @Test
     void a_thread_gone_upstream_is_replaced_and_the_channel_remapped() throws Exception {
         service = world.start();
-        answer("chan-t", "m1", "first");
+        world.answer(service, "chan-t", "m1", "first");
         String first = threadOf("chan-t");
         openAi.forgetThread(first);
 
-        List<JsonNode> frames = answer("chan-t", "m2", "second");
+        List<JsonNode> frames = world.answer(service, "chan-t", "m2", "second");
         String second = threadOf("chan-t");
         assertNotEquals(first, second);
         assertEquals("Echo: second", frames.getLast().get("message").asText());
@@ -213,7 +202,7 @@ class AssistantsBackendTest {
     @Test
     void a_tool_round_trip_spans_two_streams() throws Exception {
         service = world.start();
-        List<JsonNode> frames = answer("chan-w", "m", "weather please !tool=Zocca");
+        List<JsonNode> frames = world.answer(service, "chan-w", "m", "weather please !tool=Zocca");
 
         assertEquals(List.of("started", "processing", "responding", "in_progress", "completed"), statuses(frames));
         String text = frames.getLast().get("message").asText();
@@ -232,7 +221,7 @@ class AssistantsBackendTest {
     @Test
     void all_calls_of_a_step_run_together_and_outputs_go_back_as_often_as_the_model_asks() throws Exception {
         service = world.start();
-        List<JsonNode> frames = answer("chan-ww", "m", "!tools=Zocca,Nowhere !rounds=2");
+        List<JsonNode> frames = world.answer(service, "chan-ww", "m", "!tools=Zocca,Nowhere !rounds=2");
 
         String text = frames.getLast().get("message").asText();
         assertEquals("completed", frames.getLast().get("status").asText(), frames.getLast().toString());
@@ -254,7 +243,7 @@ class AssistantsBackendTest {
                 {"!incomplete", "The answer was cut short", "incomplete: max_completion_tokens"},
                 {"!errorevent", "The assistant failed to answer", "Something went wrong (server_error)"}};
         for (String[] c : cases) {
-            JsonNode last = answer("chan-" + c[0].substring(1), "m", "ends badly " + c[0]).getLast();
+            JsonNode last = world.answer(service, "chan-" + c[0].substring(1), "m", "ends badly " + c[0]).getLast();
             assertEquals("error", last.get("status").asText(), c[0]);
             assertEquals(c[1], last.get("message").asText(), c[0]);
             assertTrue(last.get("error_details").asText().contains(c[2]), c[0] + ": " + last);
@@ -266,8 +255,8 @@ class AssistantsBackendTest {
     @Test
     void the_threads_metadata_upstream_counts_its_messages() throws Exception {
         service = world.start();
-        answer("chan-m", "m1", "one");
-        answer("chan-m", "m2", "two");
+        world.answer(service, "chan-m", "m1", "one");
+        world.answer(service, "chan-m", "m2", "two");
 
         JsonNode metadata = openAi.threadMetadata(threadOf("chan-m"));
         assertEquals("chan-m", metadata.path("channel").asText());
@@ -295,11 +284,11 @@ class AssistantsBackendTest {
     @Test
     void a_run_left_active_by_a_dead_worker_is_cancelled_and_the_message_retried() throws Exception {
         service = world.start();
-        answer("chan-o", "m1", "first");
+        world.answer(service, "chan-o", "m1", "first");
         String thread = threadOf("chan-o");
         String orphan = openAi.orphanRun(thread);
 
-        List<JsonNode> frames = answer("chan-o", "m2", "second");
+        List<JsonNode> frames = world.answer(service, "chan-o", "m2", "second");
         assertEquals("Echo: second", frames.getLast().get("message").asText());
         assertEquals(1, openAi.activeRunRejections());
         assertEquals(1, all(openAi, "/v1/threads/" + thread + "/runs/" + orphan + "/cancel").size());
@@ -311,7 +300,7 @@ class AssistantsBackendTest {
     @Test
     void a_run_whose_stream_broke_before_any_text_is_cancelled_and_run_again() throws Exception {
         service = world.start();
-        List<JsonNode> frames = answer("chan-c", "m", "try again !cut=0");
+        List<JsonNode> frames = world.answer(service, "chan-c", "m", "try again !cut=0");
 
         assertEquals("Echo: try again", frames.getLast().get("message").asText());
         String thread = threadOf("chan-c");
@@ -323,8 +312,9 @@ class AssistantsBackendTest {
     @Test
     void upstream_errors_on_a_run_are_retried_like_any_call() throws Exception {
         service = world.start();
-        assertEquals("Echo: flaky", answer("chan-f", "m1", "flaky !fail=500x2").getLast().get("message").asText());
-        JsonNode quota = answer("chan-q", "m2", "broke !quota").getLast();
+        assertEquals("Echo: flaky",
+                world.answer(service, "chan-f", "m1", "flaky !fail=500x2").getLast().get("message").asText());
+        JsonNode quota = world.answer(service, "chan-q", "m2", "broke !quota").getLast();
         assertEquals("The assistant's quota is used up", quota.get("message").asText());
         assertEquals(1, all(openAi, "/v1/threads/" + threadOf("chan-q") + "/runs").size(), "quota is not retried");
     }

@@ -14,6 +14,7 @@ import io.assistantstream.fake.FakeOpenAi;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
 
+import static io.assistantstream.testing.TestWorld.statuses;
 import static io.assistantstream.PipelineTest.all;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -32,18 +33,10 @@ class ChatCompletionsBackendTest {
     private final FakeOpenAi openAi = world.openAi();
     private AssistantStream service;
 
-    /** Publishes one message to a fresh subscriber of {@code channel} and returns the answer's frames. */
-    private List<JsonNode> answer(String channel, String messageId, String message) throws Exception {
-        try (WsClient client = WsClient.connect(service.port())) {
-            client.subscribe(channel);
-            world.rabbit().publish(channel, messageId, message);
-            return client.answer(messageId);
-        }
-    }
 
     /** The terminal frame of one message's answer. */
     private JsonNode last(String channel, String messageId, String message) throws Exception {
-        return answer(channel, messageId, message).getLast();
+        return world.answer(service, channel, messageId, message).getLast();
     }
 
     /** The {@code messages} of every chat request so far, each as "role: content" (tool calls as their ids). */
@@ -82,14 +75,10 @@ class ChatCompletionsBackendTest {
         }
     }
 
-    private static List<String> statuses(List<JsonNode> frames) {
-        return frames.stream().map(f -> f.path("status").asText()).distinct().toList();
-    }
-
     @Test
     void a_text_answer_streams_and_completes_and_its_exchange_is_kept_with_the_mapping_expiry() throws Exception {
         service = world.start();
-        List<JsonNode> frames = answer("chat-a", "m1", "hello world");
+        List<JsonNode> frames = world.answer(service, "chat-a", "m1", "hello world");
 
         assertEquals(List.of("started", "responding", "in_progress", "completed"), statuses(frames));
         assertEquals("Echo: hello world", frames.getLast().get("message").asText());
@@ -129,7 +118,7 @@ class ChatCompletionsBackendTest {
     @Test
     void a_tool_call_is_answered_with_a_tool_message_after_the_assistant_message_that_asked() throws Exception {
         service = world.start();
-        List<JsonNode> frames = answer("chat-w", "m1", "weather please !tool=Zocca");
+        List<JsonNode> frames = world.answer(service, "chat-w", "m1", "weather please !tool=Zocca");
 
         assertEquals(List.of("started", "processing", "responding", "in_progress", "completed"), statuses(frames));
         String text = frames.getLast().get("message").asText();

@@ -15,7 +15,6 @@ import io.assistantstream.testing.LogWatch;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.ToolEndpoint;
 import io.assistantstream.testing.ToolEndpoint.Reply;
-import io.assistantstream.testing.WsClient;
 
 import static io.assistantstream.PipelineTest.all;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -60,14 +59,6 @@ class ToolsTest {
         world.set("tools.file", file.toString());
     }
 
-    /** Publishes one message to a fresh subscriber of {@code channel} and returns the answer's frames. */
-    private List<JsonNode> answer(String channel, String messageId, String message) throws Exception {
-        try (WsClient client = WsClient.connect(service.port())) {
-            client.subscribe(channel);
-            world.rabbit().publish(channel, messageId, message);
-            return client.answer(messageId);
-        }
-    }
 
     private String threadOf(String channel) {
         return world.redis().get(world.prefix() + "thread:" + channel);
@@ -92,7 +83,7 @@ class ToolsTest {
         declareLookupOrder();
         endpoint.answer("/orders", Reply.of(200, "{\"status\":\"shipped\"}"));
         service = world.start();
-        List<JsonNode> frames = answer("chan-f", "m1", ORDER_CALL);
+        List<JsonNode> frames = world.answer(service, "chan-f", "m1", ORDER_CALL);
 
         assertEquals("Tool said: {\"status\":\"shipped\"}", frames.getLast().path("message").asText(), frames.toString());
         assertEquals(List.of("Assistant is gathering information..."), processing(frames));
@@ -110,7 +101,7 @@ class ToolsTest {
         declareLookupOrder();
         endpoint.answer("/orders", Reply.of(200, "{\"status\":\"delivered\"}"));
         service = world.start();
-        List<JsonNode> frames = answer("chan-c", "m1", ORDER_CALL);
+        List<JsonNode> frames = world.answer(service, "chan-c", "m1", ORDER_CALL);
 
         assertEquals("Tool said: {\"status\":\"delivered\"}", frames.getLast().path("message").asText(),
                 frames.toString());
@@ -128,7 +119,7 @@ class ToolsTest {
         List<JsonNode> frames;
         try (LogWatch all = LogWatch.of("")) {
             service = world.start();
-            frames = answer("chan-s", "m1", ORDER_CALL);
+            frames = world.answer(service, "chan-s", "m1", ORDER_CALL);
             records = all.lines();
         }
         assertEquals("completed", frames.getLast().path("status").asText(), "a failing tool never fails the answer");
@@ -159,7 +150,7 @@ class ToolsTest {
         assertEquals("lookup_order", tools.path(1).path("function").path("name").asText(), tools.toString());
         assertFalse(tools.path(1).path("function").path("strict").asBoolean(true));
 
-        List<JsonNode> frames = answer("chan-a", "m1", ORDER_CALL);
+        List<JsonNode> frames = world.answer(service, "chan-a", "m1", ORDER_CALL);
         assertEquals("Tool said: {\"status\":\"packed\"}", frames.getLast().path("message").asText(), frames.toString());
         assertCalledFor("chan-a");
     }
@@ -170,7 +161,7 @@ class ToolsTest {
         world.set("openai.hosted.tools", "[{\"type\":\"web_search\"},{\"type\":\"file_search\",\"vector_store_ids\":"
                 + "[\"vs_1\"]}]");
         service = world.start();
-        List<JsonNode> frames = answer("chan-w", "m1", "weather in SF !hosted=web_search");
+        List<JsonNode> frames = world.answer(service, "chan-w", "m1", "weather in SF !hosted=web_search");
 
         assertEquals(List.of("Searching the web"), processing(frames));
         assertEquals(List.of("started", "processing", "responding"), frames.stream().limit(3)
@@ -188,7 +179,7 @@ class ToolsTest {
     @Test
     void mcp_calls_are_told_by_server_and_tool_and_are_never_taken_for_function_calls() throws Exception {
         service = world.start();
-        List<JsonNode> frames = answer("chan-m", "m1", "what is pydantic-ai !hosted=mcp");
+        List<JsonNode> frames = world.answer(service, "chan-m", "m1", "what is pydantic-ai !hosted=mcp");
 
         assertEquals(List.of("Listing the tools of deepwiki", "Calling ask_question on deepwiki"), processing(frames));
         assertEquals("Echo: what is pydantic-ai", frames.getLast().path("message").asText());
@@ -198,7 +189,7 @@ class ToolsTest {
     @Test
     void a_file_search_with_citations_keeps_the_text_whole() throws Exception {
         service = world.start();
-        List<JsonNode> frames = answer("chan-c", "m1", "capital of France !hosted=file_search");
+        List<JsonNode> frames = world.answer(service, "chan-c", "m1", "capital of France !hosted=file_search");
 
         assertEquals(List.of("Searching files"), processing(frames));
         String deltas = frames.stream().filter(f -> f.path("status").asText().equals("in_progress"))

@@ -91,6 +91,21 @@ public final class TestWorld implements AutoCloseable, AfterEachCallback {
         return client.answer(messageId).getLast();
     }
 
+    /** Publishes a message to a fresh subscriber of {@code channel} on {@code service}; returns its answer's frames. */
+    public List<com.fasterxml.jackson.databind.JsonNode> answer(AssistantStream service, String channel,
+                                                                String messageId, String message) throws Exception {
+        try (WsClient client = WsClient.connect(service.port())) {
+            client.subscribe(channel);
+            rabbit.publish(channel, messageId, message);
+            return client.answer(messageId);
+        }
+    }
+
+    /** The statuses {@code frames} went through, each once, in order. */
+    public static List<String> statuses(List<com.fasterxml.jackson.databind.JsonNode> frames) {
+        return frames.stream().map(f -> f.path("status").asText()).distinct().toList();
+    }
+
     public Rabbit rabbit() {
         return rabbit;
     }
