@@ -58,5 +58,12 @@ public final class PrivateRedis implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         stop();
+        if (dataDir != null) {
+            try {
+                RedisProcess.deleteFolder(dataDir);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
     }
 }
