@@ -39,27 +39,6 @@ class CancelTest {
         http.close();
     }
 
-    private static String cancel(String channel, String messageId) {
-        return "{\"action\":\"cancel\",\"channel\":\"" + channel + "\",\"message_id\":\"" + messageId + "\"}";
-    }
-
-    /** Frames of {@code messageId} until its in_progress frames are {@code count}. */
-    private static void awaitText(WsClient client, String messageId, int count) throws InterruptedException {
-        int seen = 0;
-        while (seen < count) {
-            JsonNode frame = client.next();
-            if (messageId.equals(frame.path("message_id").asText()) && "in_progress".equals(frame.path("status").asText())) {
-                seen++;
-            }
-        }
-    }
-
-    /** The replies and frames until {@code messageId}'s terminal frame; fails if none comes. */
-    private static List<JsonNode> untilTerminal(WsClient client, String messageId) throws InterruptedException {
-        return client.framesUntil(frame -> messageId.equals(frame.path("message_id").asText())
-                && frame.path("final_message").asBoolean());
-    }
-
     private long deadLetters() throws Exception {
         return world.rabbit().messageCount(world.deadLetterQueue());
     }
@@ -71,10 +50,10 @@ class CancelTest {
         try (WsClient client = WsClient.connect(service.port())) {
             client.subscribe("c1");
             world.rabbit().publish("c1", "m1", "!words=400 !delay=20");
-            awaitText(client, "m1", 3);
+            client.awaitTexts("m1", 3);
             long sent = System.nanoTime();
-            client.send(cancel("c1", "m1"));
-            List<JsonNode> rest = untilTerminal(client, "m1");
+            client.cancel("c1", "m1");
+            List<JsonNode> rest = client.answer("m1");
             long millis = (System.nanoTime() - sent) / 1_000_000;
             JsonNode last = rest.getLast();
             assertEquals("cancelled", last.get("status").asText(), rest.toString());
@@ -101,9 +80,9 @@ class CancelTest {
         try (WsClient client = WsClient.connect(service.port())) {
             client.subscribe("c6");
             world.rabbit().publish("c6", "m1", "!words=400 !delay=20");
-            awaitText(client, "m1", 3);
-            client.send(cancel("c6", "m1"));
-            assertEquals("cancelled", untilTerminal(client, "m1").getLast().get("status").asText());
+            client.awaitTexts("m1", 3);
+            client.cancel("c6", "m1");
+            assertEquals("cancelled", client.answer("m1").getLast().get("status").asText());
             assertEquals(1, world.openAi().requests().stream().filter(request -> request.path().endsWith("/cancel"))
                     .count(), "the run was cancelled upstream before the answer ended, not by the next message");
             world.rabbit().publish("c6", "m2", "and now?");
@@ -125,8 +104,8 @@ class CancelTest {
             client.framesUntil(frame -> "started".equals(frame.path("status").asText()));
             Thread.sleep(200); // the answer now waits on the model server's silence
             long sent = System.nanoTime();
-            client.send(cancel("c5", "m1"));
-            JsonNode last = untilTerminal(client, "m1").getLast();
+            client.cancel("c5", "m1");
+            JsonNode last = client.answer("m1").getLast();
             long millis = (System.nanoTime() - sent) / 1_000_000;
             assertEquals("cancelled", last.get("status").asText());
             assertTrue(millis < 2_000, "not at the end of the silence: " + millis + " ms");
@@ -143,7 +122,7 @@ class CancelTest {
         try (WsClient client = WsClient.connect(a.port())) {
             client.subscribe("c2");
             world.rabbit().publish("c2", "m1", "!words=400 !delay=20");
-            awaitText(client, "m1", 3); // m1 holds the channel: m2 waits in line behind it, on either instance
+            client.awaitTexts("m1", 3); // m1 holds the channel: m2 waits in line behind it, on either instance
             world.rabbit().publish("c2", "m2", "second, waiting in line");
             HttpResponse<String> waiting = adminCancel(b, "c2", "m2"); // from the other instance's admin route
             for (int tries = 0; tries < 20 && waiting.statusCode() == 409; tries++) { // until m2 took its place
@@ -152,11 +131,11 @@ class CancelTest {
             }
             assertEquals(202, waiting.statusCode(), waiting.body());
             try (WsClient other = WsClient.connect(b.port())) { // and the running one from the other's /ws
-                other.send(cancel("c2", "m1"));
+                other.cancel("c2", "m1");
                 assertEquals("cancelling", other.next().get("type").asText());
             }
-            assertEquals("cancelled", untilTerminal(client, "m1").getLast().get("status").asText());
-            JsonNode second = untilTerminal(client, "m2").getLast();
+            assertEquals("cancelled", client.answer("m1").getLast().get("status").asText());
+            JsonNode second = client.answer("m2").getLast();
             assertEquals("cancelled", second.get("status").asText());
             assertEquals("", second.get("message").asText(), "no text: the model was never asked");
         }
@@ -181,13 +160,13 @@ class CancelTest {
         try (WsClient client = WsClient.connect(service.port())) {
             client.subscribe("c3");
             world.rabbit().publish("c3", "m1", "!words=400 !delay=20");
-            awaitText(client, "m1", 2);
+            client.awaitTexts("m1", 2);
             world.rabbit().publish("{\"channel\":\"c3\",\"message_id\":\"m1\",\"action\":\"cancel\"}");
-            assertEquals("cancelled", untilTerminal(client, "m1").getLast().get("status").asText());
+            assertEquals("cancelled", client.answer("m1").getLast().get("status").asText());
 
             JsonNode finished = null;
             for (int tries = 0; tries < 20; tries++) { // finished now; its record goes just after its end is logged
-                client.send(cancel("c3", "m1"));
+                client.cancel("c3", "m1");
                 finished = client.next();
                 if (finished.has("code")) {
                     break;
@@ -195,7 +174,7 @@ class CancelTest {
                 Thread.sleep(100);
             }
             assertEquals("not_running", finished.get("code").asText(), finished.toString());
-            client.send(cancel("c3", "never-sent"));
+            client.cancel("c3", "never-sent");
             assertEquals("not_running", client.next().get("code").asText());
             HttpResponse<String> admin = adminCancel(service, "c3", "never-sent");
             assertEquals(409, admin.statusCode());
@@ -215,8 +194,8 @@ class CancelTest {
                 String id = "race-" + i;
                 world.rabbit().publish("c4", id, "!words=4 !delay=10");
                 Thread.sleep(ThreadLocalRandom.current().nextInt(20, 90));
-                client.send(cancel("c4", id));
-                List<JsonNode> frames = untilTerminal(client, id);
+                client.cancel("c4", id);
+                List<JsonNode> frames = client.answer(id);
                 endings.add(frames.getLast().get("status").asText());
                 for (Optional<JsonNode> more = client.poll(150); more.isPresent(); more = client.poll(150)) {
                     JsonNode extra = more.get();

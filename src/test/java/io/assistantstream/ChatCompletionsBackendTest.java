@@ -233,9 +233,8 @@ class ChatCompletionsBackendTest {
             client.subscribe("chat-c");
             world.rabbit().publish("chat-c", "m2", "!words=400 !delay=20");
             client.framesUntil(frame -> "in_progress".equals(frame.path("status").asText()));
-            client.send("{\"action\":\"cancel\",\"channel\":\"chat-c\",\"message_id\":\"m2\"}");
-            JsonNode end = client.framesUntil(frame -> "m2".equals(frame.path("message_id").asText())
-                    && frame.path("final_message").asBoolean()).getLast();
+            client.cancel("chat-c", "m2");
+            JsonNode end = client.answer("m2").getLast();
             assertEquals("cancelled", end.get("status").asText(), end.toString());
         }
         assertEquals(before, history("chat-c"), "nothing of the cancelled answer is kept");

@@ -3,7 +3,6 @@ package io.assistantstream;
 import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.rabbitmq.client.GetResponse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -28,17 +27,6 @@ class MultitaskTest {
         return frames.getLast();
     }
 
-    /** Until {@code messageId}'s second text frame: its answer is under way. */
-    private static void awaitAnswering(WsClient client, String messageId) throws InterruptedException {
-        int texts = 0;
-        while (texts < 2) {
-            JsonNode frame = client.next();
-            if (messageId.equals(frame.path("message_id").asText()) && "in_progress".equals(frame.path("status").asText())) {
-                texts++;
-            }
-        }
-    }
-
     @Test
     void under_reject_a_message_for_a_busy_channel_ends_at_once_with_channel_busy_and_the_answer_goes_on()
             throws Exception {
@@ -48,22 +36,19 @@ class MultitaskTest {
         try (WsClient client = WsClient.connect(service.port())) {
             client.subscribe("m");
             world.rabbit().publish("m", "m1", "!words=150 !delay=20");
-            awaitAnswering(client, "m1");
+            client.awaitTexts("m1", 2);
             world.rabbit().publishAskingReply("m", "m2", "me too", replies, "corr-2");
-            GetResponse reply = world.rabbit().await(replies); // at once: m1 is still streaming
-            JsonNode busy = Json.parse(new String(reply.getBody(), java.nio.charset.StandardCharsets.UTF_8));
+            JsonNode busy = world.rabbit().awaitJson(replies); // at once: m1 is still streaming
             assertEquals("channel_busy", busy.get("error_code").asText(), busy.toString());
             assertEquals(0, world.rabbit().messageCount(world.queue()), "acknowledged, not waiting");
-            List<JsonNode> frames = client.framesUntil(frame -> "m2".equals(frame.path("message_id").asText())
-                    && frame.path("final_message").asBoolean());
+            List<JsonNode> frames = client.answer("m2");
             assertTrue(frames.stream().anyMatch(frame -> "m1".equals(frame.path("message_id").asText())
                     && "completed".equals(frame.path("status").asText())), "the running answer went on to its end");
             assertEquals("channel_busy", terminal(frames).get("error_code").asText());
 
             // the same message again, as when its acknowledgement was lost: refused again, though the channel is free
             world.rabbit().publishAskingReply("m", "m2", "me too", replies, "corr-2");
-            JsonNode again = Json.parse(new String(world.rabbit().await(replies).getBody(),
-                    java.nio.charset.StandardCharsets.UTF_8));
+            JsonNode again = world.rabbit().awaitJson(replies);
             assertEquals("channel_busy", again.path("error_code").asText(), again.toString());
         }
         assertEquals(0, world.rabbit().messageCount(world.deadLetterQueue()), "not dead-lettered");
@@ -81,14 +66,13 @@ class MultitaskTest {
             world.rabbit().publish("a", "m1", "first");
             assertEquals("completed", client.answer("m1").getLast().path("status").asText());
             world.rabbit().publish("a", "m2", "!words=150 !delay=20");
-            awaitAnswering(client, "m2");
+            client.awaitTexts("m2", 2);
             for (String policy : List.of("interrupt", "reject")) { // m1 again, as when its acknowledgement was lost
                 world.rabbit().publishAskingReply(Json.object(java.util.Map.of("channel", "a", "message_id", "m1",
                         "message", "first", "multitask", policy)), replies, "m1-" + policy);
             }
             for (int i = 0; i < 2; i++) { // each waited its turn behind m2, and repeated its answer
-                JsonNode reply = Json.parse(new String(world.rabbit().await(replies).getBody(),
-                        java.nio.charset.StandardCharsets.UTF_8));
+                JsonNode reply = world.rabbit().awaitJson(replies);
                 assertEquals("completed", reply.path("status").asText(), reply.toString());
                 assertEquals("Echo: first", reply.path("message").asText());
             }
@@ -103,11 +87,10 @@ class MultitaskTest {
         try (WsClient client = WsClient.connect(service.port())) {
             client.subscribe("i");
             world.rabbit().publish("i", "m1", "!words=300 !delay=20");
-            awaitAnswering(client, "m1");
+            client.awaitTexts("m1", 2);
             world.rabbit().publish("{\"channel\":\"i\",\"message_id\":\"m2\",\"message\":\"stop, and answer this\","
                     + "\"multitask\":\"interrupt\"}");
-            List<JsonNode> frames = client.framesUntil(frame -> "m2".equals(frame.path("message_id").asText())
-                    && frame.path("final_message").asBoolean());
+            List<JsonNode> frames = client.answer("m2");
             List<String> ends = frames.stream().filter(frame -> frame.path("final_message").asBoolean())
                     .map(frame -> frame.get("message_id").asText() + " " + frame.get("status").asText()).toList();
             assertEquals(List.of("m1 cancelled", "m2 completed"), ends, "in order: the interrupted one, then the new");

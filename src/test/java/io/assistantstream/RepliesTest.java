@@ -97,7 +97,7 @@ class RepliesTest {
     void a_cancelled_answer_is_replied_with_its_cancelled_frame() throws Exception {
         Replied replied = exchange(world.start(), "stopped", "!words=400 !delay=20", "corr-c", client -> {
             client.framesUntil(frame -> "in_progress".equals(frame.path("status").asText()));
-            client.send("{\"action\":\"cancel\",\"channel\":\"stopped\",\"message_id\":\"m1\"}");
+            client.cancel("stopped", "m1");
         });
         assertEquals("cancelled", replied.terminal().get("status").asText());
     }

@@ -82,6 +82,11 @@ public final class Rabbit implements AutoCloseable {
         throw new AssertionError("nothing reached " + queue);
     }
 
+    /** Takes one message off {@code queue}, waiting up to the test timeout, and reads its body as JSON. */
+    public com.fasterxml.jackson.databind.JsonNode awaitJson(String queue) throws IOException, InterruptedException {
+        return Json.parse(new String(await(queue).getBody(), StandardCharsets.UTF_8));
+    }
+
     /** Takes one message off {@code queue}, or null when it is empty. */
     public GetResponse next(String queue) throws IOException {
         return channel.basicGet(queue, true);

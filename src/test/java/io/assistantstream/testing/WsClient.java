@@ -123,6 +123,22 @@ public final class WsClient implements AutoCloseable {
     }
 
     /** The seed's subscribe command, with {@code since} and {@code format} when given. */
+    /** Asks the service to cancel {@code messageId} of {@code channel}. */
+    public void cancel(String channel, String messageId) throws Exception {
+        send(Json.object(java.util.Map.of("action", "cancel", "channel", channel, "message_id", messageId)));
+    }
+
+    /** Reads until {@code count} {@code in_progress} frames of {@code messageId} came: its answer is under way. */
+    public void awaitTexts(String messageId, int count) throws InterruptedException {
+        int seen = 0;
+        while (seen < count) {
+            JsonNode frame = next();
+            if (messageId.equals(frame.path("message_id").asText()) && "in_progress".equals(frame.path("status").asText())) {
+                seen++;
+            }
+        }
+    }
+
     public static String subscribeCommand(String channel, Long since, String format) {
         java.util.Map<String, Object> command = new java.util.LinkedHashMap<>();
         command.put("action", "subscribe");
