@@ -34,7 +34,8 @@ class BrokersTest {
         AssistantStream service = world.start();
         try (WsClient client = WsClient.connect(service.port())) {
             client.subscribe("b");
-            assertEquals("Echo: hello q1", world.ended(client, "b", "q1").path("message").asText());
+            assertEquals("Echo: hello q1",
+                    world.answer(client, "b", "q1", "hello q1").getLast().path("message").asText());
         }
         ConnectionFactory factory = new ConnectionFactory();
         factory.setHost("127.0.0.1");
@@ -84,10 +85,12 @@ class BrokersTest {
             AssistantStream service = world.start();
             try (WsClient client = WsClient.connect(service.port())) {
                 client.subscribe("b");
-                assertEquals("Echo: hello a1", world.ended(client, "b", "a1").path("message").asText());
+                assertEquals("Echo: hello a1",
+                        world.answer(client, "b", "a1", "hello a1").getLast().path("message").asText());
                 assertEquals(0, second.connectionsOpened(), "the next live broker in the list is used, not any");
                 first.refuse(true); // that broker is gone: its connections recover to the one after it
-                assertEquals("Echo: hello a2", world.ended(client, "b", "a2").path("message").asText());
+                assertEquals("Echo: hello a2",
+                        world.answer(client, "b", "a2", "hello a2").getLast().path("message").asText());
                 assertTrue(second.connectionsOpened() > 0, "recovered to the third broker of the list");
             }
         }

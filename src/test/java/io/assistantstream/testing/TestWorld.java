@@ -81,24 +81,20 @@ public final class TestWorld implements AutoCloseable, AfterEachCallback {
         return openAi;
     }
 
-    /**
-     * Publishes {@code "hello " + messageId} on {@code channel} and returns the last frame of its answer as
-     * {@code client}, subscribed to the channel, gets it (the fake answers {@code "Echo: hello " + messageId}).
-     */
-    public com.fasterxml.jackson.databind.JsonNode ended(WsClient client, String channel, String messageId)
-            throws Exception {
-        rabbit.publish(channel, messageId, "hello " + messageId);
-        return client.answer(messageId).getLast();
-    }
-
     /** Publishes a message to a fresh subscriber of {@code channel} on {@code service}; returns its answer's frames. */
     public List<com.fasterxml.jackson.databind.JsonNode> answer(AssistantStream service, String channel,
                                                                 String messageId, String message) throws Exception {
         try (WsClient client = WsClient.connect(service.port())) {
             client.subscribe(channel);
-            rabbit.publish(channel, messageId, message);
-            return client.answer(messageId);
+            return answer(client, channel, messageId, message);
         }
+    }
+
+    /** Publishes a message and returns its answer's frames as {@code client}, subscribed to {@code channel}, gets them. */
+    public List<com.fasterxml.jackson.databind.JsonNode> answer(WsClient client, String channel, String messageId,
+                                                                String message) throws Exception {
+        rabbit.publish(channel, messageId, message);
+        return client.answer(messageId);
     }
 
     /** The statuses {@code frames} went through, each once, in order. */
