@@ -11,6 +11,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import io.assistantstream.access.TestTokens;
 import io.assistantstream.testing.Browser;
 import io.assistantstream.testing.LogWatch;
 import io.assistantstream.testing.RawWebSocket;
@@ -32,17 +33,24 @@ class BrowserTest {
 
     @BeforeEach
     void start() throws IOException {
-        byte[] page;
-        try (InputStream in = BrowserTest.class.getResourceAsStream("/pages/seed-frontend.html")) {
-            page = in.readAllBytes();
-        }
+        byte[] seedPage = page("seed-frontend.html");
+        byte[] clientPage = page("client-frontend.html");
         app = WebServer.builder().host("127.0.0.1").port(0)
                 .routing(routing -> routing.get("/chat", (req, res) -> {
                     res.headers().contentType(MediaTypes.TEXT_HTML);
-                    res.send(page);
+                    res.send(seedPage);
+                }).get("/app", (req, res) -> {
+                    res.headers().contentType(MediaTypes.TEXT_HTML);
+                    res.send(clientPage);
                 }))
                 .build().start();
         browser = Browser.start();
+    }
+
+    private static byte[] page(String name) throws IOException {
+        try (InputStream in = BrowserTest.class.getResourceAsStream("/pages/" + name)) {
+            return in.readAllBytes();
+        }
     }
 
     @AfterEach
@@ -82,6 +90,21 @@ class BrowserTest {
         try (RawWebSocket noOrigin = RawWebSocket.handshake(service.port(), null)) {
             assertEquals(101, noOrigin.status(), "a client that is no web page sends no Origin and gets in");
         }
+    }
+
+    @Test
+    void a_page_on_another_origin_imports_client_js_from_the_service_and_reads_a_channel_with_its_token()
+            throws Exception {
+        world.set("websocket.auth", "jwt").set("websocket.jwt.secret", TestTokens.SECRET);
+        AssistantStream service = world.start();
+        String token = TestTokens.hs256(300, "browser-token");
+        browser.open(appOrigin() + "/app?channel=browser-token&token=" + token + "&service=http://127.0.0.1:"
+                + service.port());
+        browser.awaitText("status", "subscribing", WAIT); // the module loaded across origins
+        world.rabbit().publish("browser-token", "m1", "with a token"); // replayed, should it come before the subscribe
+
+        browser.awaitText("status", "completed", WAIT);
+        assertEquals("Echo: with a token", browser.text("answer"));
     }
 
     /** The page subscribes to {@code channel}, and shows the whole answer to {@code message} once it completed. */
