@@ -26,7 +26,6 @@ import io.helidon.webserver.websocket.WsRouting;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.TimeoutOptions;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.event.connection.ConnectionActivatedEvent;
 import io.lettuce.core.event.connection.DisconnectedEvent;
@@ -73,6 +72,10 @@ import io.assistantstream.tools.ToolRegistry;
 import io.assistantstream.tools.WeatherTool;
 import io.assistantstream.web.ClientScript;
 import io.assistantstream.web.DemoPage;
+import io.assistantstream.redis.RedisConnection;
+import io.assistantstream.redis.KeySpace;
+import io.assistantstream.redis.RedisDeployment;
+import io.assistantstream.config.RedisMode;
 
 /**
  * One running instance of the service, wired from its {@link Settings}: the web server with
@@ -100,7 +103,6 @@ public final class AssistantStream implements AutoCloseable {
     private AssistantStream(Settings settings) throws Exception {
         try {
             meters = new Meters(Services.get(MeterRegistry.class));
-            String prefix = settings.redis().prefix();
             Settings.Stream stream = settings.stream();
             // One I/O thread per connection (commands, pub/sub, frame publisher, frame-log reads): sharing one made the
             // replies of lease and store calls wait behind pub/sub traffic, 10-20 ms each under load.
@@ -109,44 +111,39 @@ public final class AssistantStream implements AutoCloseable {
                             TimeUnit.MILLISECONDS))
                     .build();
             opened.push(() -> redisResources.shutdown(0, 2, TimeUnit.SECONDS));
-            RedisClient redis = RedisClient.create(redisResources, settings.redis().lettuceUri());
-            opened.push(() -> redis.shutdown(Duration.ZERO, Duration.ofSeconds(2)));
+            RedisDeployment redis = opened(redisOf(settings.redis(), redisResources));
+            KeySpace keys = redis.keys();
             countReconnects(redisResources, meters);
-            redis.setOptions(ClientOptions.builder()
-                    .autoReconnect(true)
-                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                    .timeoutOptions(TimeoutOptions.enabled(REDIS_TIMEOUT))
-                    .build());
-            StatefulRedisConnection<String, String> commands = redis.connect();
+            RedisConnection<String, String> commands = redis.connect();
             RedisVersion.require(commands.sync().info("server"));
             // Resuming clients' reads get a connection of their own: a long replay must not hold up leases.
-            FrameLog frameLog = new FrameLog(stream.relay() ? null : redis.connect(), prefix);
+            FrameLog frameLog = new FrameLog(stream.relay() ? null : redis.connect(), keys);
             hub = stream.relay() ? null
-                    : opened(new SubscriberHub(new RedisFrameFeed(redis.connectPubSub(), prefix, frameLog),
+                    : opened(new SubscriberHub(new RedisFrameFeed(redis.channelTopics(), keys, frameLog),
                     stream.pingInterval(), settings.access().maxConnections(), meters));
             RelayConnection relay = stream.relay() ? opened(new RelayConnection(stream.websocketUrl(),
                     stream.relayBufferFrames(), stream.relayMaxBackoff(), stream.pingInterval())) : null;
-            RedisFramePublisher publisher = opened(new RedisFramePublisher(redis.connect(ByteArrayCodec.INSTANCE),
+            RedisFramePublisher publisher = opened(new RedisFramePublisher(redis.connectBytes(),
                     seqExpiry(settings), settings.redis().dedupWindow(), frameLog,
                     new RedisFramePublisher.Retention(settings.redis().frameLogKeep(),
                             settings.redis().frameLogMaxFrames()), relay,
                     hub == null ? LocalDelivery.NONE : hub, meters));
-            ChannelLease lease = opened(new ChannelLease(commands, prefix, settings.redis().channelLease(), LEASE_POLL));
+            ChannelLease lease = opened(new ChannelLease(commands, keys, settings.redis().channelLease(), LEASE_POLL));
             // A waiting delivery may sit behind one whole answer of another instance, plus a lease expiry
             // (see Settings.longestUnacknowledged).
             Duration leaseWait = settings.openAi().answerTimeout().plus(settings.redis().channelLease())
                     .plus(settings.redis().channelLease());
             // Cancels reach the instance that holds the message through a pub/sub connection of their own.
-            CancelBoard cancels = opened(new CancelBoard(commands, redis.connectPubSub(), prefix,
+            CancelBoard cancels = opened(new CancelBoard(commands, redis.broadcastTopics(), keys,
                     leaseWait.plus(settings.openAi().answerTimeout()).plus(Duration.ofMinutes(1)), Clock.systemUTC()));
 
             WebClient http = WebClient.builder()
                     .connectTimeout(settings.openAi().connectTimeout())
                     .build();
             StreamWatchdog watchdog = opened(new StreamWatchdog(Duration.ofMillis(50)));
-            AssistantBackend backend = backend(settings, http, watchdog, commands, true, meters);
+            AssistantBackend backend = backend(settings, http, watchdog, commands, keys, true, meters);
             Responder responder = new Responder(
-                    new RedisConversationStore(commands, prefix, settings.redis().threadExpiry(), Clock.systemUTC()),
+                    new RedisConversationStore(commands, keys, settings.redis().threadExpiry(), Clock.systemUTC()),
                     backend, stream, settings.openAi().answerTimeout(), Clock.systemUTC(), meters);
 
             int maxIdChars = settings.rabbit().maxIdChars();
@@ -172,7 +169,7 @@ public final class AssistantStream implements AutoCloseable {
                 }
             }
             QueueProducer producer = settings.adminToken().isEmpty() ? null : opened(new QueueProducer(settings.rabbit()));
-            AdminService admin = new AdminService(new ConversationAdmin(commands, prefix, Clock.systemUTC()), producer,
+            AdminService admin = new AdminService(new ConversationAdmin(commands, keys, Clock.systemUTC()), producer,
                     access.channels().mint().orElse(null), cancels, meters, settings.adminToken());
             if (access.separateManagement()) { // /ws may face the internet; /admin and /observe stay on this port
                 web.putSocket(MANAGEMENT_SOCKET, socket -> socket.port(access.managementPort())
@@ -191,7 +188,7 @@ public final class AssistantStream implements AutoCloseable {
                 }
             });
             intake = new Intake(settings.rabbit(), lease, responder, publisher,
-                    new AnsweredMessages(commands, prefix, settings.redis().dedupWindow()), cancels, leaseWait, REQUEUE_DELAY, meters);
+                    new AnsweredMessages(commands, keys, settings.redis().dedupWindow()), cancels, leaseWait, REQUEUE_DELAY, meters);
             web.addFeature(ObserveFeature.builder()
                     .sockets(List.of(access.separateManagement() ? MANAGEMENT_SOCKET : WebServer.DEFAULT_SOCKET_NAME))
                     .addObserver(HealthObserver.builder().details(true).useSystemServices(false)
@@ -275,7 +272,7 @@ public final class AssistantStream implements AutoCloseable {
      *              conversations needs no more than construction
      */
     private static AssistantBackend backend(Settings settings, WebClient http, StreamWatchdog watchdog,
-                                            StatefulRedisConnection<String, String> redis, boolean ready,
+                                            RedisConnection<String, String> redis, KeySpace keys, boolean ready,
                                             Meters meters)
             throws AnswerFailedException, InterruptedException {
         Settings.OpenAi openAi = settings.openAi();
@@ -287,14 +284,14 @@ public final class AssistantStream implements AutoCloseable {
                     openAi.hostedTools());
             case ASSISTANTS -> {
                 AssistantsBackend assistants = new AssistantsBackend(client, tools,
-                        new AssistantIdStore(redis, settings.redis().prefix()), openAi.model(), openAi.assistantName(),
+                        new AssistantIdStore(redis, keys), openAi.model(), openAi.assistantName(),
                         openAi.instructions());
                 if (ready) {
                     assistants.start(Deadline.in(openAi.answerTimeout()));
                 }
                 yield assistants;
             }
-            case CHAT -> new ChatCompletionsBackend(client, tools, new ChatHistory(redis, settings.redis().prefix(),
+            case CHAT -> new ChatCompletionsBackend(client, tools, new ChatHistory(redis, keys,
                     settings.redis().threadExpiry(), openAi.historyMaxMessages()), openAi.model(), openAi.instructions());
             case ECHO -> new EchoBackend(tools, !settings.weather().apiKey().isEmpty(), openAi.echoWordPause());
         };
@@ -315,19 +312,27 @@ public final class AssistantStream implements AutoCloseable {
      * starting a service (the command line's {@code --generate-uuid}); returns the conversation's id.
      */
     public static String newConversation(Settings settings, String channel) throws Exception {
-        RedisClient redis = RedisClient.create(settings.redis().lettuceUri());
-        try (StreamWatchdog watchdog = new StreamWatchdog(Duration.ofMillis(50));
-             StatefulRedisConnection<String, String> commands = redis.connect()) {
+        try (RedisDeployment redis = redisOf(settings.redis(), null);
+             StreamWatchdog watchdog = new StreamWatchdog(Duration.ofMillis(50));
+             RedisConnection<String, String> commands = redis.connect()) {
             WebClient http = WebClient.builder().connectTimeout(settings.openAi().connectTimeout()).build();
-            AssistantBackend backend = backend(settings, http, watchdog, commands, false,
+            AssistantBackend backend = backend(settings, http, watchdog, commands, redis.keys(), false,
                     Meters.ofCommand(Services.get(MeterRegistry.class)));
             String id = backend.createConversation(channel, Deadline.in(settings.openAi().answerTimeout()));
-            new RedisConversationStore(commands, settings.redis().prefix(), settings.redis().threadExpiry(),
+            new RedisConversationStore(commands, redis.keys(), settings.redis().threadExpiry(),
                     Clock.systemUTC()).map(channel, id, backend.name());
             return id;
-        } finally {
-            redis.shutdown();
         }
+    }
+
+    /**
+     * The Redis {@code REDIS_MODE} and {@code REDIS_URL} name, its clients opened (not yet a connection).
+     *
+     * @param resources lettuce's threads, shared by the connections; null for defaults of its own
+     */
+    public static RedisDeployment redisOf(Settings.Redis redis, ClientResources resources) {
+        return RedisDeployment.open(resources, redis.lettuceUris(), redis.mode() == RedisMode.CLUSTER, redis.prefix(),
+                REDIS_TIMEOUT);
     }
 
     /** Starts an instance; throws if any dependency cannot be reached or set up. */

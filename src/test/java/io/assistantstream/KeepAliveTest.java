@@ -12,6 +12,7 @@ import io.assistantstream.hub.SubscriberHub;
 import io.assistantstream.testing.RawWebSocket;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
+import io.assistantstream.redis.KeySpace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -49,7 +50,7 @@ class KeepAliveTest {
     void a_client_that_answers_no_pings_is_closed_within_two_intervals_and_leaves_no_subscription() throws Exception {
         AssistantStream service = world.start();
         SubscriberHub hub = service.hub().orElseThrow();
-        String topic = RedisFramePublisher.topic(world.prefix(), "deaf");
+        String topic = RedisFramePublisher.topic(KeySpace.standalone(world.prefix()), "deaf");
         long timeoutsBefore = service.meters().websocketPingTimeouts().count();
         try (RawWebSocket deaf = RawWebSocket.handshake(service.port(), null)) {
             assertEquals(101, deaf.status());

@@ -30,6 +30,7 @@ import io.assistantstream.testing.Readiness;
 import io.assistantstream.testing.TcpProxy;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
+import io.assistantstream.redis.KeySpace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -127,7 +128,7 @@ class ResumeTest {
                     .start();
             toOpenAi.holdNew(true); // the answer waits for its conversation: its turn has begun, no frame is out yet
             world.rabbit().publish("first", "m1", script(10, 10));
-            String seqKey = FrameLog.seqKey(world.prefix(), "first");
+            String seqKey = FrameLog.seqKey(KeySpace.standalone(world.prefix()), "first");
             String reserved = Readiness.poll(TestWorld.timeout(), Duration.ofMillis(10),
                     () -> world.redis().get(seqKey), value -> value != null);
             assertNotNull(reserved, "the answer's turn did not begin");
@@ -398,7 +399,7 @@ class ResumeTest {
 
     /** Waits until the channel's frame log in the shared Redis holds frame {@code seq}. */
     private void awaitLogged(String channel, long seq) throws Exception {
-        String log = FrameLog.logKey(world.prefix(), channel);
+        String log = FrameLog.logKey(KeySpace.standalone(world.prefix()), channel);
         long newest = Readiness.poll(TestWorld.timeout(), Duration.ofMillis(10), () -> {
             List<StreamMessage<String, String>> last = world.redis().xrevrange(log, Range.create("-", "+"),
                     Limit.from(1));

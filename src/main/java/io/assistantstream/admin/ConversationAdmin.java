@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,13 +16,14 @@ import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScanArgs;
-import io.lettuce.core.ScanCursor;
 import io.lettuce.core.ScoredValue;
 import io.lettuce.core.ScoredValueScanCursor;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.ZAddArgs;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 
 import io.assistantstream.redis.LuaScript;
+import io.assistantstream.redis.RedisConnection;
+import io.assistantstream.redis.KeySpace;
 
 /**
  * The administration of channel → conversation mappings (the seed's thread commands), shared by
@@ -39,80 +41,77 @@ public final class ConversationAdmin {
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
 
     /**
-     * ARGV[1]: the key prefix; then channels. Per channel: 1 or 0 (mapped), its message count,
-     * created_at, and the bytes of its two keys; a channel no longer mapped is pruned from the index
-     * (KEYS[1]).
+     * KEYS: one channel's mapping and metadata. Returns 1 or 0 (mapped), its message count,
+     * created_at, and the bytes of its two keys. One call per channel (pipelined): in a cluster each
+     * channel's keys are on the node of its own slot.
      */
     private static final String INSPECT = """
-            local out = {}
-            for i = 2, #ARGV do
-              local thread = ARGV[1] .. 'thread:' .. ARGV[i]
-              local metadata = ARGV[1] .. 'metadata:' .. ARGV[i]
-              if redis.call('EXISTS', thread) == 1 then
-                local fields = redis.call('HMGET', metadata, 'message_count', 'created_at')
-                local bytes = (redis.call('MEMORY', 'USAGE', thread) or 0) + (redis.call('MEMORY', 'USAGE', metadata) or 0)
-                table.insert(out, 1)
-                table.insert(out, fields[1] or '0')
-                table.insert(out, fields[2] or '')
-                table.insert(out, bytes)
-              else
-                redis.call('ZREM', KEYS[1], ARGV[i])
-                table.insert(out, 0)
-                table.insert(out, '0')
-                table.insert(out, '')
-                table.insert(out, 0)
-              end
+            if redis.call('EXISTS', KEYS[1]) == 0 then
+              return {0, '0', '', 0}
             end
-            return out
+            local fields = redis.call('HMGET', KEYS[2], 'message_count', 'created_at')
+            local bytes = (redis.call('MEMORY', 'USAGE', KEYS[1]) or 0) + (redis.call('MEMORY', 'USAGE', KEYS[2]) or 0)
+            return {1, fields[1] or '0', fields[2] or '', bytes}
             """;
     /**
-     * KEYS[1]: the index; ARGV[1]: the key prefix; ARGV[2]: delete only channels whose last message
-     * is older than this score ('+inf': any); then channels. A channel that got a message since it
-     * was listed is kept. A deleted channel's frame log, answer text and chat history go too (they
-     * hold its recent answers); its seq counter stays, so its clients' seqs keep increasing. Returns how many
-     * mappings were deleted.
+     * KEYS: one channel's mapping, metadata, frame log, answer text and chat history; ARGV[1]: delete
+     * only if its last message (as its metadata says) is older than this ('+inf': whatever its age).
+     * A channel that got a message since it was listed is kept, and its last message time returned
+     * (the index is then told). Its frame log, answer text and chat history go too (they hold its
+     * recent answers); its seq counter stays, so its clients' seqs keep increasing. Returns 1 when a
+     * mapping was deleted (0: there was none), and the last message time of one kept ('' otherwise).
      */
     private static final String DELETE = """
-            local deleted = 0
-            local cutoff = tonumber(ARGV[2])
-            for i = 3, #ARGV do
+            local last = redis.call('HGET', KEYS[2], 'last_message_at')
+            if last and tonumber(last) >= tonumber(ARGV[1]) then
+              return {0, last}
+            end
+            local deleted = redis.call('DEL', KEYS[1])
+            redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+            return {deleted, ''}
+            """;
+    /**
+     * KEYS[1]: the index; ARGV: pairs of a channel and a score. Removes each channel still listed
+     * below its score: one that got a message meanwhile is listed anew, later, and stays.
+     */
+    private static final String UNLIST = """
+            for i = 1, #ARGV, 2 do
               local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
-              if not score or tonumber(score) < cutoff then
-                deleted = deleted + redis.call('DEL', ARGV[1] .. 'thread:' .. ARGV[i])
-                redis.call('DEL', ARGV[1] .. 'metadata:' .. ARGV[i], ARGV[1] .. 'log:' .. ARGV[i],
-                  ARGV[1] .. 'text:' .. ARGV[i], ARGV[1] .. 'history:' .. ARGV[i])
+              if score and tonumber(score) < tonumber(ARGV[i + 1]) then
                 redis.call('ZREM', KEYS[1], ARGV[i])
               end
             end
-            return deleted
+            return 1
             """;
 
-    private final RedisCommands<String, String> redis;
-    private final String prefix;
+    private final RedisClusterCommands<String, String> redis;
+    private final KeySpace keys;
     private final String index;
     private final Clock clock;
     private final LuaScript<String, String, List<Object>> inspect;
-    private final LuaScript<String, String, Long> delete;
+    private final LuaScript<String, String, List<Object>> delete;
+    private final LuaScript<String, String, Long> unlist;
 
-    public ConversationAdmin(StatefulRedisConnection<String, String> connection, String prefix, Clock clock) {
+    public ConversationAdmin(RedisConnection<String, String> connection, KeySpace keys, Clock clock) {
         this.redis = connection.sync();
-        this.prefix = prefix;
-        this.index = prefix + "channels";
+        this.keys = keys;
+        this.index = keys.global("channels");
         this.clock = clock;
         this.inspect = LuaScript.returningList(connection, INSPECT);
-        this.delete = LuaScript.returningNumber(connection, DELETE);
+        this.delete = LuaScript.returningList(connection, DELETE);
+        this.unlist = LuaScript.returningNumber(connection, UNLIST);
     }
 
     /** One channel's mapping, without touching its expiry; empty when the channel has none. */
     public Optional<ConversationInfo> thread(String channel) {
-        String id = redis.get(prefix + "thread:" + channel);
+        String id = redis.get(keys.of("thread:", channel));
         if (id == null) {
             return Optional.empty();
         }
-        Map<String, String> metadata = redis.hgetall(prefix + "metadata:" + channel);
+        Map<String, String> metadata = redis.hgetall(keys.of("metadata:", channel));
         return Optional.of(new ConversationInfo(channel, id, metadata.get("backend"), metadata.get("created_at"),
                 metadata.get("last_message_at"), Long.parseLong(metadata.getOrDefault("message_count", "0")),
-                redis.ttl(prefix + "thread:" + channel)));
+                redis.ttl(keys.of("thread:", channel))));
     }
 
     /** Statistics over every mapped channel. */
@@ -127,18 +126,25 @@ public final class ConversationAdmin {
             if (chunk.isEmpty()) {
                 continue;
             }
-            String[] args = new String[chunk.size() + 1];
-            args[0] = prefix;
-            for (int i = 0; i < chunk.size(); i++) {
-                args[i + 1] = chunk.get(i).getValue();
+            List<CompletableFuture<List<Object>>> inspected = new ArrayList<>();
+            for (ScoredValue<String> listed : chunk) {
+                inspected.add(inspect.callAsync(new String[] {keys.of("thread:", listed.getValue()),
+                        keys.of("metadata:", listed.getValue())}).toCompletableFuture());
             }
-            List<Object> details = inspect.call(new String[] {index}, args);
+            List<String> unmapped = new ArrayList<>(); // pairs: channel, score
             for (int i = 0; i < chunk.size(); i++) {
-                if ((Long) details.get(4 * i) == 1) {
-                    tally.add(chunk.get(i).getValue(), chunk.get(i).getScore(),
-                            Long.parseLong((String) details.get(4 * i + 1)), (String) details.get(4 * i + 2),
-                            (Long) details.get(4 * i + 3));
+                List<Object> details = inspected.get(i).join();
+                ScoredValue<String> listed = chunk.get(i);
+                if ((Long) details.get(0) == 1) {
+                    tally.add(listed.getValue(), listed.getScore(), Long.parseLong((String) details.get(1)),
+                            (String) details.get(2), (Long) details.get(3));
+                } else {
+                    unmapped.add(listed.getValue()); // its mapping expired: unlisted, unless mapped again meanwhile
+                    unmapped.add(new BigDecimal(Math.nextUp(listed.getScore())).toPlainString());
                 }
+            }
+            if (!unmapped.isEmpty()) {
+                unlist.call(new String[] {index}, unmapped.toArray(String[]::new));
             }
         } while (!cursor.isFinished());
         Long indexBytes = redis.memoryUsage(index);
@@ -177,30 +183,51 @@ public final class ConversationAdmin {
         for (List<String> chunk; !(chunk = redis.zrange(index, 0, CHUNK - 1)).isEmpty(); ) {
             deleted += deleteChunk(chunk, "+inf");
         }
-        String threads = prefix + "thread:";
+        String threads = keys.global("thread:");
         ScanArgs unindexed = ScanArgs.Builder.matches(globEscaped(threads) + "*").limit(CHUNK);
-        KeyScanCursor<String> cursor = redis.scan(unindexed);
+        KeyScanCursor<String> cursor = redis.scan(unindexed); // in a cluster: every master, one after the other
         while (true) {
             List<String> channels = new ArrayList<>();
-            cursor.getKeys().forEach(key -> channels.add(key.substring(threads.length())));
+            cursor.getKeys().forEach(key -> channels.add(keys.channelOf(key.substring(threads.length()))));
             if (!channels.isEmpty()) {
                 deleted += deleteChunk(channels, "+inf");
             }
             if (cursor.isFinished()) {
                 return deleted;
             }
-            cursor = redis.scan(ScanCursor.of(cursor.getCursor()), unindexed);
+            cursor = redis.scan(cursor, unindexed); // the cursor itself: in a cluster it knows which master it is on
         }
     }
 
+    /**
+     * Deletes the channels' mappings (one call each, pipelined), then takes them off the index; one
+     * kept because it had a message meanwhile is listed with that message's time, so a walk of the
+     * old ones does not meet it again.
+     */
     private long deleteChunk(List<String> channels, String cutoff) {
-        String[] args = new String[channels.size() + 2];
-        args[0] = prefix;
-        args[1] = cutoff;
-        for (int i = 0; i < channels.size(); i++) {
-            args[i + 2] = channels.get(i);
+        List<CompletableFuture<List<Object>>> deletions = new ArrayList<>();
+        for (String channel : channels) {
+            deletions.add(delete.callAsync(new String[] {keys.of("thread:", channel), keys.of("metadata:", channel),
+                    keys.of("log:", channel), keys.of("text:", channel), keys.of("history:", channel)}, cutoff)
+                    .toCompletableFuture());
         }
-        return delete.call(new String[] {index}, args);
+        long deleted = 0;
+        List<String> gone = new ArrayList<>(2 * channels.size());
+        for (int i = 0; i < channels.size(); i++) {
+            List<Object> outcome = deletions.get(i).join();
+            deleted += (Long) outcome.get(0);
+            String kept = (String) outcome.get(1);
+            if (kept.isEmpty()) {
+                gone.add(channels.get(i));
+                gone.add(cutoff);
+            } else {
+                redis.zadd(index, ZAddArgs.Builder.gt(), Double.parseDouble(kept), channels.get(i));
+            }
+        }
+        if (!gone.isEmpty()) {
+            unlist.call(new String[] {index}, gone.toArray(String[]::new));
+        }
+        return deleted;
     }
 
     /**

@@ -17,8 +17,6 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 
 import io.helidon.config.Config;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -31,6 +29,8 @@ import io.assistantstream.admin.ConversationAdmin;
 import io.assistantstream.admin.ConversationStats;
 import io.assistantstream.config.InvalidSettingException;
 import io.assistantstream.config.Settings;
+import io.assistantstream.redis.RedisConnection;
+import io.assistantstream.redis.RedisDeployment;
 
 /**
  * The command line of the jar (the seed's flags): with no arguments the jar runs the service; with
@@ -131,15 +131,13 @@ public final class Cli implements Callable<Integer> {
             return generateUuid();
         }
         Settings.Redis redis = Settings.redisFrom(config);
-        RedisClient client = RedisClient.create(redis.lettuceUri());
-        try (StatefulRedisConnection<String, String> connection = client.connect()) {
-            ConversationAdmin threads = new ConversationAdmin(connection, redis.prefix(), Clock.systemUTC());
+        try (RedisDeployment deployment = AssistantStream.redisOf(redis, null);
+             RedisConnection<String, String> connection = deployment.connect()) {
+            ConversationAdmin threads = new ConversationAdmin(connection, deployment.keys(), Clock.systemUTC());
             if (action.showThreadStats) {
                 return showStats(threads.stats());
             }
             return clear(threads, action.clearAllThreads ? null : Duration.ofDays(action.clearOldThreads));
-        } finally {
-            client.shutdown();
         }
     }
 

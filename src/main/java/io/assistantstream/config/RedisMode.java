@@ -10,7 +10,12 @@ public enum RedisMode {
      * A master watched by Sentinels ({@code redis-sentinel://host:port[,host:port…][/db]#master}): the
      * service asks them where the master is, at start and at every reconnection, so it follows a failover.
      */
-    SENTINEL;
+    SENTINEL,
+    /**
+     * A Redis Cluster ({@code redis://host:port[,redis://host:port…]}, seed nodes): each command goes
+     * to the master of its key's slot; each channel's keys share one slot.
+     */
+    CLUSTER;
 
     /** The name in {@code REDIS_MODE}. */
     public String wire() {

@@ -123,16 +123,29 @@ public record Settings(OpenAi openAi,
      * use, a completed message for {@code dedupWindow}, and each channel's frame log for
      * {@code frameLogKeep} after its last frame, at most {@code frameLogMaxFrames} frames.
      */
-    public record Redis(URI url, RedisMode mode, String prefix, Duration threadExpiry, Duration channelLease,
+    public record Redis(List<URI> urls, RedisMode mode, String prefix, Duration threadExpiry, Duration channelLease,
                         Duration dedupWindow, Duration frameLogKeep, int frameLogMaxFrames) {
-        @Override
-        public String toString() {
-            return "Redis[" + mode.wire() + " " + SettingReader.redacted(url) + ", prefix=" + prefix + "]";
+        public Redis {
+            urls = List.copyOf(urls);
         }
 
-        /** Where lettuce connects: the server, or the Sentinels that say which server is the master. */
-        public io.lettuce.core.RedisURI lettuceUri() {
-            return io.lettuce.core.RedisURI.create(url.toString());
+        /** The server, the Sentinels' URL, or the first seed node of a cluster. */
+        public URI url() {
+            return urls.getFirst();
+        }
+
+        @Override
+        public String toString() {
+            return "Redis[" + mode.wire() + " " + urls.stream().map(SettingReader::redacted).toList() + ", prefix="
+                    + prefix + "]";
+        }
+
+        /**
+         * Where lettuce connects: the server, the Sentinels that say which server is the master, or
+         * the cluster's seed nodes (any one that answers tells it the whole cluster).
+         */
+        public List<io.lettuce.core.RedisURI> lettuceUris() {
+            return urls.stream().map(url -> io.lettuce.core.RedisURI.create(url.toString())).toList();
         }
     }
 
@@ -463,8 +476,12 @@ public record Settings(OpenAi openAi,
 
     private static Redis redis(SettingReader in) {
         RedisMode mode = in.oneOf("redis.mode", RedisMode.class);
-        return new Redis(redisUrl(in, mode), mode,
-                in.text("redis.prefix"),
+        String prefix = in.text("redis.prefix");
+        if (mode == RedisMode.CLUSTER && (prefix.indexOf('{') >= 0 || prefix.indexOf('}') >= 0)) {
+            throw new InvalidSettingException("REDIS_PREFIX must not hold '{' or '}' with REDIS_MODE=cluster (got '"
+                    + prefix + "'): each channel's keys are tagged with braces so they share a slot");
+        }
+        return new Redis(redisUrls(in, mode), mode, prefix,
                 Duration.ofSeconds(in.longInteger("redis.thread.expiry", 1, Integer.MAX_VALUE)),
                 Duration.ofMillis(in.longInteger("channel.lease.ms", 1_000, 3_600_000)),
                 Duration.ofSeconds(in.longInteger("dedup.window.s", 1, 90L * 86_400)),
@@ -474,12 +491,24 @@ public record Settings(OpenAi openAi,
 
     /**
      * {@code REDIS_URL} as {@code REDIS_MODE} wants it: one {@code redis://} or {@code rediss://} URL
-     * (standalone), or the Sentinels' {@code redis-sentinel://host:port[,host:port…][/db]#master},
-     * checked with lettuce's own parser. An error never quotes the URL whole: it may hold a password.
+     * (standalone), a cluster's seed nodes as such URLs separated by commas, or the Sentinels'
+     * {@code redis-sentinel://host:port[,host:port…][/db]#master}, checked with lettuce's own parser.
+     * An error never quotes the URL whole: it may hold a password.
      */
-    private static URI redisUrl(SettingReader in, RedisMode mode) {
+    private static List<URI> redisUrls(SettingReader in, RedisMode mode) {
         if (mode == RedisMode.STANDALONE) {
-            return in.uri("redis.url", Set.of("redis", "rediss"));
+            return List.of(in.uri("redis.url", Set.of("redis", "rediss")));
+        }
+        if (mode == RedisMode.CLUSTER) {
+            List<URI> seeds = in.uris("redis.url", Set.of("redis", "rediss"));
+            for (URI seed : seeds) {
+                String path = seed.getPath() == null ? "" : seed.getPath();
+                if (!path.isEmpty() && !path.equals("/") && !path.equals("/0")) {
+                    throw new InvalidSettingException("REDIS_URL names database " + path.substring(1) + " in "
+                            + SettingReader.redacted(seed) + ": a Redis Cluster has database 0 only");
+                }
+            }
+            return seeds;
         }
         String raw = in.nonBlank("redis.url").strip();
         try {
@@ -489,7 +518,7 @@ public record Settings(OpenAi openAi,
                     || parsed.getSentinelMasterId() == null || parsed.getSentinelMasterId().isBlank()) {
                 throw new IllegalArgumentException("not a Sentinel URL with a master name");
             }
-            return url;
+            return List.of(url);
         } catch (java.net.URISyntaxException e) {
             throw sentinelUrl(e.getReason());
         } catch (IllegalArgumentException e) {

@@ -10,9 +10,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;
-import io.lettuce.core.api.StatefulRedisConnection;
 
 import io.assistantstream.redis.LuaScript;
+import io.assistantstream.redis.RedisConnection;
+import io.assistantstream.redis.KeySpace;
 
 /**
  * Every channel's recent frames, for clients that come back: the log in Redis, a Redis Stream per
@@ -68,33 +69,33 @@ public final class FrameLog {
     public record Read(boolean recovered, List<NumberedFrame> frames, long latest) {
     }
 
-    private final String prefix;
-    private final StatefulRedisConnection<String, String> connection;
+    private final KeySpace keys;
+    private final RedisConnection<String, String> connection;
     private final LuaScript<String, String, List<Object>> read;
     /** Per channel, the frames answered here that Redis has not logged yet, in seq order. */
     private final Map<String, ArrayDeque<NumberedFrame>> unlogged = new ConcurrentHashMap<>();
 
     /** Reads through {@code connection}; null for an instance that only writes (no clients of its own). */
-    public FrameLog(StatefulRedisConnection<String, String> connection, String prefix) {
-        this.prefix = prefix;
+    public FrameLog(RedisConnection<String, String> connection, KeySpace keys) {
+        this.keys = keys;
         this.connection = connection;
         this.read = connection == null ? null : LuaScript.returningList(connection, READ);
     }
 
-    public static String logKey(String prefix, String channel) {
-        return prefix + "log:" + channel;
+    public static String logKey(KeySpace keys, String channel) {
+        return keys.of("log:", channel);
     }
 
-    public static String textKey(String prefix, String channel) {
-        return prefix + "text:" + channel;
+    public static String textKey(KeySpace keys, String channel) {
+        return keys.of("text:", channel);
     }
 
-    public static String seqKey(String prefix, String channel) {
-        return prefix + "seq:" + channel;
+    public static String seqKey(KeySpace keys, String channel) {
+        return keys.of("seq:", channel);
     }
 
-    String prefix() {
-        return prefix;
+    KeySpace keys() {
+        return keys;
     }
 
     /** A frame answered here is on its way to Redis. */
@@ -126,7 +127,7 @@ public final class FrameLog {
 
     /** The seq of the last frame logged for {@code channel}; 0 when it has none. Waits for Redis. */
     public long latest(String channel) {
-        List<StreamMessage<String, String>> last = connection.sync().xrevrange(logKey(prefix, channel),
+        List<StreamMessage<String, String>> last = connection.sync().xrevrange(logKey(keys, channel),
                 Range.create("-", "+"), Limit.create(0, 1));
         if (last.isEmpty()) {
             return 0;
@@ -143,7 +144,7 @@ public final class FrameLog {
      */
     public CompletionStage<Read> read(String channel, long since, boolean coalesce) {
         List<NumberedFrame> here = unlogged(channel); // before the read: a frame leaves only once Redis has it
-        return read.callAsync(new String[] {logKey(prefix, channel), textKey(prefix, channel), seqKey(prefix, channel)},
+        return read.callAsync(new String[] {logKey(keys, channel), textKey(keys, channel), seqKey(keys, channel)},
                 Long.toString(since)).thenApply(reply -> {
                     long trimmed = (Long) reply.get(0);
                     // No log yet while a turn here numbers on: nothing is lost if this instance's

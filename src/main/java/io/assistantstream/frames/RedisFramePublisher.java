@@ -2,7 +2,9 @@ package io.assistantstream.frames;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -13,13 +15,15 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import io.lettuce.core.RedisException;
-import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.SlotHash;
 
 import io.assistantstream.lease.Fence;
 import io.assistantstream.observe.Meters;
 import io.assistantstream.redis.LuaScript;
 import io.assistantstream.sending.OrderedSender;
 import io.assistantstream.store.AnsweredMessages;
+import io.assistantstream.redis.RedisConnection;
+import io.assistantstream.redis.KeySpace;
 
 /**
  * Numbers, logs and publishes frames. A frame answered here is numbered on the answering thread from
@@ -217,7 +221,7 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
     private static final byte[][] UNFENCED = {NONE, NONE, NONE};
     private static final byte[] NO_FENCE = bytes("0");
 
-    private final String prefix;
+    private final KeySpace keys;
     private final RelayConnection relay;
     private final FrameLog log;
     private final LocalDelivery local;
@@ -243,10 +247,10 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
      * @param relay       where frames go instead of Redis pub/sub; null for pub/sub
      * @param local       this instance's subscribers
      */
-    public RedisFramePublisher(StatefulRedisConnection<byte[], byte[]> connection, Duration seqExpiry,
+    public RedisFramePublisher(RedisConnection<byte[], byte[]> connection, Duration seqExpiry,
                                Duration dedupWindow, FrameLog log, Retention logSettings, RelayConnection relay,
                                LocalDelivery local, Meters meters) {
-        this.prefix = log.prefix();
+        this.keys = log.keys();
         this.log = log;
         this.local = local;
         this.meters = meters;
@@ -255,7 +259,8 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
         this.maxFrames = bytes(Integer.toString(logSettings.maxFrames()));
         this.dedupSeconds = bytes(Long.toString(dedupWindow.toSeconds()));
         this.seqExpirySeconds = bytes(Long.toString(seqExpiry.toSeconds()));
-        this.write = LuaScript.returningList(connection, WRITE);
+        // in a cluster a channel's frames go on sharded pub/sub: its topic shares its slot, its script's node publishes
+        this.write = LuaScript.returningList(connection, keys.cluster() ? WRITE.replace("'PUBLISH'", "'SPUBLISH'") : WRITE);
         this.reserve = LuaScript.returningNumber(connection, RESERVE);
         this.giveBack = LuaScript.returningNumber(connection, GIVE_BACK);
         this.sender = OrderedSender.<Queued>platform("frame-sender", Integer.MAX_VALUE, MAX_BATCH, OrderedSender.NO_IDLE_WORK,
@@ -281,9 +286,9 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
         }
     }
 
-    /** The pub/sub channel that carries the frames of {@code channel}. */
-    public static String topic(String prefix, String channel) {
-        return prefix + "frames:" + channel;
+    /** The pub/sub channel that carries the frames of {@code channel} (sharded in a cluster, in its slot). */
+    public static String topic(KeySpace keys, String channel) {
+        return keys.of("frames:", channel);
     }
 
     @Override
@@ -322,10 +327,10 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
             this.fence = fence;
             this.fenceArgs = fence == null ? null
                     : new byte[][] {bytes(fence.line()), bytes(fence.token()), bytes(fence.alive())};
-            this.seqKey = bytes(FrameLog.seqKey(prefix, channel));
-            this.logKey = bytes(FrameLog.logKey(prefix, channel));
-            this.textKey = bytes(FrameLog.textKey(prefix, channel));
-            this.topic = relay == null ? bytes(topic(prefix, channel)) : NONE;
+            this.seqKey = bytes(FrameLog.seqKey(keys, channel));
+            this.logKey = bytes(FrameLog.logKey(keys, channel));
+            this.textKey = bytes(FrameLog.textKey(keys, channel));
+            this.topic = relay == null ? bytes(topic(keys, channel)) : NONE;
             reserveBlock(NONE);
             used = next - 1;
         }
@@ -385,7 +390,7 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
                     && frame.messageId() != null;
             NumberedFrame numbered = NumberedFrame.of(seq, frame);
             return send(numbered, prev, numbered.compactAfterSeq(), op, arg,
-                    answers ? bytes(AnsweredMessages.key(prefix, channel, frame.messageId())) : NONE,
+                    answers ? bytes(AnsweredMessages.key(keys, channel, frame.messageId())) : NONE,
                     frame.status().terminal());
         }
 
@@ -461,13 +466,27 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
         }
     }
 
-    /** Sends a batch as one Lua call, holding one of the {@value #IN_FLIGHT} places until it is answered. */
+    /**
+     * Sends a batch as one Lua call, holding one of the {@value #IN_FLIGHT} places until it is answered.
+     * In a cluster a call may touch one slot only: the batch goes as one call per slot, sent together,
+     * each to its slot's master (a channel's frames keep their order, all in one call).
+     */
     private void sendPipelined(List<Queued> batch) {
         if (batch.isEmpty()) { // the queue was emptied by a stop meanwhile
             inFlight.release();
             return;
         }
-        send(batch).whenComplete((ignored, error) -> inFlight.release());
+        if (!keys.cluster()) {
+            send(batch).whenComplete((ignored, error) -> inFlight.release());
+            return;
+        }
+        Map<Integer, List<Queued>> bySlot = new LinkedHashMap<>();
+        for (Queued frame : batch) {
+            bySlot.computeIfAbsent(SlotHash.getSlot(frame.logKey()), slot -> new ArrayList<>()).add(frame);
+        }
+        CompletableFuture.allOf(bySlot.values().stream().map(frames -> send(frames).toCompletableFuture()
+                        .exceptionally(error -> null)).toArray(CompletableFuture[]::new))
+                .whenComplete((ignored, error) -> inFlight.release());
     }
 
     private CompletionStage<List<Object>> send(List<Queued> batch) {

@@ -2,44 +2,45 @@ package io.assistantstream.hub;
 
 import java.util.concurrent.CompletionStage;
 
-import io.lettuce.core.pubsub.RedisPubSubAdapter;
-import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-
 import io.assistantstream.frames.FrameLog;
 import io.assistantstream.frames.RedisFramePublisher;
+import io.assistantstream.redis.KeySpace;
+import io.assistantstream.redis.Topics;
 
 /**
- * The frames of every other instance, as Redis pub/sub carries them on {@code {prefix}frames:{channel}},
- * and the frame log. SUBSCRIBE waits for Redis' confirmation; lettuce subscribes again by itself
- * after a reconnect. Every confirmation is reported {@link Listener#resumed resumed}: the first one
- * of a channel finds nothing to catch up on, and those after a reconnect make the hub fill what was
- * published while the connection was away.
+ * The frames of every other instance, as Redis pub/sub carries them on {@code {prefix}frames:{channel}}
+ * (sharded pub/sub in a cluster), and the frame log. A subscribe waits for Redis' confirmation; the
+ * topics are subscribed again after a reconnect or a failover. Every confirmation is reported
+ * {@link Listener#resumed resumed}: the first one of a channel finds nothing to catch up on, and
+ * those after make the hub fill what was published while the subscription was away.
  */
 public final class RedisFrameFeed implements FrameFeed {
-    private final StatefulRedisPubSubConnection<String, String> pubSub;
-    private final String prefix;
+    private final Topics topics;
+    private final KeySpace keys;
     private final FrameLog log;
 
-    /** Listens on {@code pubSub}, a connection of its own, for the topics under {@code prefix}. */
-    public RedisFrameFeed(StatefulRedisPubSubConnection<String, String> pubSub, String prefix, FrameLog log) {
-        this.pubSub = pubSub;
-        this.prefix = prefix;
+    /** Listens on {@code topics}, of its own, for the frame topics of {@code keys}. */
+    public RedisFrameFeed(Topics topics, KeySpace keys, FrameLog log) {
+        this.topics = topics;
+        this.keys = keys;
         this.log = log;
     }
 
     @Override
     public void listen(Listener listener) {
-        String topicPrefix = RedisFramePublisher.topic(prefix, "");
-        pubSub.addListener(new RedisPubSubAdapter<>() {
+        String topicPrefix = keys.global("frames:");
+        topics.listen(new Topics.Listener() {
             @Override
             public void message(String topic, String frame) {
-                listener.frame(topic.substring(topicPrefix.length()), frame);
+                if (topic.startsWith(topicPrefix)) {
+                    listener.frame(keys.channelOf(topic.substring(topicPrefix.length())), frame);
+                }
             }
 
             @Override
-            public void subscribed(String topic, long count) {
+            public void subscribed(String topic) {
                 if (topic.startsWith(topicPrefix)) {
-                    listener.resumed(topic.substring(topicPrefix.length()));
+                    listener.resumed(keys.channelOf(topic.substring(topicPrefix.length())));
                 }
             }
         });
@@ -47,12 +48,12 @@ public final class RedisFrameFeed implements FrameFeed {
 
     @Override
     public void subscribe(String channel) {
-        pubSub.sync().subscribe(RedisFramePublisher.topic(prefix, channel));
+        topics.subscribe(RedisFramePublisher.topic(keys, channel));
     }
 
     @Override
     public void unsubscribe(String channel) {
-        pubSub.sync().unsubscribe(RedisFramePublisher.topic(prefix, channel));
+        topics.unsubscribe(RedisFramePublisher.topic(keys, channel));
     }
 
     @Override
@@ -67,6 +68,6 @@ public final class RedisFrameFeed implements FrameFeed {
 
     @Override
     public void close() {
-        pubSub.close();
+        topics.close();
     }
 }

@@ -20,9 +20,10 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import io.lettuce.core.RedisException;
-import io.lettuce.core.api.StatefulRedisConnection;
 
 import io.assistantstream.redis.LuaScript;
+import io.assistantstream.redis.RedisConnection;
+import io.assistantstream.redis.KeySpace;
 
 /**
  * One answer at a time per channel, in arrival order, across every instance that shares Redis.
@@ -37,7 +38,8 @@ import io.assistantstream.redis.LuaScript;
  * earlier version waited, and that one round trip per message on the single dispatch thread capped
  * the instance's intake near 1,300 messages/s. Inside an instance, tickets of a channel are also
  * chained, so only the first local one polls Redis. Every waiting or holding ticket keeps a
- * liveness key ({@code lease-alive:{token}}, expiring after the lease time) that one background
+ * liveness key ({@code lease-alive:{token}}; in a cluster {@code lease-alive:{channel}:{token}}, in the
+ * line's slot, since the line's scripts read them), expiring after the lease time) that one background
  * thread renews for all tickets of the instance, so a crashed instance's tickets are skipped once
  * their keys expire, and a release by a ticket that is not the head removes nothing but itself.
  *
@@ -91,11 +93,10 @@ public final class ChannelLease implements AutoCloseable {
             return 1
             """;
 
-    private final String prefix;
+    private final KeySpace keys;
     private final Duration ttl;
     private final Duration pollInterval;
     private final String ttlMillis;
-    private final String alivePrefix;
     /** How long after its last renewal a holder still takes its lease for held: the lease time less a margin. */
     private final long holdNanos;
     private final Map<String, CompletableFuture<Void>> tails = new ConcurrentHashMap<>();
@@ -107,13 +108,12 @@ public final class ChannelLease implements AutoCloseable {
     private volatile String failedBecause;
     private final Thread renewer;
 
-    public ChannelLease(StatefulRedisConnection<String, String> connection, String prefix, Duration ttl,
+    public ChannelLease(RedisConnection<String, String> connection, KeySpace keys, Duration ttl,
                         Duration pollInterval) {
-        this.prefix = prefix;
+        this.keys = keys;
         this.ttl = ttl;
         this.pollInterval = pollInterval;
         this.ttlMillis = Long.toString(ttl.toMillis());
-        this.alivePrefix = prefix + "lease-alive:";
         this.holdNanos = ttl.minus(margin(ttl)).toNanos();
         this.acquire = LuaScript.returningNumber(connection, ACQUIRE);
         this.release = LuaScript.returningNumber(connection, RELEASE);
@@ -190,7 +190,7 @@ public final class ChannelLease implements AutoCloseable {
     }
 
     private String queueKey(String channel) {
-        return prefix + "lease:" + channel;
+        return keys.of("lease:", channel);
     }
 
 
@@ -203,6 +203,8 @@ public final class ChannelLease implements AutoCloseable {
         private final String channel;
         private final CompletableFuture<Void> mine = new CompletableFuture<>();
         private final String token = UUID.randomUUID().toString();
+        /** Where the liveness keys of the channel's tickets begin. */
+        private final String alivePrefix;
         private CompletableFuture<Void> previous;
         private CompletionStage<Long> joined;
         private volatile boolean held;
@@ -221,6 +223,7 @@ public final class ChannelLease implements AutoCloseable {
 
         private Ticket(String channel) {
             this.channel = channel;
+            this.alivePrefix = keys.scope("lease-alive:", channel);
         }
 
         /**

@@ -12,7 +12,8 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 import io.helidon.health.HealthCheckResponse;
-import io.lettuce.core.api.StatefulRedisConnection;
+
+import io.assistantstream.redis.RedisConnection;
 
 /**
  * What {@code /observe/health} reports, one check per dependency, each with its state and round
@@ -35,7 +36,7 @@ public final class DependencyChecks {
     }
 
     /** Redis answers {@code PING}. */
-    public static Supplier<HealthCheckResponse> redis(StatefulRedisConnection<String, String> redis) {
+    public static Supplier<HealthCheckResponse> redis(RedisConnection<String, String> redis) {
         return () -> {
             long start = System.nanoTime();
             try {

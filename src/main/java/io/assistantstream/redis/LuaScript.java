@@ -7,24 +7,25 @@ import java.util.concurrent.CompletionStage;
 
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.StatefulRedisConnection;
 
 /**
  * A Lua script and what it returns, {@link #call called} by its SHA (one small request per call). A
  * Redis that restarted has forgotten its scripts; on {@code NOSCRIPT} the script is sent whole once,
- * which loads it again.
+ * which loads it again. In a cluster a call goes to the master of its first key's slot (every key a
+ * script touches must be in that slot); a replica promoted with an empty script cache is taught the
+ * script the same way.
  *
  * @param <K> key type of the connection's codec
  * @param <V> value (argument) type of the connection's codec
  * @param <T> what the script returns: a number, a value, or a list
  */
 public final class LuaScript<K, V, T> {
-    private final StatefulRedisConnection<K, V> redis;
+    private final RedisConnection<K, V> redis;
     private final String source;
     private final String sha;
     private final ScriptOutputType returns;
 
-    private LuaScript(StatefulRedisConnection<K, V> redis, String source, ScriptOutputType returns) {
+    private LuaScript(RedisConnection<K, V> redis, String source, ScriptOutputType returns) {
         this.redis = redis;
         this.source = source;
         this.sha = redis.sync().digest(source);
@@ -32,17 +33,17 @@ public final class LuaScript<K, V, T> {
     }
 
     /** A script that returns an integer. */
-    public static <K, V> LuaScript<K, V, Long> returningNumber(StatefulRedisConnection<K, V> redis, String source) {
+    public static <K, V> LuaScript<K, V, Long> returningNumber(RedisConnection<K, V> redis, String source) {
         return new LuaScript<>(redis, source, ScriptOutputType.INTEGER);
     }
 
     /** A script that returns a string, or false (null here). */
-    public static <K, V> LuaScript<K, V, V> returningValue(StatefulRedisConnection<K, V> redis, String source) {
+    public static <K, V> LuaScript<K, V, V> returningValue(RedisConnection<K, V> redis, String source) {
         return new LuaScript<>(redis, source, ScriptOutputType.VALUE);
     }
 
     /** A script that returns a list (a Lua table). */
-    public static <K, V> LuaScript<K, V, List<Object>> returningList(StatefulRedisConnection<K, V> redis,
+    public static <K, V> LuaScript<K, V, List<Object>> returningList(RedisConnection<K, V> redis,
                                                                    String source) {
         return new LuaScript<>(redis, source, ScriptOutputType.MULTI);
     }

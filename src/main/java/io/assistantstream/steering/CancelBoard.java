@@ -11,12 +11,12 @@ import java.util.logging.Logger;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.pubsub.RedisPubSubAdapter;
-import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 
 import io.assistantstream.answer.Cancellation;
 import io.assistantstream.redis.LuaScript;
+import io.assistantstream.redis.RedisConnection;
+import io.assistantstream.redis.KeySpace;
+import io.assistantstream.redis.Topics;
 
 /**
  * Which messages are in flight on any instance, and their cancels. A message is in flight from the
@@ -68,9 +68,9 @@ public final class CancelBoard implements CancelRequests, AutoCloseable {
             return 1
             """;
 
-    private final StatefulRedisConnection<String, String> redis;
-    private final StatefulRedisPubSubConnection<String, String> pubSub;
-    private final String prefix;
+    private final RedisConnection<String, String> redis;
+    private final Topics topics;
+    private final KeySpace keys;
     private final String topic;
     private final String seconds;
     private final Clock clock;
@@ -84,22 +84,21 @@ public final class CancelBoard implements CancelRequests, AutoCloseable {
 
     /**
      * @param redis   commands
-     * @param pubSub  a pub/sub connection of its own, for the cancels of every instance
+     * @param topics  pub/sub every node carries, of its own, for the cancels of every instance
      * @param inFlightFor how long a message may be in flight at most (its line, its answer): the
      *                    records' expiry, should an instance die before it settles
      */
-    public CancelBoard(StatefulRedisConnection<String, String> redis,
-                       StatefulRedisPubSubConnection<String, String> pubSub, String prefix, Duration inFlightFor,
-                       Clock clock) {
+    public CancelBoard(RedisConnection<String, String> redis,
+                       Topics topics, KeySpace keys, Duration inFlightFor, Clock clock) {
         this.redis = redis;
-        this.pubSub = pubSub;
-        this.prefix = prefix;
-        this.topic = prefix + "cancels";
+        this.topics = topics;
+        this.keys = keys;
+        this.topic = keys.global("cancels");
         this.seconds = Long.toString(Math.max(1, inFlightFor.toSeconds()));
         this.clock = clock;
         this.enter = LuaScript.returningList(redis, ENTER);
         this.cancel = LuaScript.returningNumber(redis, CANCEL);
-        pubSub.addListener(new RedisPubSubAdapter<>() {
+        topics.listen(new Topics.Listener() {
             @Override
             public void message(String channel, String message) {
                 if (topic.equals(channel)) {
@@ -108,21 +107,21 @@ public final class CancelBoard implements CancelRequests, AutoCloseable {
             }
 
             @Override
-            public void subscribed(String channel, long count) {
+            public void subscribed(String channel) {
                 if (topic.equals(channel) && !subscribedOnce.compareAndSet(false, true)) { // lettuce re-subscribed
                     Thread.ofVirtual().name("cancels-missed").start(CancelBoard.this::readMissedCancels);
                 }
             }
         });
-        pubSub.sync().subscribe(topic);
+        topics.subscribe(topic);
     }
 
-    static String inFlightKey(String prefix, String channel) {
-        return prefix + "inflight:" + channel;
+    static String inFlightKey(KeySpace keys, String channel) {
+        return keys.of("inflight:", channel);
     }
 
-    static String cancelKey(String prefix, String channel, String messageId) {
-        return prefix + "cancel:" + channel.length() + ":" + channel + ":" + messageId;
+    static String cancelKey(KeySpace keys, String channel, String messageId) {
+        return keys.of("cancel:", channel, messageId);
     }
 
     /**
@@ -131,25 +130,25 @@ public final class CancelBoard implements CancelRequests, AutoCloseable {
      * @return the channel's other messages in flight (waiting or answered), on any instance
      */
     public List<String> entered(String channel, String messageId) {
-        return enter.call(new String[] {inFlightKey(prefix, channel)}, messageId, Long.toString(clock.millis()),
+        return enter.call(new String[] {inFlightKey(keys, channel)}, messageId, Long.toString(clock.millis()),
                 seconds).stream().map(String::valueOf).toList();
     }
 
     /** The message was settled: it is no longer in flight, and its mark goes. Best effort: both expire. */
     public void left(String channel, String messageId) {
-        redis.async().hdel(inFlightKey(prefix, channel), messageId);
-        redis.async().del(cancelKey(prefix, channel, messageId));
+        redis.async().hdel(inFlightKey(keys, channel), messageId);
+        redis.async().del(cancelKey(keys, channel, messageId));
     }
 
     /** Whether the message was cancelled (checked when its turn comes, after {@link #watch}). */
     public boolean cancelled(String channel, String messageId) {
-        return redis.sync().exists(cancelKey(prefix, channel, messageId)) > 0;
+        return redis.sync().exists(cancelKey(keys, channel, messageId)) > 0;
     }
 
     @Override
     public boolean cancel(String channel, String messageId) {
         String payload = JSON.createArrayNode().add(channel).add(messageId).toString();
-        return cancel.call(new String[] {inFlightKey(prefix, channel), cancelKey(prefix, channel, messageId)},
+        return cancel.call(new String[] {inFlightKey(keys, channel), cancelKey(keys, channel, messageId)},
                 messageId, seconds, topic, payload) == 1L;
     }
 
@@ -220,6 +219,6 @@ public final class CancelBoard implements CancelRequests, AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        pubSub.close();
+        topics.close();
     }
 }

@@ -5,7 +5,9 @@ import java.util.Optional;
 
 import io.lettuce.core.SetArgs;
 
-import io.lettuce.core.api.StatefulRedisConnection;
+import io.assistantstream.redis.RedisConnection;
+import io.assistantstream.redis.KeySpace;
+
 
 /**
  * The messages answered lately, each with its {@code completed} frame (as the JSON after its seq,
@@ -21,14 +23,14 @@ import io.lettuce.core.api.StatefulRedisConnection;
  * rather than answering it once the channel is free.
  */
 public final class AnsweredMessages {
-    private final StatefulRedisConnection<String, String> redis;
-    private final String prefix;
+    private final RedisConnection<String, String> redis;
+    private final KeySpace keys;
     private final Duration window;
 
     /** @param window how long an outcome recorded here is kept ({@code DEDUP_WINDOW_S}) */
-    public AnsweredMessages(StatefulRedisConnection<String, String> redis, String prefix, Duration window) {
+    public AnsweredMessages(RedisConnection<String, String> redis, KeySpace keys, Duration window) {
         this.redis = redis;
-        this.prefix = prefix;
+        this.keys = keys;
         this.window = window;
     }
 
@@ -37,16 +39,16 @@ public final class AnsweredMessages {
      * has an outcome already (which stands); returns whether this one was recorded.
      */
     public boolean recordFirst(String channel, String messageId, String frame) {
-        return "OK".equals(redis.sync().set(key(prefix, channel, messageId), frame, SetArgs.Builder.nx().ex(window)));
+        return "OK".equals(redis.sync().set(key(keys, channel, messageId), frame, SetArgs.Builder.nx().ex(window)));
     }
 
     /** The {@code completed} frame of the message's answer, if it was answered within the window. */
     public Optional<String> completedFrame(String channel, String messageId) {
-        return Optional.ofNullable(redis.sync().get(key(prefix, channel, messageId)));
+        return Optional.ofNullable(redis.sync().get(key(keys, channel, messageId)));
     }
 
     /** Where the outcome of a message is kept; the channel's length first, so no two pairs can collide. */
-    public static String key(String prefix, String channel, String messageId) {
-        return prefix + "answered:" + channel.length() + ":" + channel + ":" + messageId;
+    public static String key(KeySpace keys, String channel, String messageId) {
+        return keys.of("answered:", channel, messageId);
     }
 }

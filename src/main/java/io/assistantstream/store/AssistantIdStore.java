@@ -2,9 +2,10 @@ package io.assistantstream.store;
 
 import java.util.Optional;
 
-import io.lettuce.core.api.StatefulRedisConnection;
 
 import io.assistantstream.redis.LuaScript;
+import io.assistantstream.redis.RedisConnection;
+import io.assistantstream.redis.KeySpace;
 
 /**
  * The id of the assistant the {@code assistants} backend runs, in Redis at {@code {prefix}assistant_id}
@@ -26,13 +27,13 @@ public final class AssistantIdStore {
             return current
             """;
 
-    private final StatefulRedisConnection<String, String> redis;
+    private final RedisConnection<String, String> redis;
     private final String key;
     private final LuaScript<String, String, String> replace;
 
-    public AssistantIdStore(StatefulRedisConnection<String, String> redis, String prefix) {
+    public AssistantIdStore(RedisConnection<String, String> redis, KeySpace keys) {
         this.redis = redis;
-        this.key = prefix + "assistant_id";
+        this.key = keys.global("assistant_id");
         this.replace = LuaScript.returningValue(redis, REPLACE);
     }
 

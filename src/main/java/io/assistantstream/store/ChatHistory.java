@@ -11,9 +11,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lettuce.core.RedisCommandInterruptedException;
-import io.lettuce.core.api.StatefulRedisConnection;
 
 import io.assistantstream.redis.LuaScript;
+import io.assistantstream.redis.RedisConnection;
+import io.assistantstream.redis.KeySpace;
 
 /**
  * The conversations of the {@code chat} backend, which the model server does not keep: per channel a
@@ -69,8 +70,8 @@ public final class ChatHistory {
             return #kept - from + 1
             """;
 
-    private final StatefulRedisConnection<String, String> redis;
-    private final String prefix;
+    private final RedisConnection<String, String> redis;
+    private final KeySpace keys;
     private final Duration expiry;
     private final int maxMessages;
     private final LuaScript<String, String, List<Object>> read;
@@ -81,10 +82,10 @@ public final class ChatHistory {
      * @param maxMessages the most messages kept, and the most a request carries with its new user message
      *                    ({@code HISTORY_MAX_MESSAGES})
      */
-    public ChatHistory(StatefulRedisConnection<String, String> redis, String prefix, Duration expiry,
+    public ChatHistory(RedisConnection<String, String> redis, KeySpace keys, Duration expiry,
                        int maxMessages) {
         this.redis = redis;
-        this.prefix = prefix;
+        this.keys = keys;
         this.expiry = expiry;
         this.maxMessages = maxMessages;
         this.read = LuaScript.returningList(redis, READ);
@@ -99,8 +100,8 @@ public final class ChatHistory {
     }
 
     /** Where a channel's history is kept. */
-    public static String key(String prefix, String channel) {
-        return prefix + "history:" + channel;
+    public static String key(KeySpace keys, String channel) {
+        return keys.of("history:", channel);
     }
 
     /**
@@ -109,7 +110,7 @@ public final class ChatHistory {
      * earlier attempt at the same message). Slides the history's expiry.
      */
     public List<JsonNode> before(String channel, String messageId) throws InterruptedException {
-        List<Object> stored = interruptible(() -> read.call(new String[] {key(prefix, channel)},
+        List<Object> stored = interruptible(() -> read.call(new String[] {key(keys, channel)},
                 Long.toString(expiry.toSeconds())));
         List<Entry> entries = new ArrayList<>(stored.size());
         for (Object raw : stored) {
@@ -160,12 +161,12 @@ public final class ChatHistory {
             entry.set("message", exchange.get(i));
             args[3 + i] = entry.toString();
         }
-        return interruptible(() -> record.call(new String[] {key(prefix, channel)}, args));
+        return interruptible(() -> record.call(new String[] {key(keys, channel)}, args));
     }
 
     /** Forgets a channel's history: its conversation starts afresh. */
     public void clear(String channel) throws InterruptedException {
-        interruptible(() -> redis.sync().del(key(prefix, channel)));
+        interruptible(() -> redis.sync().del(key(keys, channel)));
     }
 
     /**

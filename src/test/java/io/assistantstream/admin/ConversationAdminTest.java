@@ -30,6 +30,8 @@ import io.assistantstream.testing.Mappings.Mapping;
 import io.assistantstream.testing.Mappings;
 import io.assistantstream.testing.PrivateRedis;
 import io.assistantstream.testing.RedisKeys;
+import io.assistantstream.redis.RedisConnection;
+import io.assistantstream.redis.KeySpace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -193,6 +195,25 @@ class ConversationAdminTest {
         assertEquals(0, admin.deleteOlderThan(THIRTY_DAYS));
     }
 
+    /**
+     * The metadata has the last word on a channel's age: in a cluster the index is written by a call
+     * of its own, which can fail after the channel's own write. A channel the index lists as old but
+     * whose metadata has a recent message is kept, and listed at that message's time, so the walk of
+     * old channels ends.
+     */
+    @Test
+    void a_channel_the_index_lists_as_older_than_its_last_message_is_kept_and_listed_anew() {
+        Mapping active = Mapping.aged("listed-late", NOW, 200, 2, 30);
+        mappings.add(List.of(active));
+        redis.zadd(prefix + "channels", NOW.minus(Duration.ofDays(100)).toEpochMilli() / 1000.0, "listed-late");
+
+        long deleted = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> admin.deleteOlderThan(THIRTY_DAYS));
+
+        assertEquals(0, deleted);
+        assertEquals(1, redis.exists(prefix + "thread:listed-late"));
+        assertEquals(active.lastMessageAtMillis() / 1000.0, redis.zscore(prefix + "channels", "listed-late"), 0.001);
+    }
+
     @Test
     void a_channel_at_the_cutoff_is_kept_and_the_deletion_ends_while_the_clock_moves() {
         // The clock moves a second each time it is read; the cutoff is 30 days before its first reading.
@@ -348,7 +369,7 @@ class ConversationAdminTest {
     }
 
     private static ConversationAdmin admin(RedisCommands<String, String> redis, String prefix, Clock clock) {
-        return new ConversationAdmin(redis.getStatefulConnection(), prefix, clock);
+        return new ConversationAdmin(RedisConnection.of(redis.getStatefulConnection()), KeySpace.standalone(prefix), clock);
     }
 
     /** A clock that moves {@code step} forward each time it is read. */

@@ -167,7 +167,8 @@ class CliTest {
     void clearing_old_threads_deletes_only_those_older_than_the_days_given() throws Exception {
         answered("chan-old", "chan-new");
         double fortyDaysAgo = System.currentTimeMillis() / 1000.0 - 40 * 86_400;
-        world.redis().zadd(world.prefix() + "channels", fortyDaysAgo, "chan-old");
+        world.redis().zadd(world.prefix() + "channels", fortyDaysAgo, "chan-old"); // its last message, as the store writes it
+        world.redis().hset(world.prefix() + "metadata:chan-old", "last_message_at", Double.toString(fortyDaysAgo));
 
         Run run = cli("--clear-old-threads", "30", "--yes");
         assertEquals(0, run.code(), run.err());

@@ -14,6 +14,9 @@ import io.assistantstream.steering.CancelBoard;
 import io.assistantstream.testing.Launched;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
+import io.assistantstream.redis.RedisConnection;
+import io.assistantstream.redis.KeySpace;
+import io.assistantstream.redis.ClassicTopics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -106,7 +109,8 @@ class RedeliveryTest {
         }
         int asked = world.openAi().requests().size();
         RedisClient redis = RedisClient.create(world.get("redis.url"));
-        try (CancelBoard board = new CancelBoard(redis.connect(), redis.connectPubSub(), world.prefix(),
+        try (CancelBoard board = new CancelBoard(RedisConnection.of(redis.connect()), new ClassicTopics(redis.connectPubSub()),
+                KeySpace.standalone(world.prefix()),
                 Duration.ofMinutes(5), Clock.systemUTC())) {
             assertTrue(board.cancel("dead", "m"), "still in flight: its instance died before settling it");
         } finally {

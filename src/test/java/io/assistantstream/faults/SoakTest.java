@@ -31,6 +31,8 @@ import io.assistantstream.testing.Readiness;
 import io.assistantstream.testing.TcpProxy;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
+import io.assistantstream.redis.RedisConnection;
+import io.assistantstream.redis.KeySpace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -445,7 +447,7 @@ class SoakTest {
                                           WsClient collector, Map<String, List<String>> seen) throws Exception {
         RedisClient client = RedisClient.create(redis.url());
         try (StatefulRedisConnection<String, String> connection = client.connect()) {
-            AnsweredMessages answered = new AnsweredMessages(connection, world.prefix(), Duration.ofMinutes(5));
+            AnsweredMessages answered = new AnsweredMessages(RedisConnection.of(connection), KeySpace.standalone(world.prefix()), Duration.ofMinutes(5));
             Map<String, String> deadLettered = new HashMap<>(); // message id → the reason header
             long until = System.nanoTime() + SETTLE.toNanos();
             Map<String, Expected> actual = new HashMap<>();

@@ -16,6 +16,8 @@ import org.junit.jupiter.api.Test;
 import io.assistantstream.testing.PrivateRedis;
 import io.assistantstream.testing.TcpProxy;
 import io.assistantstream.testing.TestMeters;
+import io.assistantstream.redis.RedisConnection;
+import io.assistantstream.redis.KeySpace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -51,10 +53,10 @@ class FrameLogTest {
 
     /** A publisher and the log it writes, keeping {@code maxFrames} for {@code keep}, through {@code port}. */
     private FrameLog log(int port, Duration keep, int maxFrames, List<RedisFramePublisher> publisher) {
-        FrameLog log = new FrameLog(reads, "t:");
+        FrameLog log = new FrameLog(RedisConnection.of(reads), KeySpace.standalone("t:"));
         RedisClient writer = RedisClient.create("redis://127.0.0.1:" + port + "/0");
         opened.add(writer::shutdown);
-        RedisFramePublisher frames = new RedisFramePublisher(writer.connect(ByteArrayCodec.INSTANCE),
+        RedisFramePublisher frames = new RedisFramePublisher(RedisConnection.of(writer.connect(ByteArrayCodec.INSTANCE)),
                 Duration.ofHours(1), Duration.ofHours(1), log, new RedisFramePublisher.Retention(keep, maxFrames), null,
                 LocalDelivery.NONE, TestMeters.fresh());
         opened.add(frames);

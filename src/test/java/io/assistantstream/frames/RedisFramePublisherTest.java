@@ -25,6 +25,8 @@ import org.junit.jupiter.api.Test;
 import io.assistantstream.lease.Fence;
 import io.assistantstream.testing.PrivateRedis;
 import io.assistantstream.testing.TestMeters;
+import io.assistantstream.redis.RedisConnection;
+import io.assistantstream.redis.KeySpace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -48,8 +50,8 @@ class RedisFramePublisherTest {
     void startRedisAndPublisher() throws Exception {
         server = new PrivateRedis();
         redis = RedisClient.create(server.url());
-        publisher = new RedisFramePublisher(redis.connect(ByteArrayCodec.INSTANCE), Duration.ofHours(1),
-                Duration.ofHours(1), new FrameLog(null, "t:"), new RedisFramePublisher.Retention(Duration.ofHours(1),
+        publisher = new RedisFramePublisher(RedisConnection.of(redis.connect(ByteArrayCodec.INSTANCE)), Duration.ofHours(1),
+                Duration.ofHours(1), new FrameLog(null, KeySpace.standalone("t:")), new RedisFramePublisher.Retention(Duration.ofHours(1),
                 5000), null, here::add, TestMeters.fresh());
     }
 

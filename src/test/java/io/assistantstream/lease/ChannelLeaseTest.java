@@ -16,6 +16,8 @@ import org.junit.jupiter.api.Test;
 
 import io.assistantstream.testing.RedisKeys;
 import io.assistantstream.testing.TcpProxy;
+import io.assistantstream.redis.RedisConnection;
+import io.assistantstream.redis.KeySpace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -37,7 +39,7 @@ class ChannelLeaseTest {
         // a 150 ms lease is renewed every 50 ms, so renewals keep crossing releases
         try (RedisKeys keys = new RedisKeys(REDIS, prefix);
              StatefulRedisConnection<String, String> connection = client.connect();
-             ChannelLease lease = new ChannelLease(connection, prefix, Duration.ofMillis(150), Duration.ofMillis(5))) {
+             ChannelLease lease = new ChannelLease(RedisConnection.of(connection), KeySpace.standalone(prefix), Duration.ofMillis(150), Duration.ofMillis(5))) {
             ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
             List<Future<?>> workers = new ArrayList<>();
             for (int c = 0; c < CHANNELS; c++) {
@@ -78,7 +80,7 @@ class ChannelLeaseTest {
         RedisClient client = RedisClient.create(REDIS);
         try (RedisKeys keys = new RedisKeys(REDIS, prefix);
              StatefulRedisConnection<String, String> connection = client.connect();
-             ChannelLease lease = new ChannelLease(connection, prefix, Duration.ofMillis(1500), Duration.ofMillis(5));
+             ChannelLease lease = new ChannelLease(RedisConnection.of(connection), KeySpace.standalone(prefix), Duration.ofMillis(1500), Duration.ofMillis(5));
              ChannelLease.Ticket ticket = lease.enqueue("c")) {
             ticket.acquire(Duration.ZERO);
             CompletableFuture<String> lost = new CompletableFuture<>();
@@ -110,7 +112,7 @@ class ChannelLeaseTest {
              TcpProxy proxy = new TcpProxy(6379)) {
             StatefulRedisConnection<String, String> connection = client.connect(
                     io.lettuce.core.RedisURI.create("redis://127.0.0.1:" + proxy.port() + "/0"));
-            try (ChannelLease lease = new ChannelLease(connection, prefix, Duration.ofMillis(2000), Duration.ofMillis(5))) {
+            try (ChannelLease lease = new ChannelLease(RedisConnection.of(connection), KeySpace.standalone(prefix), Duration.ofMillis(2000), Duration.ofMillis(5))) {
                 ChannelLease.Ticket ticket = lease.enqueue("c");
                 ticket.acquire(Duration.ZERO);
                 CompletableFuture<Boolean> aliveWhenLost = new CompletableFuture<>();

@@ -12,6 +12,9 @@ import org.junit.jupiter.api.Test;
 import io.assistantstream.answer.Cancellation;
 import io.assistantstream.testing.Readiness;
 import io.assistantstream.testing.TcpProxy;
+import io.assistantstream.redis.RedisConnection;
+import io.assistantstream.redis.KeySpace;
+import io.assistantstream.redis.ClassicTopics;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,11 +30,11 @@ class CancelBoardTest {
         RedisClient redis = RedisClient.create("redis://127.0.0.1:" + REDIS_PORT);
         try (TcpProxy pubSubLink = new TcpProxy(REDIS_PORT);
              StatefulRedisConnection<String, String> commands = redis.connect();
-             CancelBoard here = new CancelBoard(commands,
-                     redis.connectPubSub(RedisURI.create("redis://127.0.0.1:" + pubSubLink.port())),
-                     prefix, Duration.ofMinutes(1), Clock.systemUTC());
-             CancelBoard elsewhere = new CancelBoard(commands, redis.connectPubSub(), prefix, Duration.ofMinutes(1),
-                     Clock.systemUTC())) {
+             CancelBoard here = new CancelBoard(RedisConnection.of(commands), new ClassicTopics(
+                     redis.connectPubSub(RedisURI.create("redis://127.0.0.1:" + pubSubLink.port()))),
+                     KeySpace.standalone(prefix), Duration.ofMinutes(1), Clock.systemUTC());
+             CancelBoard elsewhere = new CancelBoard(RedisConnection.of(commands), new ClassicTopics(redis.connectPubSub()),
+                     KeySpace.standalone(prefix), Duration.ofMinutes(1), Clock.systemUTC())) {
             here.entered("c", "m1");
             Cancellation answer = new Cancellation();
             try (CancelBoard.Watch ignored = here.watch("c", "m1", answer)) {
@@ -45,7 +48,8 @@ class CancelBoardTest {
             }
         } finally {
             try (StatefulRedisConnection<String, String> cleanup = redis.connect()) {
-                cleanup.sync().del(CancelBoard.inFlightKey(prefix, "c"), CancelBoard.cancelKey(prefix, "c", "m1"));
+                cleanup.sync().del(CancelBoard.inFlightKey(KeySpace.standalone(prefix), "c"),
+                        CancelBoard.cancelKey(KeySpace.standalone(prefix), "c", "m1"));
             }
             redis.shutdown();
         }

@@ -11,6 +11,8 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import org.junit.jupiter.api.Test;
 
 import io.assistantstream.testing.RedisKeys;
+import io.assistantstream.redis.RedisConnection;
+import io.assistantstream.redis.KeySpace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -66,7 +68,7 @@ class ChatHistoryTest {
         RedisClient client = RedisClient.create(REDIS);
         try (RedisKeys keys = new RedisKeys(REDIS, prefix);
              StatefulRedisConnection<String, String> connection = client.connect()) {
-            ChatHistory history = new ChatHistory(connection, prefix, Duration.ofMinutes(5), 10);
+            ChatHistory history = new ChatHistory(RedisConnection.of(connection), KeySpace.standalone(prefix), Duration.ofMinutes(5), 10);
             history.record("c", "m1", exchange("m1", "first"));
             history.record("c", "m2", exchange("m2", "second"));
             history.record("c", "m1", exchange("m1", "first, answered again"));
@@ -75,7 +77,7 @@ class ChatHistoryTest {
                     "m1 once, as last answered");
             assertEquals(List.of("m2", "second"), contents(history.before("c", "m1")),
                     "m1 asked again does not see its own earlier exchange");
-            assertEquals(4, keys.redis().llen(ChatHistory.key(prefix, "c")));
+            assertEquals(4, keys.redis().llen(ChatHistory.key(KeySpace.standalone(prefix), "c")));
         } finally {
             client.shutdown();
         }

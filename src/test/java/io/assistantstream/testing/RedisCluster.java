@@ -11,6 +11,10 @@ import java.util.concurrent.TimeUnit;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.sync.RedisAdvancedClusterCommands;
 
 /**
  * A Redis Cluster of the test's own: six {@code redis-server}s on spare ports in a temporary folder,
@@ -24,6 +28,8 @@ public final class RedisCluster implements AutoCloseable {
     private final Path dir;
     private final int[] ports = new int[6];
     private final Process[] processes = new Process[6];
+    private RedisClusterClient client;
+    private StatefulRedisClusterConnection<String, String> connection;
 
     public RedisCluster() throws Exception {
         dir = Files.createTempDirectory("redis-cluster");
@@ -65,23 +71,51 @@ public final class RedisCluster implements AutoCloseable {
         return url.toString();
     }
 
-    /** The port of the master serving {@code key}'s slot now. */
+    /**
+     * A connection of the test's own to the whole cluster (opened on first use, closed with the
+     * cluster), to look at keys on whichever master holds them.
+     */
+    public RedisAdvancedClusterCommands<String, String> redis() {
+        if (client == null) {
+            client = RedisClusterClient.create(java.util.Arrays.stream(ports)
+                    .mapToObj(port -> RedisURI.create("redis://127.0.0.1:" + port)).toList());
+            connection = client.connect();
+        }
+        return connection.sync();
+    }
+
+    /**
+     * Channels named {@code prefix-N}, {@code perMaster} on each master, as the service tags them
+     * ({@code {channel}}), in the order they were found.
+     */
+    public List<String> channelsOnEveryMaster(String prefix, int perMaster) throws Exception {
+        java.util.Map<Integer, Integer> found = new java.util.HashMap<>();
+        List<String> channels = new ArrayList<>();
+        for (int i = 0; channels.size() < 3 * perMaster; i++) {
+            String channel = prefix + "-" + i;
+            int master = masterOf("{" + channel + "}");
+            if (found.merge(master, 1, Integer::sum) <= perMaster) {
+                channels.add(channel);
+            }
+        }
+        return channels;
+    }
+
+    /** The port of the master serving {@code key}'s slot now, as a surviving node says. */
     public int masterOf(String key) throws Exception {
+        int slot = SlotHash.getSlot(key);
         for (int port : ports) {
             if (alive(port)) {
-                String slot = command(port, c -> String.valueOf(c.sync().clusterKeyslot(key)));
                 for (Object range : command(port, c -> c.sync().clusterSlots())) {
                     List<?> entry = (List<?>) range;
-                    long from = (Long) entry.get(0);
-                    long to = (Long) entry.get(1);
-                    long s = Long.parseLong(slot);
-                    if (s >= from && s <= to) {
+                    if (slot >= (Long) entry.get(0) && slot <= (Long) entry.get(1)) {
                         return ((Long) ((List<?>) entry.get(2)).get(1)).intValue();
                     }
                 }
+                throw new IllegalStateException("no master serves " + key);
             }
         }
-        throw new IllegalStateException("no master serves " + key);
+        throw new IllegalStateException("no node is alive");
     }
 
     /** Kills the node on {@code port} at once (SIGKILL), as a crashed host. */
@@ -150,6 +184,10 @@ public final class RedisCluster implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException, IOException {
+        if (client != null) {
+            connection.close();
+            client.shutdown();
+        }
         for (Process process : processes) {
             if (process != null) {
                 process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
