@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 
 import io.assistantstream.config.InvalidSettingException;
 import io.assistantstream.config.ModelApi;
+import io.assistantstream.config.RedisMode;
 import io.assistantstream.config.WebSocketMode;
 import io.assistantstream.config.Settings;
 
@@ -170,6 +171,27 @@ class SettingsTest {
                 "a comma in a password does not split the list");
         assertFalse(read(Map.of("openai.api.key", "sk-x", "openai.query", "api-version=1&key=secret")).toString()
                 .contains("secret"), "the query's values are not logged");
+    }
+
+    @Test
+    void a_redis_cluster_takes_its_seed_nodes_and_refuses_a_prefix_or_database_its_key_tags_cannot_take() {
+        Settings.Redis cluster = read(Map.of("openai.api.key", "sk-x", "redis.mode", "cluster", "redis.url",
+                "redis://:pw-secret@h1:7000, redis://:pw-secret@h2:7001/0")).redis();
+        assertEquals(RedisMode.CLUSTER, cluster.mode());
+        assertEquals(List.of("h1:7000", "h2:7001"),
+                cluster.lettuceUris().stream().map(uri -> uri.getHost() + ":" + uri.getPort()).toList());
+        assertFalse(cluster.toString().contains("secret"), cluster.toString());
+        assertEquals("{app}:", read(Map.of("openai.api.key", "sk-x", "redis.prefix", "{app}:")).redis().prefix(),
+                "one Redis takes any prefix");
+        Map<String, String> refused = Map.of(
+                "REDIS_PREFIX must not hold '{' or '}' with REDIS_MODE=cluster", "{app}:",
+                "a Redis Cluster has database 0 only", "redis://h1:7000/2");
+        refused.forEach((message, value) -> {
+            Map<String, String> settings = new java.util.HashMap<>(Map.of("openai.api.key", "sk-x", "redis.mode", "cluster"));
+            settings.put(value.startsWith("redis://") ? "redis.url" : "redis.prefix", value);
+            InvalidSettingException e = assertThrows(InvalidSettingException.class, () -> read(settings), value);
+            assertTrue(e.getMessage().contains(message), e.getMessage());
+        });
     }
 
     @Test
