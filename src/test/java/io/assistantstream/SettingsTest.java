@@ -194,6 +194,25 @@ class SettingsTest {
         });
     }
 
+    /** The service's environment in each scale-out example is settings the service takes, for the Redis it names. */
+    @Test
+    void the_scale_out_examples_give_the_service_valid_settings() throws Exception {
+        Map<String, RedisMode> examples = Map.of("sentinel.compose.yaml", RedisMode.SENTINEL,
+                "cluster.compose.yaml", RedisMode.CLUSTER);
+        for (Map.Entry<String, RedisMode> example : examples.entrySet()) {
+            Map<?, ?> compose = new org.yaml.snakeyaml.Yaml().load(java.nio.file.Files.readString(
+                    java.nio.file.Path.of("docs/scale-out", example.getKey())));
+            Map<?, ?> service = (Map<?, ?>) ((Map<?, ?>) compose.get("services")).get("assistant-stream");
+            Map<String, String> settings = new java.util.HashMap<>();
+            ((Map<?, ?>) service.get("environment")).forEach((variable, value) -> settings.put(
+                    variable.toString().toLowerCase(java.util.Locale.ROOT).replace('_', '.'),
+                    value.toString().replace("${OPENAI_API_KEY}", "sk-x")));
+            Settings read = read(settings);
+            assertEquals(example.getValue(), read.redis().mode(), example.getKey());
+            assertEquals(3, read.rabbit().urls().size(), example.getKey());
+        }
+    }
+
     @Test
     void a_bad_value_fails_naming_the_variable() {
         List<List<String>> cases = List.of(
