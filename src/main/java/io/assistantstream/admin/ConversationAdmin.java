@@ -55,15 +55,17 @@ public final class ConversationAdmin {
             """;
     /**
      * KEYS: one channel's mapping, metadata, frame log, answer text and chat history; ARGV[1]: delete
-     * only if its last message (as its metadata says) is older than this ('+inf': whatever its age).
+     * only if its last message (as its metadata says) is older than this ('+inf': whatever its age;
+     * metadata that does not say, or cannot be read, says nothing against deleting).
      * A channel that got a message since it was listed is kept, and its last message time returned
      * (the index is then told). Its frame log, answer text and chat history go too (they hold its
      * recent answers); its seq counter stays, so its clients' seqs keep increasing. Returns 1 when a
      * mapping was deleted (0: there was none), and the last message time of one kept ('' otherwise).
      */
     private static final String DELETE = """
-            local last = redis.call('HGET', KEYS[2], 'last_message_at')
-            if last and tonumber(last) >= tonumber(ARGV[1]) then
+            local read, last = pcall(redis.call, 'HGET', KEYS[2], 'last_message_at')
+            local at = read and tonumber(last)
+            if at and at >= tonumber(ARGV[1]) then
               return {0, last}
             end
             local deleted = redis.call('DEL', KEYS[1])
@@ -71,13 +73,13 @@ public final class ConversationAdmin {
             return {deleted, ''}
             """;
     /**
-     * KEYS[1]: the index; ARGV: pairs of a channel and a score. Removes each channel still listed
-     * below its score: one that got a message meanwhile is listed anew, later, and stays.
+     * KEYS[1]: the index; ARGV: pairs of a channel and its score when it was listed (exact). Removes
+     * each channel still listed so: one that got a message meanwhile is listed anew, later, and stays.
      */
     private static final String UNLIST = """
             for i = 1, #ARGV, 2 do
               local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
-              if score and tonumber(score) < tonumber(ARGV[i + 1]) then
+              if score and tonumber(score) <= tonumber(ARGV[i + 1]) then
                 redis.call('ZREM', KEYS[1], ARGV[i])
               end
             end
@@ -140,7 +142,7 @@ public final class ConversationAdmin {
                             (String) details.get(2), (Long) details.get(3));
                 } else {
                     unmapped.add(listed.getValue()); // its mapping expired: unlisted, unless mapped again meanwhile
-                    unmapped.add(new BigDecimal(Math.nextUp(listed.getScore())).toPlainString());
+                    unmapped.add(new BigDecimal(listed.getScore()).toPlainString());
                 }
             }
             if (!unmapped.isEmpty()) {
@@ -163,7 +165,8 @@ public final class ConversationAdmin {
 
     /** Deletes one channel's mapping; returns whether it had one. */
     public boolean delete(String channel) {
-        return deleteChunk(List.of(channel), "+inf") == 1;
+        Double score = redis.zscore(index, channel);
+        return deleteChunk(List.of(score == null ? unlisted(channel) : ScoredValue.just(score, channel)), "+inf") == 1;
     }
 
     /** Deletes the mappings whose last message is older than {@code age}; returns how many. */
@@ -171,7 +174,8 @@ public final class ConversationAdmin {
         double cutoff = cutoff(age); // read once: the chunks listed and the script must agree on what is old
         Range<Double> old = olderThan(cutoff);
         long deleted = 0;
-        for (List<String> chunk; !(chunk = redis.zrangebyscore(index, old, Limit.create(0, CHUNK))).isEmpty(); ) {
+        for (List<ScoredValue<String>> chunk;
+             !(chunk = redis.zrangebyscoreWithScores(index, old, Limit.create(0, CHUNK))).isEmpty(); ) {
             deleted += deleteChunk(chunk, BigDecimal.valueOf(cutoff).toPlainString());
         }
         return deleted;
@@ -180,15 +184,15 @@ public final class ConversationAdmin {
     /** Deletes every mapping, the index's and any the index does not know; returns how many. */
     public long deleteAll() {
         long deleted = 0;
-        for (List<String> chunk; !(chunk = redis.zrange(index, 0, CHUNK - 1)).isEmpty(); ) {
+        for (List<ScoredValue<String>> chunk; !(chunk = redis.zrangeWithScores(index, 0, CHUNK - 1)).isEmpty(); ) {
             deleted += deleteChunk(chunk, "+inf");
         }
         String threads = keys.global("thread:");
         ScanArgs unindexed = ScanArgs.Builder.matches(globEscaped(threads) + "*").limit(CHUNK);
         KeyScanCursor<String> cursor = redis.scan(unindexed); // in a cluster: every master, one after the other
         while (true) {
-            List<String> channels = new ArrayList<>();
-            cursor.getKeys().forEach(key -> channels.add(keys.channelOf(key.substring(threads.length()))));
+            List<ScoredValue<String>> channels = new ArrayList<>();
+            cursor.getKeys().forEach(key -> channels.add(unlisted(keys.channelOf(key.substring(threads.length())))));
             if (!channels.isEmpty()) {
                 deleted += deleteChunk(channels, "+inf");
             }
@@ -199,29 +203,40 @@ public final class ConversationAdmin {
         }
     }
 
+    /** A channel the index does not list: deleting it takes nothing off the index. */
+    private static ScoredValue<String> unlisted(String channel) {
+        return ScoredValue.just(Double.NaN, channel);
+    }
+
     /**
-     * Deletes the channels' mappings (one call each, pipelined), then takes them off the index; one
-     * kept because it had a message meanwhile is listed with that message's time, so a walk of the
-     * old ones does not meet it again.
+     * Deletes the channels' mappings (one call each, pipelined), then takes each deleted one off the
+     * index if it is still listed as it was (one mapped again meanwhile is listed later, and stays);
+     * one kept because it had a message meanwhile is listed with that message's time, so a walk of
+     * the old ones does not meet it again.
+     *
+     * @param listed the channels, each with its score in the index when listed (NaN: not listed)
+     * @param cutoff delete the mappings whose last message is older ('+inf': all)
      */
-    private long deleteChunk(List<String> channels, String cutoff) {
+    private long deleteChunk(List<ScoredValue<String>> listed, String cutoff) {
         List<CompletableFuture<List<Object>>> deletions = new ArrayList<>();
-        for (String channel : channels) {
+        for (ScoredValue<String> entry : listed) {
+            String channel = entry.getValue();
             deletions.add(delete.callAsync(new String[] {keys.of("thread:", channel), keys.of("metadata:", channel),
                     keys.of("log:", channel), keys.of("text:", channel), keys.of("history:", channel)}, cutoff)
                     .toCompletableFuture());
         }
         long deleted = 0;
-        List<String> gone = new ArrayList<>(2 * channels.size());
-        for (int i = 0; i < channels.size(); i++) {
+        List<String> gone = new ArrayList<>(2 * listed.size()); // pairs: channel, its score as listed
+        for (int i = 0; i < listed.size(); i++) {
+            ScoredValue<String> entry = listed.get(i);
             List<Object> outcome = deletions.get(i).join();
             deleted += (Long) outcome.get(0);
             String kept = (String) outcome.get(1);
-            if (kept.isEmpty()) {
-                gone.add(channels.get(i));
-                gone.add(cutoff);
-            } else {
-                redis.zadd(index, ZAddArgs.Builder.gt(), Double.parseDouble(kept), channels.get(i));
+            if (!kept.isEmpty()) {
+                redis.zadd(index, ZAddArgs.Builder.gt(), Double.parseDouble(kept), entry.getValue());
+            } else if (!Double.isNaN(entry.getScore())) {
+                gone.add(entry.getValue());
+                gone.add(new BigDecimal(entry.getScore()).toPlainString());
             }
         }
         if (!gone.isEmpty()) {
@@ -240,6 +255,11 @@ public final class ConversationAdmin {
 
     private double cutoff(Duration age) {
         return nowSeconds() - age.toMillis() / 1000.0;
+    }
+
+    /** Now, as the index scores it, read before the deletions it bounds. */
+    private String now() {
+        return BigDecimal.valueOf(clock.millis(), 3).add(BigDecimal.valueOf(1, 3)).toPlainString();
     }
 
     private double nowSeconds() {

@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -69,6 +70,8 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
      * delivery's acknowledgement waits for it.
      */
     static final Duration LINGER = Duration.ofMillis(5);
+    /** In a cluster, how long a batch's calls hold their pipeline place at most (see {@link #sendPipelined}). */
+    static final Duration SLOW_MASTER = Duration.ofMillis(100);
     /** Seqs a turn reserves at a time; a turn that needs more reserves the next block. */
     static final int BLOCK = 1000;
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
@@ -469,7 +472,8 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
     /**
      * Sends a batch as one Lua call, holding one of the {@value #IN_FLIGHT} places until it is answered.
      * In a cluster a call may touch one slot only: the batch goes as one call per slot, sent together,
-     * each to its slot's master (a channel's frames keep their order, all in one call).
+     * each to its slot's master (a channel's frames keep their order, all in one call); the place is
+     * given back once they are all answered, or after {@link #SLOW_MASTER}, whichever comes first.
      */
     private void sendPipelined(List<Queued> batch) {
         if (batch.isEmpty()) { // the queue was emptied by a stop meanwhile
@@ -484,9 +488,13 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
         for (Queued frame : batch) {
             bySlot.computeIfAbsent(SlotHash.getSlot(frame.logKey()), slot -> new ArrayList<>()).add(frame);
         }
-        CompletableFuture.allOf(bySlot.values().stream().map(frames -> send(frames).toCompletableFuture()
-                        .exceptionally(error -> null)).toArray(CompletableFuture[]::new))
-                .whenComplete((ignored, error) -> inFlight.release());
+        CompletableFuture<?> answered = CompletableFuture.allOf(bySlot.values().stream()
+                .map(frames -> send(frames).toCompletableFuture().exceptionally(error -> null))
+                .toArray(CompletableFuture[]::new));
+        // a master that hangs (paused, cut off, not yet failed over) must not hold the place, and so every
+        // other master's channels, for its command timeout: past a short wait its calls go on outside the limit
+        CompletableFuture.anyOf(answered, new CompletableFuture<>().completeOnTimeout(null, SLOW_MASTER.toMillis(),
+                TimeUnit.MILLISECONDS)).whenComplete((ignored, error) -> inFlight.release());
     }
 
     private CompletionStage<List<Object>> send(List<Queued> batch) {

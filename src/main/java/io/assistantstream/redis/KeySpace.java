@@ -58,15 +58,15 @@ public record KeySpace(String prefix, boolean cluster) {
         return cluster ? prefix + kind + channel(channel) + ":" : prefix + kind;
     }
 
-    /** The channel as keys hold it: itself, or in a cluster its hash tag. */
+    /** The channel (never empty) as keys hold it: itself, or in a cluster its hash tag. */
     public String channel(String channel) {
+        if (channel.isEmpty()) {
+            throw new IllegalArgumentException("a channel is never empty");
+        }
         if (!cluster) {
             return channel;
         }
-        if (!channel.isEmpty() && channel.indexOf('}') < 0) {
-            return "{" + channel + "}";
-        }
-        return "{#" + digest(channel) + "}" + channel;
+        return channel.indexOf('}') < 0 ? "{" + channel + "}" : "{#" + digest(channel) + "}" + channel;
     }
 
     /**
@@ -78,7 +78,7 @@ public record KeySpace(String prefix, boolean cluster) {
             return written;
         }
         int end = written.indexOf('}');
-        if (written.startsWith("{#") && end > 0 && end + 1 < written.length()) {
+        if (written.startsWith("{#") && end > 0) {
             String channel = written.substring(end + 1);
             if (channel(channel).equals(written)) {
                 return channel;

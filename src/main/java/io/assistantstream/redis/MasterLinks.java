@@ -19,7 +19,7 @@ import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
  * link still being opened: without this, the first commands to each master would fail.
  */
 final class MasterLinks {
-    private static final Duration WAIT = Duration.ofSeconds(5);
+    private static final Duration WAIT = Duration.ofSeconds(2);
 
     private MasterLinks() {
     }

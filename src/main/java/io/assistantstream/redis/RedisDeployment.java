@@ -3,6 +3,8 @@ package io.assistantstream.redis;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
@@ -31,6 +33,7 @@ import reactor.core.Disposable;
  * master stopped answering) instead of lettuce's default minute.
  */
 public final class RedisDeployment implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(RedisDeployment.class.getName());
     /** How soon lettuce looks at the cluster again after a node failed it or redirected a command. */
     private static final Duration TOPOLOGY_REFRESH = Duration.ofSeconds(1);
     /** How often lettuce looks at the cluster anyway (each look also tries a node that is down, and logs it). */
@@ -53,11 +56,11 @@ public final class RedisDeployment implements AutoCloseable {
         this.owned = owned;
         this.watchingChanges = cluster == null ? null : cluster.getResources().eventBus().get()
                 .filter(ClusterTopologyChangedEvent.class::isInstance)
-                .subscribe(changed -> warmAfterChanges.forEach(connection -> {
-                    if (connection.isOpen()) {
-                        MasterLinks.open(cluster, connection::getConnectionAsync, false);
-                    }
-                }));
+                .subscribe(changed -> {
+                    warmAfterChanges.removeIf(connection -> !connection.isOpen());
+                    warmAfterChanges.forEach(connection -> MasterLinks.open(cluster, connection::getConnectionAsync,
+                            false));
+                }, error -> LOG.log(Level.WARNING, "Stopped opening links to new masters after cluster changes", error));
     }
 
     /**
@@ -73,28 +76,37 @@ public final class RedisDeployment implements AutoCloseable {
     public static RedisDeployment open(ClientResources resources, List<RedisURI> urls, boolean cluster, String prefix,
                                        Duration timeout) {
         ClientResources used = resources != null ? resources : DefaultClientResources.create();
-        if (!cluster) {
-            RedisClient client = RedisClient.create(used, urls.getFirst());
-            client.setOptions(ClientOptions.builder()
+        ClientResources owned = resources == null ? used : null;
+        try {
+            if (!cluster) {
+                RedisClient client = RedisClient.create(used, urls.getFirst());
+                client.setOptions(ClientOptions.builder()
+                        .autoReconnect(true)
+                        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                        .timeoutOptions(TimeoutOptions.enabled(timeout))
+                        .build());
+                return new RedisDeployment(client, null, KeySpace.standalone(prefix), owned);
+            }
+            KeySpace keys = new KeySpace(prefix, true);
+            RedisClusterClient client = RedisClusterClient.create(used, urls);
+            client.setOptions(ClusterClientOptions.builder()
                     .autoReconnect(true)
                     .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                     .timeoutOptions(TimeoutOptions.enabled(timeout))
+                    .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                            .enablePeriodicRefresh(TOPOLOGY_CHECK)
+                            .enableAllAdaptiveRefreshTriggers()
+                            .adaptiveRefreshTriggersTimeout(TOPOLOGY_REFRESH)
+                            .refreshTriggersReconnectAttempts(1)
+                            .build())
                     .build());
-            return new RedisDeployment(client, null, KeySpace.standalone(prefix), resources == null ? used : null);
+            return new RedisDeployment(null, client, keys, owned);
+        } catch (RuntimeException e) {
+            if (owned != null) {
+                owned.shutdown(0, 2, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            throw e;
         }
-        RedisClusterClient client = RedisClusterClient.create(used, urls);
-        client.setOptions(ClusterClientOptions.builder()
-                .autoReconnect(true)
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.enabled(timeout))
-                .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
-                        .enablePeriodicRefresh(TOPOLOGY_CHECK)
-                        .enableAllAdaptiveRefreshTriggers()
-                        .adaptiveRefreshTriggersTimeout(TOPOLOGY_REFRESH)
-                        .refreshTriggersReconnectAttempts(1)
-                        .build())
-                .build());
-        return new RedisDeployment(null, client, new KeySpace(prefix, true), resources == null ? used : null);
     }
 
     /** How keys are named here. */

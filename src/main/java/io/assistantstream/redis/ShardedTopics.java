@@ -1,12 +1,15 @@
 package io.assistantstream.redis;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -21,26 +24,34 @@ import io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection;
  * Sharded pub/sub ({@code SSUBSCRIBE}) on a Redis Cluster: a topic lives on the master of its slot,
  * so a channel's frames, published by its scripts on that master, cost no other node anything.
  *
- * <p>lettuce does not subscribe a shard topic again once its master is gone: after a failover the
- * subscription would stay silent for good. So a watcher looks, every {@code checkEvery}, at which
- * master serves each topic's slot now (lettuce's view of the cluster, refreshed as it sees failovers
- * and slot moves); when one moved, every topic is subscribed anew on a fresh connection, which then
- * replaces the old one. Each new confirmation is told to the listener, so what was published
+ * <p>lettuce subscribes a shard topic again after a reconnect to the same node, but not once its
+ * master is gone: after a failover the subscription would stay silent for good. So a watcher looks,
+ * every {@code checkEvery}, at which master serves each topic's slot now (lettuce's view of the
+ * cluster, refreshed as it sees failovers and slot moves); when one moved, every topic is subscribed
+ * anew on a fresh connection, which replaces the old one (subscribing again on the old connection
+ * would later hear the moved topics twice). A topic whose master cannot be reached then is left
+ * pending, and tried again on the new connection at each look, so one unreachable master holds up
+ * no other master's topics. Each confirmation is told to the listener, so what was published
  * meanwhile is read back from the log; a frame heard on both connections during the swap is heard
- * twice, which the listener's seqs sort out. A subscription that fails is tried again at the next
- * look.
+ * twice, which the listener's seqs sort out. The watcher also opens the connection's links to
+ * masters that appeared, so a subscribe after a failover does not meet a link still opening.
  */
 public final class ShardedTopics implements Topics {
     private static final Logger LOG = Logger.getLogger(ShardedTopics.class.getName());
-    private static final Duration SUBSCRIBE_WAIT = Duration.ofSeconds(5);
+    /** How long a swap waits for the confirmations of the topics it subscribes anew. */
+    private static final Duration CONFIRMATION_WAIT = Duration.ofSeconds(2);
+    /** The master a topic is heard on while it waits to be subscribed again. */
+    private static final String PENDING = "";
 
     private final RedisClusterClient client;
     private final Duration checkEvery;
-    /** The topics heard, each with the id of the master it was subscribed on. Guarded by itself. */
+    /** The topics heard, each with the id of the master it is subscribed on (or pending). Guarded by itself. */
     private final Map<String, String> topics = new HashMap<>();
     private volatile Listener listener;
-    private StatefulRedisClusterPubSubConnection<String, String> connection;
+    /** Replaced by a swap, under the topics' lock. */
+    private volatile StatefulRedisClusterPubSubConnection<String, String> connection;
     private Thread watcher;
+    private Set<String> masters = Set.of();
     private volatile boolean closed;
 
     public ShardedTopics(RedisClusterClient client, Duration checkEvery) {
@@ -53,15 +64,25 @@ public final class ShardedTopics implements Topics {
         synchronized (topics) {
             this.listener = listener;
             connection = open();
+            masters = masters();
             watcher = Thread.ofVirtual().name("shard-topics-watcher").start(this::watch);
         }
     }
 
+    /**
+     * Subscribes on the topic's master; a link to it still opening (a master just promoted, not yet
+     * seen by the watcher) is waited for once.
+     */
     @Override
     public void subscribe(String topic) {
         synchronized (topics) {
             String master = masterOf(topic);
-            connection.sync().ssubscribe(topic);
+            try {
+                connection.sync().ssubscribe(topic);
+            } catch (RedisException e) {
+                MasterLinks.open(client, connection::getConnectionAsync, true);
+                connection.sync().ssubscribe(topic);
+            }
             topics.put(topic, master);
         }
     }
@@ -69,8 +90,9 @@ public final class ShardedTopics implements Topics {
     @Override
     public void unsubscribe(String topic) {
         synchronized (topics) {
-            topics.remove(topic);
-            connection.sync().sunsubscribe(topic);
+            if (!PENDING.equals(topics.remove(topic))) {
+                connection.sync().sunsubscribe(topic);
+            }
         }
     }
 
@@ -93,7 +115,17 @@ public final class ShardedTopics implements Topics {
 
     private String masterOf(String topic) {
         RedisClusterNode master = client.getPartitions().getMasterBySlot(SlotHash.getSlot(topic));
-        return master == null ? "" : master.getNodeId();
+        return master == null ? PENDING : master.getNodeId();
+    }
+
+    private Set<String> masters() {
+        Set<String> ids = new HashSet<>();
+        for (RedisClusterNode node : client.getPartitions()) {
+            if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
+                ids.add(node.getNodeId());
+            }
+        }
+        return ids;
     }
 
     private void watch() {
@@ -101,9 +133,10 @@ public final class ShardedTopics implements Topics {
             try {
                 Thread.sleep(checkEvery);
                 synchronized (topics) {
-                    if (!closed && topics.entrySet().stream().anyMatch(t -> !t.getValue().equals(masterOf(t.getKey())))) {
-                        resubscribe();
+                    if (closed || !connection.isOpen()) {
+                        return;
                     }
+                    look();
                 }
             } catch (InterruptedException e) {
                 return;
@@ -114,30 +147,52 @@ public final class ShardedTopics implements Topics {
         }
     }
 
-    /** Subscribes every topic on a new connection, then drops the old one. Holds the topics' lock. */
-    private void resubscribe() {
-        StatefulRedisClusterPubSubConnection<String, String> fresh = open();
-        try {
-            Map<String, String> masters = new HashMap<>();
-            List<CompletableFuture<?>> confirmations = new ArrayList<>();
-            for (String topic : topics.keySet()) {
-                masters.put(topic, masterOf(topic));
-                confirmations.add(fresh.async().ssubscribe(topic).toCompletableFuture());
-            }
-            CompletableFuture.allOf(confirmations.toArray(CompletableFuture[]::new))
-                    .get(SUBSCRIBE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-            StatefulRedisClusterPubSubConnection<String, String> old = connection;
-            connection = fresh;
-            topics.putAll(masters);
-            old.closeAsync();
-            LOG.info(() -> "Subscribed " + masters.size() + " frame topics again: the cluster's masters changed");
-        } catch (Exception e) {
-            fresh.closeAsync();
-            if (e instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
-            }
-            throw new RedisException("could not subscribe " + topics.size() + " topics on the new masters", e);
+    /** One look at the cluster: opens links to new masters, swaps if a topic's master moved, retries pending topics. */
+    private void look() {
+        Set<String> now = masters();
+        if (!now.equals(masters)) {
+            masters = now;
+            MasterLinks.open(client, connection::getConnectionAsync, false);
         }
+        boolean moved = topics.entrySet().stream()
+                .anyMatch(t -> !PENDING.equals(t.getValue()) && !t.getValue().equals(masterOf(t.getKey())));
+        if (moved) {
+            StatefulRedisClusterPubSubConnection<String, String> old = connection;
+            connection = open();
+            int pending = subscribeAgain(topics.keySet().stream().toList());
+            old.closeAsync();
+            LOG.info("Subscribed the frame topics again on a new connection, the cluster's masters having changed"
+                    + (pending == 0 ? "" : "; " + pending + " wait for their master"));
+        } else if (topics.containsValue(PENDING)) {
+            subscribeAgain(topics.entrySet().stream().filter(t -> PENDING.equals(t.getValue())).map(Map.Entry::getKey)
+                    .toList());
+        }
+    }
+
+    /** Subscribes {@code again} on the current connection; returns how many are still pending. */
+    private int subscribeAgain(List<String> again) {
+        Map<String, CompletableFuture<?>> confirmations = new HashMap<>();
+        Map<String, String> masterOf = new HashMap<>();
+        for (String topic : again) {
+            masterOf.put(topic, masterOf(topic));
+            confirmations.put(topic, connection.async().ssubscribe(topic).toCompletableFuture());
+        }
+        try {
+            CompletableFuture.allOf(confirmations.values().toArray(CompletableFuture[]::new))
+                    .get(CONFIRMATION_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // the topics of a master that does not answer stay pending; the others are heard again
+        }
+        int pending = 0;
+        for (String topic : again) {
+            CompletableFuture<?> confirmed = confirmations.get(topic);
+            boolean heard = confirmed.isDone() && !confirmed.isCompletedExceptionally();
+            topics.put(topic, heard ? masterOf.get(topic) : PENDING);
+            pending += heard ? 0 : 1;
+        }
+        return pending;
     }
 
     @Override

@@ -5,7 +5,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.logging.Logger;
 
+
+import io.lettuce.core.ZAddArgs;
 
 import io.assistantstream.redis.LuaScript;
 import io.assistantstream.redis.RedisConnection;
@@ -18,9 +21,10 @@ import io.assistantstream.redis.KeySpace;
  * stats and cleanup walk instead of {@code KEYS}). Writes are Lua scripts, so each is atomic and
  * one round trip; the seed's read-modify-write of the metadata raced. On one Redis the script also
  * updates the index; in a cluster the index, a key of its own slot, is updated by a call of its own
- * once the channel's script ran (a script touches one slot only).
+ * once the channel's script ran (a script touches one slot only), not waited for.
  */
 public final class RedisConversationStore implements ConversationStore {
+    private static final Logger LOG = Logger.getLogger(RedisConversationStore.class.getName());
     private static final String MAP = """
             redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4])
             redis.call('DEL', KEYS[2])
@@ -85,10 +89,21 @@ public final class RedisConversationStore implements ConversationStore {
         return keys.cluster() ? new String[] {thread, metadata} : new String[] {thread, metadata, index};
     }
 
-    /** In a cluster, puts the channel in the index by a call of its own (one Redis: the script did). */
+    /**
+     * In a cluster, lists the channel in the index by a call of its own (one Redis: the script did),
+     * not waited for: the index lives on one master, and an answer must not wait for, or fail with,
+     * a master other than its channel's. A failed listing is logged; the channel's metadata still
+     * holds its age, and its next message lists it.
+     */
     private void indexed(String channel, String now) {
         if (keys.cluster()) {
-            redis.sync().zadd(index, Double.parseDouble(now), channel);
+            redis.async().zadd(index, ZAddArgs.Builder.gt(), Double.parseDouble(now), channel)
+                    .whenComplete((added, error) -> {
+                        if (error != null) {
+                            LOG.warning("Could not list channel " + channel + " in the channels index (statistics and"
+                                    + " cleanup miss it until its next message): " + error.getMessage());
+                        }
+                    });
         }
     }
 

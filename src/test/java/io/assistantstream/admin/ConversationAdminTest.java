@@ -214,6 +214,20 @@ class ConversationAdminTest {
         assertEquals(active.lastMessageAtMillis() / 1000.0, redis.zscore(prefix + "channels", "listed-late"), 0.001);
     }
 
+    /** Metadata written by another hand (a date, another type) neither stops a deletion nor keeps its mapping. */
+    @Test
+    void a_mapping_whose_metadata_cannot_be_read_as_a_time_is_deleted_like_any_other() {
+        mappings.add(List.of(Mapping.aged("iso-date", NOW, 200, 100, 1), Mapping.aged("not-a-hash", NOW, 200, 100, 1),
+                Mapping.aged("plain", NOW, 200, 100, 1)));
+        redis.hset(prefix + "metadata:iso-date", "last_message_at", "2025-01-01T00:00:00Z");
+        redis.del(prefix + "metadata:not-a-hash");
+        redis.set(prefix + "metadata:not-a-hash", "written by something else");
+
+        assertEquals(3, admin.deleteOlderThan(THIRTY_DAYS));
+        assertEquals(0, redis.exists(prefix + "thread:iso-date", prefix + "thread:not-a-hash", prefix + "thread:plain"));
+        assertEquals(0, redis.zcard(prefix + "channels"));
+    }
+
     @Test
     void a_channel_at_the_cutoff_is_kept_and_the_deletion_ends_while_the_clock_moves() {
         // The clock moves a second each time it is read; the cutoff is 30 days before its first reading.

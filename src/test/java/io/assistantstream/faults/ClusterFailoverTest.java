@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -116,6 +117,8 @@ class ClusterFailoverTest {
                 }
             }
             long lastEnd = System.nanoTime();
+            assertEquals(Set.copyOf(orphaned), streamingAgain.keySet(), "an answer started again on each of the"
+                    + " dead master's channels");
             long completed = 0;
             for (WsClient client : List.of(a, b)) {
                 for (String id : ids) {
@@ -160,6 +163,43 @@ class ClusterFailoverTest {
                     }
                 }
                 assertEquals(answered.size(), ended.size(), "each message ends once in the log too: " + ended);
+            }
+        }
+    }
+
+    /**
+     * A master that hangs (paused, its connections open, not failed over) holds up only the answers
+     * of its own channels: a channel on another master is answered as usual meanwhile, though the
+     * frame sender's calls to the paused master wait for their timeout.
+     */
+    @Test
+    void a_paused_master_holds_up_only_its_own_channels() throws Exception {
+        RedisCluster cluster = new RedisCluster();
+        world.closing(cluster).set("redis.mode", "cluster").set("redis.url", cluster.url());
+        List<String> channels = cluster.channelsOnEveryMaster("p", 1);
+        String stuck = channels.get(0);
+        String free = channels.get(1);
+        int master = cluster.masterOf("{" + stuck + "}");
+        AssistantStream service = world.start();
+        try (WsClient client = WsClient.connect(service.port())) {
+            client.subscribe(stuck);
+            client.subscribe(free);
+            world.rabbit().publish(stuck, "long", "!delay=20 !words=400 long");
+            client.awaitTexts("long", 3);
+            cluster.nodeTimeout(Duration.ofMinutes(1));
+            cluster.pause(master);
+            try {
+                client.awaitTexts("long", 10); // its frames still reach this instance's client, and its calls wait
+                long published = System.nanoTime();
+                world.rabbit().publish(free, "quick", "quick");
+                List<JsonNode> answer = client.framesUntil(frame -> "quick".equals(frame.path("message_id").asText())
+                        && frame.path("final_message").asBoolean());
+                double seconds = (System.nanoTime() - published) / 1e9;
+                assertEquals("completed", answer.getLast().path("status").asText(), answer.getLast().toString());
+                System.out.printf("paused master: a channel of another master answered in %.2f s%n", seconds);
+                assertTrue(seconds < 3, "answered in " + seconds + " s, not after the paused master's timeout");
+            } finally {
+                cluster.resume(master);
             }
         }
     }

@@ -44,6 +44,12 @@ class KeySpaceTest {
     }
 
     @Test
+    void a_channel_is_never_empty() {
+        assertThrows(IllegalArgumentException.class, () -> CLUSTER.of("log:", ""));
+        assertThrows(IllegalArgumentException.class, () -> ONE.of("log:", ""));
+    }
+
+    @Test
     void a_cluster_key_space_refuses_a_prefix_with_a_brace() {
         assertThrows(IllegalArgumentException.class, () -> new KeySpace("{app}:", true));
         assertEquals("{app}:x", new KeySpace("{app}:", false).global("x"));

@@ -129,6 +129,41 @@ public final class RedisCluster implements AutoCloseable {
         throw new IllegalArgumentException("no node on " + port);
     }
 
+    /** Stops the node on {@code port} without killing it (SIGSTOP): it holds its connections and answers nothing. */
+    public void pause(int port) throws Exception {
+        signal(port, "-STOP");
+    }
+
+    /** Lets a paused node go on (SIGCONT). */
+    public void resume(int port) throws Exception {
+        signal(port, "-CONT");
+    }
+
+    private void signal(int port, String signal) throws Exception {
+        for (int i = 0; i < ports.length; i++) {
+            if (ports[i] == port) {
+                Process kill = new ProcessBuilder("kill", signal, Long.toString(processes[i].pid())).start();
+                if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                    throw new IllegalStateException("kill " + signal + " " + processes[i].pid() + " failed");
+                }
+                return;
+            }
+        }
+        throw new IllegalArgumentException("no node on " + port);
+    }
+
+    /**
+     * Sets how long a node may stay unanswered before the others fail it over, on every live node
+     * (a test that pauses a master raises it, so that no failover happens meanwhile).
+     */
+    public void nodeTimeout(Duration timeout) {
+        for (int port : ports) {
+            if (alive(port)) {
+                command(port, c -> c.sync().configSet("cluster-node-timeout", Long.toString(timeout.toMillis())));
+            }
+        }
+    }
+
     /** Waits until the surviving nodes say the cluster is whole again (a replica took the dead master's slots). */
     public void awaitHealed() throws Exception {
         awaitState("cluster_state:ok");
