@@ -9,10 +9,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.assistantstream.frames.RedisFramePublisher;
 import io.assistantstream.hub.SubscriberHub;
+import io.assistantstream.redis.KeySpace;
 import io.assistantstream.testing.RawWebSocket;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
-import io.assistantstream.redis.KeySpace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -24,13 +24,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.assistantstream.frames.FrameLog;
+import io.assistantstream.redis.KeySpace;
 import io.assistantstream.testing.ChannelTranscript;
 import io.assistantstream.testing.PrivateRedis;
 import io.assistantstream.testing.Readiness;
 import io.assistantstream.testing.TcpProxy;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
-import io.assistantstream.redis.KeySpace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

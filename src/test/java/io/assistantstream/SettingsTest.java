@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 import io.assistantstream.config.InvalidSettingException;
 import io.assistantstream.config.ModelApi;
 import io.assistantstream.config.RedisMode;
-import io.assistantstream.config.WebSocketMode;
 import io.assistantstream.config.Settings;
+import io.assistantstream.config.WebSocketMode;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -21,9 +21,9 @@ import io.lettuce.core.ScoredValueScanCursor;
 import io.lettuce.core.ZAddArgs;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 
+import io.assistantstream.redis.KeySpace;
 import io.assistantstream.redis.LuaScript;
 import io.assistantstream.redis.RedisConnection;
-import io.assistantstream.redis.KeySpace;
 
 /**
  * The administration of channel → conversation mappings (the seed's thread commands), shared by

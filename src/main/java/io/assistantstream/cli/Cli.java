@@ -17,12 +17,12 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 
 import io.helidon.config.Config;
-import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 import io.assistantstream.AssistantStream;
 import io.assistantstream.admin.ConversationAdmin;

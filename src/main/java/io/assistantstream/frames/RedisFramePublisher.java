@@ -20,11 +20,11 @@ import io.lettuce.core.cluster.SlotHash;
 
 import io.assistantstream.lease.Fence;
 import io.assistantstream.observe.Meters;
+import io.assistantstream.redis.KeySpace;
 import io.assistantstream.redis.LuaScript;
+import io.assistantstream.redis.RedisConnection;
 import io.assistantstream.sending.OrderedSender;
 import io.assistantstream.store.AnsweredMessages;
-import io.assistantstream.redis.RedisConnection;
-import io.assistantstream.redis.KeySpace;
 
 /**
  * Numbers, logs and publishes frames. A frame answered here is numbered on the answering thread from

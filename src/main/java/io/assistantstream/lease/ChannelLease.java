@@ -21,9 +21,9 @@ import java.util.logging.Logger;
 
 import io.lettuce.core.RedisException;
 
+import io.assistantstream.redis.KeySpace;
 import io.assistantstream.redis.LuaScript;
 import io.assistantstream.redis.RedisConnection;
-import io.assistantstream.redis.KeySpace;
 
 /**
  * One answer at a time per channel, in arrival order, across every instance that shares Redis.

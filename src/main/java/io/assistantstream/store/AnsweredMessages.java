@@ -5,8 +5,8 @@ import java.util.Optional;
 
 import io.lettuce.core.SetArgs;
 
-import io.assistantstream.redis.RedisConnection;
 import io.assistantstream.redis.KeySpace;
+import io.assistantstream.redis.RedisConnection;
 
 
 /**

@@ -2,10 +2,9 @@ package io.assistantstream.store;
 
 import java.util.Optional;
 
-
+import io.assistantstream.redis.KeySpace;
 import io.assistantstream.redis.LuaScript;
 import io.assistantstream.redis.RedisConnection;
-import io.assistantstream.redis.KeySpace;
 
 /**
  * The id of the assistant the {@code assistants} backend runs, in Redis at {@code {prefix}assistant_id}

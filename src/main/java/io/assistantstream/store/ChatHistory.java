@@ -12,9 +12,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lettuce.core.RedisCommandInterruptedException;
 
+import io.assistantstream.redis.KeySpace;
 import io.assistantstream.redis.LuaScript;
 import io.assistantstream.redis.RedisConnection;
-import io.assistantstream.redis.KeySpace;
 
 /**
  * The conversations of the {@code chat} backend, which the model server does not keep: per channel a

@@ -7,12 +7,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.logging.Logger;
 
-
 import io.lettuce.core.ZAddArgs;
 
+import io.assistantstream.redis.KeySpace;
 import io.assistantstream.redis.LuaScript;
 import io.assistantstream.redis.RedisConnection;
-import io.assistantstream.redis.KeySpace;
 
 /**
  * The conversation store in Redis. Keys under the prefix: {@code thread:{channel}} (the id),

@@ -26,12 +26,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.assistantstream.admin.ConversationStats.AgeBucket;
+import io.assistantstream.redis.KeySpace;
+import io.assistantstream.redis.RedisConnection;
 import io.assistantstream.testing.Mappings.Mapping;
 import io.assistantstream.testing.Mappings;
 import io.assistantstream.testing.PrivateRedis;
 import io.assistantstream.testing.RedisKeys;
-import io.assistantstream.redis.RedisConnection;
-import io.assistantstream.redis.KeySpace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -10,13 +10,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.assistantstream.AssistantStream;
+import io.assistantstream.redis.ClassicTopics;
+import io.assistantstream.redis.KeySpace;
+import io.assistantstream.redis.RedisConnection;
 import io.assistantstream.steering.CancelBoard;
 import io.assistantstream.testing.Launched;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
-import io.assistantstream.redis.RedisConnection;
-import io.assistantstream.redis.KeySpace;
-import io.assistantstream.redis.ClassicTopics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -23,6 +23,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.assistantstream.AssistantStream;
 import io.assistantstream.intake.Intake;
+import io.assistantstream.redis.KeySpace;
+import io.assistantstream.redis.RedisConnection;
 import io.assistantstream.store.AnsweredMessages;
 import io.assistantstream.testing.ChannelTranscript;
 import io.assistantstream.testing.Json;
@@ -31,8 +33,6 @@ import io.assistantstream.testing.Readiness;
 import io.assistantstream.testing.TcpProxy;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
-import io.assistantstream.redis.RedisConnection;
-import io.assistantstream.redis.KeySpace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

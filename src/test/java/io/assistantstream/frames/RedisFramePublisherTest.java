@@ -23,10 +23,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.assistantstream.lease.Fence;
+import io.assistantstream.redis.KeySpace;
+import io.assistantstream.redis.RedisConnection;
 import io.assistantstream.testing.PrivateRedis;
 import io.assistantstream.testing.TestMeters;
-import io.assistantstream.redis.RedisConnection;
-import io.assistantstream.redis.KeySpace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -14,10 +14,10 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import org.junit.jupiter.api.Test;
 
+import io.assistantstream.redis.KeySpace;
+import io.assistantstream.redis.RedisConnection;
 import io.assistantstream.testing.RedisKeys;
 import io.assistantstream.testing.TcpProxy;
-import io.assistantstream.redis.RedisConnection;
-import io.assistantstream.redis.KeySpace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -10,11 +10,11 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import org.junit.jupiter.api.Test;
 
 import io.assistantstream.answer.Cancellation;
+import io.assistantstream.redis.ClassicTopics;
+import io.assistantstream.redis.KeySpace;
+import io.assistantstream.redis.RedisConnection;
 import io.assistantstream.testing.Readiness;
 import io.assistantstream.testing.TcpProxy;
-import io.assistantstream.redis.RedisConnection;
-import io.assistantstream.redis.KeySpace;
-import io.assistantstream.redis.ClassicTopics;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -10,9 +10,9 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import org.junit.jupiter.api.Test;
 
-import io.assistantstream.testing.RedisKeys;
-import io.assistantstream.redis.RedisConnection;
 import io.assistantstream.redis.KeySpace;
+import io.assistantstream.redis.RedisConnection;
+import io.assistantstream.testing.RedisKeys;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
