@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The benchmark suite (not part of the tests):
-#   bench/run.sh [relay] [capacity] [open] [throughput] [startup] [resume] [idle] [memory] [cancel] [--quick] [--out DIR]
-# No scenario names = all nine. --quick = small, seconds-long versions (a smoke test, used by CI).
+#   bench/run.sh [relay] [capacity] [open] [throughput] [startup] [resume] [idle] [memory] [cancel]
+#                [capacity-cluster] [--quick] [--out DIR]
+# No scenario names = the first nine; capacity-cluster runs only when named (capacity on the standalone
+# Redis and then on a 3-master Redis Cluster of six redis-servers it starts and stops, side by side).
+# --quick = small, seconds-long versions (a smoke test, used by CI).
 # Starts the built service and a fake OpenAI as separate processes, drives them over RabbitMQ and
 # WebSocket on loopback, writes bench/results/latest.{json,md} and relay-latency.svg, and removes its
 # own queues, exchanges and Redis keys. BENCH_SERVICE_JAVA_OPTS sets the service's JVM options

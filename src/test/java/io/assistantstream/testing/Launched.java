@@ -6,6 +6,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -23,9 +24,15 @@ import io.assistantstream.Main;
 public final class Launched implements AutoCloseable {
     /** The line the service prints once it consumes and serves {@code /ws}; its group is the port. */
     public static final Pattern SERVICE_READY = Pattern.compile("assistant-stream ready on port (\\d+)");
+    /** A line logged at WARNING or SEVERE, as the service's log format writes it (time, level, logger). */
+    private static final Pattern PROBLEM = Pattern.compile("^\\S+ (WARNING|SEVERE) ");
+    private static final int PROBLEMS_KEPT = 20;
 
     private final Process process;
     private final Deque<String> tail = new ArrayDeque<>();
+    /** The first lines logged at WARNING or SEVERE, and how many there were. Guarded by {@link #tail}. */
+    private final List<String> problems = new ArrayList<>();
+    private long problemCount;
     private final CompletableFuture<Integer> ready = new CompletableFuture<>();
     private final long startedNanos = System.nanoTime();
     private final Thread reader;
@@ -45,6 +52,9 @@ public final class Launched implements AutoCloseable {
                         tail.addLast(line);
                         if (tail.size() > 40) {
                             tail.removeFirst();
+                        }
+                        if (PROBLEM.matcher(line).find() && problemCount++ < PROBLEMS_KEPT) {
+                            problems.add(line);
                         }
                     }
                     Matcher m = readyLine.matcher(line);
@@ -121,6 +131,20 @@ public final class Launched implements AutoCloseable {
     public String tail() {
         synchronized (tail) {
             return String.join("\n", tail);
+        }
+    }
+
+    /** How many lines it logged at WARNING or SEVERE so far. */
+    public long problemCount() {
+        synchronized (tail) {
+            return problemCount;
+        }
+    }
+
+    /** The first lines it logged at WARNING or SEVERE (up to 20). */
+    public List<String> firstProblems() {
+        synchronized (tail) {
+            return List.copyOf(problems);
         }
     }
 

@@ -72,6 +72,21 @@ public final class RedisCluster implements AutoCloseable {
     }
 
     /**
+     * The process ids of the nodes that are masters now ({@code masters}), or of those that are
+     * replicas: the benchmark counts their CPU.
+     */
+    public List<Long> pids(boolean masters) {
+        List<Long> pids = new ArrayList<>();
+        for (int i = 0; i < ports.length; i++) {
+            if (alive(ports[i])
+                    && command(ports[i], c -> c.sync().info("replication")).contains("role:master") == masters) {
+                pids.add(processes[i].pid());
+            }
+        }
+        return pids;
+    }
+
+    /**
      * A connection of the test's own to the whole cluster (opened on first use, closed with the
      * cluster), to look at keys on whichever master holds them.
      */

@@ -29,20 +29,29 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScanIterator;
 import io.lettuce.core.api.StatefulRedisConnection;
 
+import io.assistantstream.redis.KeySpace;
 import io.assistantstream.store.AnsweredMessages;
 import io.assistantstream.testing.Launched;
+import io.assistantstream.testing.RedisCluster;
 
 /**
  * The benchmark: starts the built service and a fake OpenAI as processes of their own, drives them
  * through RabbitMQ and WebSocket subscribers on loopback, and reports relay latency, capacity,
  * answers open at once, throughput, start-up, resuming clients, the idle service's CPU, the Redis
  * memory an answer takes and how fast a cancel ends its answer, with every process's CPU share in
- * each window so a figure can be read beside what limited it.
+ * each window so a figure can be read beside what limited it; and, named only, capacity on a Redis
+ * Cluster beside the standalone Redis.
  * {@code LoadDriver [relay] [capacity] [open] [throughput] [startup] [resume] [idle] [memory] [cancel]
- * [--quick] [--out DIR]}.
+ * [capacity-cluster] [--quick] [--out DIR]}; no scenario named runs all but capacity-cluster.
  */
 public final class LoadDriver {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /**
+     * The figures of capacity that compare between two runs, cluster over standalone: per step, as each
+     * step's own row; a step only one of them reached has no ratio.
+     */
+    private static final List<String> COMPARED = List.of("p50_ms", "p99_ms", "max_ms", "built_to_redis_p99_ms",
+            "frames_per_second", "service_cpu_us_per_frame", "redis_cpu_us_per_frame", "all_cpu_us_per_frame");
 
     private final boolean quick;
     private final String id = UUID.randomUUID().toString().substring(0, 8);
@@ -51,6 +60,10 @@ public final class LoadDriver {
     private int fakePort;
     private Connection amqp;
     private Channel publisher;
+    /** The Redis the services started now run on: the standalone one, but while capacity-cluster runs its cluster. */
+    private RedisUnderTest serviceRedis = RedisUnderTest.standalone();
+    /** Warm-ups so far: each one's messages are new, or the service would repeat answers it recorded. */
+    private int warmUps;
 
     private LoadDriver(boolean quick) {
         this.quick = quick;
@@ -97,7 +110,8 @@ public final class LoadDriver {
             try {
                 results.put(scenario, switch (scenario) {
                     case "relay" -> relay();
-                    case "capacity" -> capacity();
+                    case "capacity" -> capacity("capacity");
+                    case "capacity-cluster" -> capacityCluster();
                     case "open" -> open();
                     case "throughput" -> throughput();
                     case "startup" -> startup();
@@ -106,7 +120,8 @@ public final class LoadDriver {
                     case "memory" -> memory();
                     case "cancel" -> cancel();
                     default -> throw new IllegalArgumentException("unknown scenario " + scenario
-                            + " (relay, capacity, open, throughput, startup, resume, idle, memory, cancel)");
+                            + " (relay, capacity, open, throughput, startup, resume, idle, memory, cancel,"
+                            + " capacity-cluster)");
                 });
             } catch (IllegalArgumentException e) {
                 throw e;
@@ -138,19 +153,21 @@ public final class LoadDriver {
     /**
      * Streams rounds of answers shaped like the scenarios' until the JIT compilers have settled
      * (under 0.05 cores in the last round, at most 20 rounds): until then they take up to half the
-     * service's CPU, and the steps would measure compilation, not relaying.
+     * service's CPU, and the steps would measure compilation, not relaying. Each warm-up's messages
+     * are its own: the service repeats the recorded answer of a message id it answered before.
      */
     private void warmUp(Launched service, int port) throws Exception {
         int rounds = quick ? 1 : 20;
         int perRound = quick ? 20 : 300;
-        List<String> channels = channels("warm", 100);
+        String tag = "warm" + warmUps++;
+        List<String> channels = channels(tag, 100);
         try (Subscribers subscribers = new Subscribers(port, channels)) {
             for (int round = 0; round < rounds; round++) {
                 long compilerBefore = ProcessStats.compilerMicros(service.pid());
                 long start = System.nanoTime();
                 subscribers.expect(perRound);
                 for (int i = 0; i < perRound; i++) {
-                    publish(channels.get(i % channels.size()), "warm-" + round + "-" + i, "!words=100 !stamp",
+                    publish(channels.get(i % channels.size()), tag + "-" + round + "-" + i, "!words=100 !stamp",
                             subscribers);
                 }
                 if (!subscribers.await(300)) {
@@ -167,17 +184,25 @@ public final class LoadDriver {
         }
     }
 
-    /** Live answers stepped up at 5 tokens/s until p99 relay latency passes 250 ms or answers fail. */
-    private Map<String, Object> capacity() throws Exception {
+    /**
+     * Live answers stepped up at 5 tokens/s until p99 relay latency passes 250 ms or answers fail, with
+     * the service on {@link #serviceRedis}; {@code tag} names the steps' channels and messages, so that
+     * no run meets the answers another one recorded. Also how many lines the service logged at WARNING
+     * or SEVERE once it was ready (the warm-up too), and the first few.
+     */
+    private Map<String, Object> capacity(String tag) throws Exception {
         int[] steps = quick ? new int[] {20} : new int[] {500, 1000, 2000, 4000, 6000, 8000, 10000};
         List<Map<String, Object>> rows = new ArrayList<>();
         Map<String, Object> held = null;
+        Map<String, Object> capacity = new LinkedHashMap<>();
+        capacity.put("redis", serviceRedis.name());
+        capacity.put("steps", rows);
         try (Launched service = startService(Map.of("WORKER_CONCURRENCY", "20000"))) {
             int port = service.awaitReady(60);
+            long atReady = service.problemCount(); // its warnings about its settings
             warmUp(service, port);
             for (int answers : steps) {
-                Map<String, Object> row = answers(service, port, answers, quick ? 10 : 40, 200, "capacity", false,
-                        null);
+                Map<String, Object> row = answers(service, port, answers, quick ? 10 : 40, 200, tag, false, null);
                 rows.add(row);
                 boolean ok = (double) row.get("p99_ms") <= 250 && (int) row.get("errors") == 0
                         && (boolean) row.get("all_live_at_once") && (boolean) row.get("all_completed");
@@ -187,11 +212,67 @@ public final class LoadDriver {
                 }
                 held = row;
             }
+            capacity.put("largest_held", held == null ? 0 : held.get("answers"));
+            List<String> problems = service.firstProblems();
+            int from = (int) Math.min(atReady, problems.size());
+            capacity.put("service_log_problems", service.problemCount() - atReady);
+            capacity.put("service_log_first_problems", problems.subList(from, Math.min(problems.size(), from + 5)));
         }
-        Map<String, Object> capacity = new LinkedHashMap<>();
-        capacity.put("steps", rows);
-        capacity.put("largest_held", held == null ? 0 : held.get("answers"));
         return capacity;
+    }
+
+    /**
+     * Capacity on a Redis Cluster beside the standalone Redis, in one run: capacity's steps with the
+     * service on the standalone Redis, then on a cluster of three masters with a replica each started
+     * for it ({@link RedisCluster}: six {@code redis-server}s on this machine, stopped afterwards, failed
+     * or not, the benchmark's keys there going with them), and the ratio cluster / standalone of the
+     * largest step held and of each figure of the steps both ran. On a machine of few cores the
+     * cluster's six processes share them with the service and all else: this shows what the cluster
+     * costs, not what it would gain on machines of its own.
+     */
+    private Map<String, Object> capacityCluster() throws Exception {
+        Map<String, Object> standalone = capacity("capacity-standalone");
+        Map<String, Object> cluster;
+        try (RedisCluster nodes = new RedisCluster()) {
+            serviceRedis = RedisUnderTest.cluster(nodes);
+            cluster = capacity("capacity-cluster");
+        } finally {
+            serviceRedis = RedisUnderTest.standalone();
+        }
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> before = (List<Map<String, Object>>) standalone.get("steps");
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> after = (List<Map<String, Object>>) cluster.get("steps");
+        List<Map<String, Object>> steps = new ArrayList<>();
+        for (int i = 0; i < Math.min(before.size(), after.size()); i++) {
+            Map<String, Object> step = new LinkedHashMap<>();
+            step.put("answers", before.get(i).get("answers"));
+            step.put("held", before.get(i).get("held") + " / " + after.get(i).get("held"));
+            for (String figure : COMPARED) {
+                step.put(figure, ratio(before.get(i).get(figure), after.get(i).get(figure)));
+            }
+            steps.add(step);
+        }
+        Map<String, Object> ratios = new LinkedHashMap<>();
+        ratios.put("largest_held", ratio(standalone.get("largest_held"), cluster.get("largest_held")));
+        ratios.put("steps", steps);
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("cluster_layout", "3 masters + 3 replicas (redis-server processes on this machine; CPU shares:"
+                + " redis = the masters, redis_replicas = the replicas)");
+        result.put("standalone", standalone);
+        result.put("cluster", cluster);
+        result.put("cluster_over_standalone", ratios);
+        System.out.println("   cluster / standalone: " + ratios);
+        return result;
+    }
+
+    /** {@code after / before} with two decimals, null where either is missing, not a number, or before is 0. */
+    private static Double ratio(Object before, Object after) {
+        if (!(before instanceof Number b) || !(after instanceof Number a) || b.doubleValue() == 0
+                || Double.isNaN(b.doubleValue()) || Double.isNaN(a.doubleValue())) {
+            return null;
+        }
+        return Math.round(a.doubleValue() / b.doubleValue() * 100) / 100.0;
     }
 
     /**
@@ -224,7 +305,7 @@ public final class LoadDriver {
                                         boolean liveHeap, RedisMemory redis) throws Exception {
         List<String> channels = channels(tag + answers, answers);
         try (Subscribers subscribers = new Subscribers(port, channels);
-             RedisTap tap = new RedisTap("bench:" + id + ":", channels, 10)) {
+             RedisTap tap = new RedisTap(serviceRedis, "bench:" + id + ":", channels, 10)) {
             subscribers.expect(answers);
             MemorySampler memory = new MemorySampler(service.pid(), subscribers.live, answers, liveHeap);
             long redisBefore = redis == null ? 0 : redis.usedMemory();
@@ -254,6 +335,8 @@ public final class LoadDriver {
             row.put("frames_per_second", Math.round(frames / seconds));
             long serviceCpu = window.cpuMicros("service") - window.compilerMicros("service");
             row.put("service_cpu_us_per_frame", frames == 0 ? 0 : serviceCpu / frames);
+            row.put("redis_cpu_us_per_frame", frames == 0 ? 0 : window.cpuMicrosOf("redis") / frames);
+            row.put("all_cpu_us_per_frame", frames == 0 ? 0 : window.cpuMicros() / frames);
             row.put("service_jit_share", Math.round(window.compilerMicros("service") / seconds / 1e4) / 100.0);
             row.put("service_kernel_fraction", window.systemFraction("service"));
             row.put("errors", subscribers.errors.get());
@@ -487,7 +570,7 @@ public final class LoadDriver {
         String messageId = "memory-" + tokens;
         long start = System.nanoTime();
         publish(channel, messageId, "!words=" + tokens, null);
-        String answered = AnsweredMessages.key(prefix, channel, messageId);
+        String answered = AnsweredMessages.key(KeySpace.standalone(prefix), channel, messageId);
         while (!redis.exists(answered)) {
             if (System.nanoTime() - start > 120_000_000_000L) {
                 throw new IllegalStateException("the " + tokens + "-token answer did not complete in 120 s");
@@ -674,7 +757,7 @@ public final class LoadDriver {
         env.put("EXCHANGE_NAME", "bench_" + id + "_exchange");
         env.put("ROUTING_KEY", "bench_" + id + "_key");
         env.put("REDIS_PREFIX", "bench:" + id + ":");
-        env.put("REDIS_URL", "redis://127.0.0.1:6379/0");
+        env.putAll(serviceRedis.env());
         env.put("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/");
         env.put("SERVER_PORT", "0");
         env.put("STREAM_BATCH_CHARS", "0");
@@ -730,12 +813,12 @@ public final class LoadDriver {
     }
 
     private ProcessStats.Window window(Launched service) {
-        Map<String, Long> pids = new LinkedHashMap<>();
-        pids.put("service", service.pid());
-        pids.put("fake_openai", fake.pid());
-        ProcessStats.find("redis-server", ":6379").ifPresent(pid -> pids.put("redis", pid));
-        ProcessStats.find("beam.smp", "rabbit").ifPresent(pid -> pids.put("rabbitmq", pid));
-        pids.put("driver", ProcessHandle.current().pid());
+        Map<String, List<Long>> pids = new LinkedHashMap<>();
+        pids.put("service", List.of(service.pid()));
+        pids.put("fake_openai", List.of(fake.pid()));
+        pids.putAll(serviceRedis.processes());
+        ProcessStats.find("beam.smp", "rabbit").ifPresent(pid -> pids.put("rabbitmq", List.of(pid)));
+        pids.put("driver", List.of(ProcessHandle.current().pid()));
         return new ProcessStats.Window(pids);
     }
 

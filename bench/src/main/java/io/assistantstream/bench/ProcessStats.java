@@ -5,8 +5,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.function.LongUnaryOperator;
 import java.util.stream.Stream;
 
 /** CPU time and memory of processes, read from {@code /proc} (Linux). */
@@ -124,36 +126,53 @@ final class ProcessStats {
         }
     }
 
-    /** CPU used by named processes over a window, as a share of one core (1.0 = one core busy). */
+    /**
+     * CPU used by named processes over a window, as a share of one core (1.0 = one core busy); a name
+     * may stand for several processes (a cluster's masters), whose CPU is added up.
+     */
     static final class Window {
-        private final Map<String, Long> pids;
+        private final Map<String, List<Long>> pids;
         private final Map<String, Long> startCpu = new LinkedHashMap<>();
         private final Map<String, Long> startSystem = new LinkedHashMap<>();
         private final Map<String, Long> startCompiler = new LinkedHashMap<>();
         private final long startNanos = System.nanoTime();
 
-        Window(Map<String, Long> pids) {
+        Window(Map<String, List<Long>> pids) {
             this.pids = pids;
-            pids.forEach((name, pid) -> {
-                startCpu.put(name, ProcessStats.cpuMicros(pid));
-                startSystem.put(name, ProcessStats.systemMicros(pid));
-                startCompiler.put(name, ProcessStats.compilerMicros(pid));
+            pids.keySet().forEach(name -> {
+                startCpu.put(name, sum(name, ProcessStats::cpuMicros));
+                startSystem.put(name, sum(name, ProcessStats::systemMicros));
+                startCompiler.put(name, sum(name, ProcessStats::compilerMicros));
             });
         }
 
+        private long sum(String name, LongUnaryOperator of) {
+            return pids.get(name).stream().mapToLong(of::applyAsLong).sum();
+        }
+
         long cpuMicros(String name) {
-            return ProcessStats.cpuMicros(pids.get(name)) - startCpu.get(name);
+            return sum(name, ProcessStats::cpuMicros) - startCpu.get(name);
+        }
+
+        /** CPU time of every process named here, in the window. */
+        long cpuMicros() {
+            return pids.keySet().stream().mapToLong(this::cpuMicros).sum();
+        }
+
+        /** CPU time of the named processes whose name starts with {@code prefix} ({@code "redis"}). */
+        long cpuMicrosOf(String prefix) {
+            return pids.keySet().stream().filter(name -> name.startsWith(prefix)).mapToLong(this::cpuMicros).sum();
         }
 
         /** CPU time of a JVM's compiler threads in the window. */
         long compilerMicros(String name) {
-            return ProcessStats.compilerMicros(pids.get(name)) - startCompiler.get(name);
+            return sum(name, ProcessStats::compilerMicros) - startCompiler.get(name);
         }
 
         /** The part of a process's CPU time spent in the kernel (system calls, scheduling). */
         double systemFraction(String name) {
             long cpu = cpuMicros(name);
-            return cpu == 0 ? 0 : Math.round((ProcessStats.systemMicros(pids.get(name)) - startSystem.get(name))
+            return cpu == 0 ? 0 : Math.round((sum(name, ProcessStats::systemMicros) - startSystem.get(name))
                     * 100.0 / cpu) / 100.0;
         }
 

@@ -51,13 +51,22 @@ final class Report {
         }
         if (results.get("capacity") instanceof Map<?, ?> capacity && !capacity.containsKey("failed")) {
             md.append("\n## Capacity (5 tokens/s; held = p99 ≤ 250 ms, no errors, all live at once)\n\n");
-            List<Map<String, Object>> steps = (List<Map<String, Object>>) capacity.get("steps");
-            table(md, steps, List.of("answers", "held", "p50_ms", "p99_ms", "max_ms", "to_service_p99_ms",
-                    "from_service_p99_ms", "built_to_redis_p99_ms", "peak_live", "frames_per_second",
-                    "service_cpu_us_per_frame", "service_kernel_fraction", "service_jit_share", "peak_rss_mib",
-                    "heap_used_mib", "errors"));
-            md.append("\nLargest step held: **").append(capacity.get("largest_held")).append("** live answers\n");
-            latencyRows.addAll(steps);
+            latencyRows.addAll(capacity(md, (Map<String, Object>) capacity));
+        }
+        if (results.get("capacity-cluster") instanceof Map<?, ?> both && !both.containsKey("failed")) {
+            md.append("\n## Capacity on a Redis Cluster beside the standalone Redis (5 tokens/s; held = p99 ≤ 250"
+                    + " ms, no errors, all live at once)\n\n").append(both.get("cluster_layout")).append(". Every"
+                    + " process shares this machine's cores: on few cores this is the cluster's cost, not a"
+                    + " speed-up.\n\n### Standalone\n\n");
+            capacity(md, (Map<String, Object>) both.get("standalone"));
+            md.append("\n### Cluster\n\n");
+            capacity(md, (Map<String, Object>) both.get("cluster"));
+            Map<String, Object> ratios = (Map<String, Object>) both.get("cluster_over_standalone");
+            md.append("\n### Cluster / standalone\n\nLargest step held: **").append(ratios.get("largest_held"))
+                    .append("×**; per step both ran (held: standalone / cluster):\n\n");
+            plainTable(md, (List<Map<String, Object>>) ratios.get("steps"), List.of("answers", "held", "p50_ms",
+                    "p99_ms", "max_ms", "built_to_redis_p99_ms", "frames_per_second", "service_cpu_us_per_frame",
+                    "redis_cpu_us_per_frame", "all_cpu_us_per_frame"));
         }
         if (results.get("open") instanceof Map<?, ?> open && !open.containsKey("failed")) {
             md.append("\n## Answers open at once (one token every 2 s; live heap after a full collection)\n\n"
@@ -118,6 +127,25 @@ final class Report {
         System.out.println();
         System.out.println(md);
         System.out.println("written: " + dir.resolve("latest.json") + ", latest.md, relay-latency.svg");
+    }
+
+    /** The table of capacity's steps, its largest step held and the service's log problems; returns the steps. */
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> capacity(StringBuilder md, Map<String, Object> capacity) {
+        List<Map<String, Object>> steps = (List<Map<String, Object>>) capacity.get("steps");
+        table(md, steps, List.of("answers", "held", "p50_ms", "p99_ms", "max_ms", "to_service_p99_ms",
+                "from_service_p99_ms", "built_to_redis_p99_ms", "peak_live", "frames_per_second",
+                "service_cpu_us_per_frame", "redis_cpu_us_per_frame", "all_cpu_us_per_frame",
+                "service_kernel_fraction", "service_jit_share", "peak_rss_mib", "heap_used_mib", "errors"));
+        md.append("\nLargest step held: **").append(capacity.get("largest_held")).append("** live answers; the"
+                + " service logged ").append(capacity.get("service_log_problems")).append(" lines at WARNING or"
+                + " SEVERE once ready");
+        List<String> problems = (List<String>) capacity.get("service_log_first_problems");
+        if (problems != null && !problems.isEmpty()) {
+            md.append(", the first:\n\n```\n").append(String.join("\n", problems)).append("\n```");
+        }
+        md.append('\n');
+        return steps;
     }
 
     /** A Markdown table of {@code columns}. */
