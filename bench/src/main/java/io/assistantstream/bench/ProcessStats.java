@@ -84,6 +84,23 @@ final class ProcessStats {
         }
     }
 
+    /**
+     * CPU time the whole machine spent busy so far (all cores: user, nice, system, irq, softirq,
+     * steal), in microseconds.
+     */
+    static long machineBusyMicros() {
+        try {
+            String[] fields = Files.readAllLines(Path.of("/proc/stat")).getFirst().trim().split("\\s+");
+            long ticks = 0;
+            for (int i : new int[] {1, 2, 3, 6, 7, 8}) {
+                ticks += Long.parseLong(fields[i]);
+            }
+            return ticks * 1_000_000 / TICKS_PER_SECOND;
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
     /** A field of {@code /proc/PID/status} in kB (VmRSS, VmHWM), 0 when unknown. */
     static long statusKb(long pid, String field) {
         try {
@@ -128,7 +145,9 @@ final class ProcessStats {
 
     /**
      * CPU used by named processes over a window, as a share of one core (1.0 = one core busy); a name
-     * may stand for several processes (a cluster's masters), whose CPU is added up.
+     * may stand for several processes (a cluster's masters), whose CPU is added up. The shares also
+     * name {@code other}: what the rest of the machine used meanwhile (the kernel's own threads, and
+     * whatever else runs here, which a figure taken beside it should be read with).
      */
     static final class Window {
         private final Map<String, List<Long>> pids;
@@ -136,6 +155,7 @@ final class ProcessStats {
         private final Map<String, Long> startSystem = new LinkedHashMap<>();
         private final Map<String, Long> startCompiler = new LinkedHashMap<>();
         private final long startNanos = System.nanoTime();
+        private final long startMachine = machineBusyMicros();
 
         Window(Map<String, List<Long>> pids) {
             this.pids = pids;
@@ -184,6 +204,8 @@ final class ProcessStats {
             double micros = seconds() * 1e6;
             Map<String, Double> shares = new LinkedHashMap<>();
             pids.keySet().forEach(name -> shares.put(name, Math.round(cpuMicros(name) / micros * 100) / 100.0));
+            long other = machineBusyMicros() - startMachine - cpuMicros();
+            shares.put("other", Math.round(Math.max(0, other) / micros * 100) / 100.0);
             return shares;
         }
     }
