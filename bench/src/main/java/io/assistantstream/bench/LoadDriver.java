@@ -51,7 +51,8 @@ public final class LoadDriver {
      * step's own row; a step only one of them reached has no ratio.
      */
     private static final List<String> COMPARED = List.of("p50_ms", "p99_ms", "max_ms", "built_to_redis_p99_ms",
-            "frames_per_second", "service_cpu_us_per_frame", "redis_cpu_us_per_frame", "all_cpu_us_per_frame");
+            "frames_per_second", "service_cpu_us_per_frame", "redis_cpu_us_per_frame", "all_cpu_us_per_frame",
+            "redis_script_calls_per_frame");
 
     private final boolean quick;
     private final String id = UUID.randomUUID().toString().substring(0, 8);
@@ -310,6 +311,7 @@ public final class LoadDriver {
             MemorySampler memory = new MemorySampler(service.pid(), subscribers.live, answers, liveHeap);
             long redisBefore = redis == null ? 0 : redis.usedMemory();
             RedisMemory.Peak redisPeak = redis == null ? null : redis.peak(() -> subscribers.live.get() >= answers);
+            long scriptCalls = serviceRedis.scriptCalls();
             ProcessStats.Window window = window(service);
             for (int i = 0; i < answers; i++) {
                 publish(channels.get(i), tag + "-" + i, "!words=" + tokens + " !delay=" + delayMs + " !stamp",
@@ -337,6 +339,8 @@ public final class LoadDriver {
             row.put("service_cpu_us_per_frame", frames == 0 ? 0 : serviceCpu / frames);
             row.put("redis_cpu_us_per_frame", frames == 0 ? 0 : window.cpuMicrosOf("redis") / frames);
             row.put("all_cpu_us_per_frame", frames == 0 ? 0 : window.cpuMicros() / frames);
+            row.put("redis_script_calls_per_frame", frames == 0 ? 0
+                    : Math.round((serviceRedis.scriptCalls() - scriptCalls) * 1000.0 / frames) / 1000.0);
             row.put("service_jit_share", Math.round(window.compilerMicros("service") / seconds / 1e4) / 100.0);
             row.put("service_kernel_fraction", window.systemFraction("service"));
             row.put("errors", subscribers.errors.get());

@@ -6,7 +6,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulRedisConnection;
 
 import io.assistantstream.config.RedisMode;
 import io.assistantstream.redis.RedisDeployment;
@@ -25,6 +30,8 @@ import io.assistantstream.testing.RedisCluster;
  * @param processes process ids by the name their CPU share is reported under
  */
 record RedisUnderTest(String name, String url, RedisMode mode, Map<String, List<Long>> processes) {
+    private static final Pattern SCRIPT_CALLS = Pattern.compile("(?m)^cmdstat_eval(?:sha)?:calls=(\\d+)");
+
     /** The Redis on 127.0.0.1:6379 (database 0), which the benchmark shares with whatever else uses it. */
     static RedisUnderTest standalone() {
         Map<String, List<Long>> processes = new LinkedHashMap<>();
@@ -43,6 +50,28 @@ record RedisUnderTest(String name, String url, RedisMode mode, Map<String, List<
     /** The service's settings for it. */
     Map<String, String> env() {
         return Map.of("REDIS_URL", url, "REDIS_MODE", mode.wire());
+    }
+
+    /**
+     * The Lua script calls ({@code EVAL}, {@code EVALSHA}) its masters (or its one server) ran so far,
+     * from {@code INFO commandstats}; on the standalone Redis its other users' calls count too.
+     */
+    long scriptCalls() {
+        long calls = 0;
+        for (String node : url.split(",")) {
+            RedisClient client = RedisClient.create(node.strip());
+            try (StatefulRedisConnection<String, String> connection = client.connect()) {
+                if (connection.sync().info("replication").contains("role:master")) {
+                    Matcher call = SCRIPT_CALLS.matcher(connection.sync().info("commandstats"));
+                    while (call.find()) {
+                        calls += Long.parseLong(call.group(1));
+                    }
+                }
+            } finally {
+                client.shutdown();
+            }
+        }
+        return calls;
     }
 
     /** Opens it as the service does, keys named under {@code prefix}. */

@@ -66,7 +66,7 @@ final class Report {
                     .append("×**; per step both ran (held: standalone / cluster):\n\n");
             plainTable(md, (List<Map<String, Object>>) ratios.get("steps"), List.of("answers", "held", "p50_ms",
                     "p99_ms", "max_ms", "built_to_redis_p99_ms", "frames_per_second", "service_cpu_us_per_frame",
-                    "redis_cpu_us_per_frame", "all_cpu_us_per_frame"));
+                    "redis_cpu_us_per_frame", "all_cpu_us_per_frame", "redis_script_calls_per_frame"));
         }
         if (results.get("open") instanceof Map<?, ?> open && !open.containsKey("failed")) {
             md.append("\n## Answers open at once (one token every 2 s; live heap after a full collection)\n\n"
@@ -136,7 +136,8 @@ final class Report {
         table(md, steps, List.of("answers", "held", "p50_ms", "p99_ms", "max_ms", "to_service_p99_ms",
                 "from_service_p99_ms", "built_to_redis_p99_ms", "peak_live", "frames_per_second",
                 "service_cpu_us_per_frame", "redis_cpu_us_per_frame", "all_cpu_us_per_frame",
-                "service_kernel_fraction", "service_jit_share", "peak_rss_mib", "heap_used_mib", "errors"));
+                "redis_script_calls_per_frame", "service_kernel_fraction", "service_jit_share", "peak_rss_mib",
+                "heap_used_mib", "errors"));
         md.append("\nLargest step held: **").append(capacity.get("largest_held")).append("** live answers; the"
                 + " service logged ").append(capacity.get("service_log_problems")).append(" lines at WARNING or"
                 + " SEVERE once ready");
