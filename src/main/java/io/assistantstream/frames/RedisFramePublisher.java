@@ -78,14 +78,20 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
     private static final int ARGS_PER_FRAME = 8;
     private static final int ARGS_PER_FENCE = 3;
     /**
-     * KEYS: per frame its log and its answer-text key. ARGV[1]: log retention in seconds; ARGV[2]: most
+     * KEYS: the first frame's log (which places the call: on a cluster, the master of its slot).
+     * ARGV[1]: log retention in seconds; ARGV[2]: most
      * frames a log keeps; ARGV[3]: how long a completed message is remembered as answered; ARGV[4]: how
      * many lease fences follow, each as its line, its token and its liveness key (see {@link Fence});
      * then per frame: seq; the seq before it in its turn (0: none); its JSON after the seq, compact (an
      * in_progress frame without message); what it does to the answer text ('r' starts it with the
      * message id and a newline, 'a' appends the escaped delta, '' nothing) and the argument for that;
      * its pub/sub topic ('' in relay mode); the key recording its message as answered ('' unless
-     * completed); the number of its turn's fence among those of the call ('0': unfenced).
+     * completed); the number of its turn's fence among those of the call ('0': unfenced); and after
+     * all frames, per frame its log and its answer-text key. The keys go in ARGV so that one call may
+     * carry the frames of channels in different slots of one cluster master (the script's
+     * {@code allow-cross-slot-keys} flag; a call declaring keys of two slots is refused outright):
+     * on a cluster every channel has a slot of its own, and a call per slot cost Redis three times
+     * the CPU per frame. On one Redis the flag changes nothing.
      *
      * <p>Each fence is checked once per call, however many frames of its turn the call carries: a
      * frame whose turn's ticket no longer holds the channel's lease (another ticket is first in the
@@ -107,6 +113,7 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
      * lost: it is done already) or a frame of a turn whose lease was lost, which fails.
      */
     private static final String WRITE = """
+            #!lua flags=allow-cross-slot-keys
             local seconds, most, dedup, fences = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
             local done, expiring, checked, holds = {}, {}, {}, {}
             for f = 1, fences do
@@ -154,14 +161,16 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
               end
               return 1
             end
-            for i = 1, #KEYS / 2 do
+            local frames = (#ARGV - first) / 10
+            local keys = first + 8 * frames
+            for i = 1, frames do
               local a = first + 8 * (i - 1)
               local fence = tonumber(ARGV[a + 8])
               if fence > 0 and not holds[fence] then
                 done[i] = 2
               else
-                local ok, result = pcall(write, KEYS[2 * i - 1], KEYS[2 * i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3],
-                  ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7])
+                local ok, result = pcall(write, ARGV[keys + 2 * i - 1], ARGV[keys + 2 * i], ARGV[a + 1], ARGV[a + 2],
+                  ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7])
                 done[i] = ok and result or 0
               end
             end
@@ -233,6 +242,7 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
     private final byte[] maxFrames;
     private final byte[] dedupSeconds;
     private final byte[] seqExpirySeconds;
+    private final RedisConnection<byte[], byte[]> redis;
     private final LuaScript<byte[], byte[], List<Object>> write;
     private final LuaScript<byte[], byte[], Long> reserve;
     private final LuaScript<byte[], byte[], Long> giveBack;
@@ -263,6 +273,7 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
         this.dedupSeconds = bytes(Long.toString(dedupWindow.toSeconds()));
         this.seqExpirySeconds = bytes(Long.toString(seqExpiry.toSeconds()));
         // in a cluster a channel's frames go on sharded pub/sub: its topic shares its slot, its script's node publishes
+        this.redis = connection;
         this.write = LuaScript.returningList(connection, keys.cluster() ? WRITE.replace("'PUBLISH'", "'SPUBLISH'") : WRITE);
         this.reserve = LuaScript.returningNumber(connection, RESERVE);
         this.giveBack = LuaScript.returningNumber(connection, GIVE_BACK);
@@ -471,9 +482,9 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
 
     /**
      * Sends a batch as one Lua call, holding one of the {@value #IN_FLIGHT} places until it is answered.
-     * In a cluster a call may touch one slot only: the batch goes as one call per slot, sent together,
-     * each to its slot's master (a channel's frames keep their order, all in one call); the place is
-     * given back once they are all answered, or after {@link #SLOW_MASTER}, whichever comes first.
+     * In a cluster a call may touch one master only: the batch goes as one call per master, sent
+     * together, each to its master (a channel's frames keep their order, all in one call); the place
+     * is given back once they are all answered, or after {@link #SLOW_MASTER}, whichever comes first.
      */
     private void sendPipelined(List<Queued> batch) {
         if (batch.isEmpty()) { // the queue was emptied by a stop meanwhile
@@ -484,11 +495,12 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
             send(batch).whenComplete((ignored, error) -> inFlight.release());
             return;
         }
-        Map<Integer, List<Queued>> bySlot = new LinkedHashMap<>();
+        Map<String, List<Queued>> byMaster = new LinkedHashMap<>();
         for (Queued frame : batch) {
-            bySlot.computeIfAbsent(SlotHash.getSlot(frame.logKey()), slot -> new ArrayList<>()).add(frame);
+            byMaster.computeIfAbsent(redis.masterOf(SlotHash.getSlot(frame.logKey())), master -> new ArrayList<>())
+                    .add(frame);
         }
-        CompletableFuture<?> answered = CompletableFuture.allOf(bySlot.values().stream()
+        CompletableFuture<?> answered = CompletableFuture.allOf(byMaster.values().stream()
                 .map(frames -> send(frames).toCompletableFuture().exceptionally(error -> null))
                 .toArray(CompletableFuture[]::new));
         // a master that hangs (paused, cut off, not yet failed over) must not hold the place, and so every
@@ -507,8 +519,9 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
                     f -> fences.size() + 1)));
         }
         int first = 4 + ARGS_PER_FENCE * fences.size();
-        byte[][] keys = new byte[2 * batch.size()][];
-        byte[][] args = new byte[first + ARGS_PER_FRAME * batch.size()][];
+        byte[][] keys = {batch.getFirst().logKey()};
+        int keysAt = first + ARGS_PER_FRAME * batch.size();
+        byte[][] args = new byte[keysAt + 2 * batch.size()][];
         args[0] = logSeconds;
         args[1] = maxFrames;
         args[2] = dedupSeconds;
@@ -517,8 +530,8 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
                 ARGS_PER_FENCE));
         for (int i = 0; i < batch.size(); i++) {
             Queued frame = batch.get(i);
-            keys[2 * i] = frame.logKey();
-            keys[2 * i + 1] = frame.textKey();
+            args[keysAt + 2 * i] = frame.logKey();
+            args[keysAt + 2 * i + 1] = frame.textKey();
             int at = first + ARGS_PER_FRAME * i;
             System.arraycopy(frame.args(), 0, args, at, ARGS_PER_FRAME - 1);
             args[at + ARGS_PER_FRAME - 1] = fenceOf[i];
