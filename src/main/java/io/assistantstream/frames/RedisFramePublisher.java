@@ -272,8 +272,8 @@ public final class RedisFramePublisher implements FramePublisher, AutoCloseable 
         this.maxFrames = bytes(Integer.toString(logSettings.maxFrames()));
         this.dedupSeconds = bytes(Long.toString(dedupWindow.toSeconds()));
         this.seqExpirySeconds = bytes(Long.toString(seqExpiry.toSeconds()));
-        // in a cluster a channel's frames go on sharded pub/sub: its topic shares its slot, its script's node publishes
         this.redis = connection;
+        // in a cluster a channel's frames go on sharded pub/sub: its topic shares its slot, its script's node publishes
         this.write = LuaScript.returningList(connection, keys.cluster() ? WRITE.replace("'PUBLISH'", "'SPUBLISH'") : WRITE);
         this.reserve = LuaScript.returningNumber(connection, RESERVE);
         this.giveBack = LuaScript.returningNumber(connection, GIVE_BACK);
