@@ -45,7 +45,11 @@ public final class RedisDeployment implements AutoCloseable {
     private final KeySpace keys;
     /** The resources this opened for itself, shut down with it; null when the caller's. */
     private final ClientResources owned;
-    /** The cluster connections whose links to the masters are opened again whenever the cluster changes. */
+    /**
+     * The cluster connections whose links to the masters are opened again whenever the cluster
+     * changes; they live as long as this (a connection's {@code isOpen} is false while it reconnects,
+     * so it cannot tell a closed one).
+     */
     private final List<StatefulRedisClusterConnection<?, ?>> warmAfterChanges = new CopyOnWriteArrayList<>();
     private final Disposable watchingChanges;
 
@@ -56,11 +60,8 @@ public final class RedisDeployment implements AutoCloseable {
         this.owned = owned;
         this.watchingChanges = cluster == null ? null : cluster.getResources().eventBus().get()
                 .filter(ClusterTopologyChangedEvent.class::isInstance)
-                .subscribe(changed -> {
-                    warmAfterChanges.removeIf(connection -> !connection.isOpen());
-                    warmAfterChanges.forEach(connection -> MasterLinks.open(cluster, connection::getConnectionAsync,
-                            false));
-                }, error -> LOG.log(Level.WARNING, "Stopped opening links to new masters after cluster changes", error));
+                .subscribe(changed -> warmAfterChanges.forEach(connection -> MasterLinks.open(cluster,
+                        connection::getConnectionAsync, false)), error -> LOG.log(Level.WARNING, "Stopped opening links to new masters after cluster changes", error));
     }
 
     /**

@@ -133,7 +133,7 @@ public final class ShardedTopics implements Topics {
             try {
                 Thread.sleep(checkEvery);
                 synchronized (topics) {
-                    if (closed || !connection.isOpen()) {
+                    if (closed) { // not connection.isOpen(): that is false while a link reconnects, as in a failover
                         return;
                     }
                     look();
