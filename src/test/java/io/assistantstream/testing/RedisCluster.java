@@ -86,6 +86,47 @@ public final class RedisCluster implements AutoCloseable {
         return pids;
     }
 
+    /** The seed nodes as lettuce takes them, each connection naming itself {@code clientName} (CLIENT SETNAME). */
+    public List<RedisURI> uris(String clientName) {
+        return java.util.Arrays.stream(ports).mapToObj(port -> RedisURI.builder().withHost("127.0.0.1").withPort(port)
+                .withClientName(clientName).build()).toList();
+    }
+
+    /** The ports of the live nodes where a connection named {@code clientName} is connected and {@code matches}. */
+    public List<Integer> nodesWithClient(String clientName, java.util.function.Predicate<String> matches) {
+        List<Integer> found = new ArrayList<>();
+        for (int port : ports) {
+            if (alive(port) && command(port, c -> c.sync().clientList()).lines()
+                    .anyMatch(line -> line.contains(" name=" + clientName + " ") && matches.test(line))) {
+                found.add(port);
+            }
+        }
+        return found;
+    }
+
+    /** Whether the live node on {@code port} is a master now. */
+    public boolean isMaster(int port) {
+        return command(port, c -> c.sync().info("replication")).contains("role:master");
+    }
+
+    /** The port of the master the replica on {@code port} follows. */
+    public int masterOfReplica(int port) {
+        String info = command(port, c -> c.sync().info("replication"));
+        return info.lines().filter(line -> line.startsWith("master_port:")).map(line -> Integer.parseInt(
+                line.substring("master_port:".length()).strip())).findFirst().orElseThrow();
+    }
+
+    /** The ports of the live masters. */
+    public List<Integer> masters() {
+        List<Integer> masters = new ArrayList<>();
+        for (int port : ports) {
+            if (alive(port) && isMaster(port)) {
+                masters.add(port);
+            }
+        }
+        return masters;
+    }
+
     /**
      * A connection of the test's own to the whole cluster (opened on first use, closed with the
      * cluster), to look at keys on whichever master holds them.
