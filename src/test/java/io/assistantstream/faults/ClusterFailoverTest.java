@@ -16,7 +16,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.assistantstream.AssistantStream;
 import io.assistantstream.testing.ChannelTranscript;
-import io.assistantstream.testing.Readiness;
 import io.assistantstream.testing.RedisCluster;
 import io.assistantstream.testing.TestWorld;
 import io.assistantstream.testing.WsClient;
@@ -86,13 +85,7 @@ class ClusterFailoverTest {
             long killed = System.nanoTime();
             CompletableFuture<Long> promoted = CompletableFuture.supplyAsync(() -> { // when the survivors say so
                 try {
-                    if (!Readiness.poll(Duration.ofSeconds(30), Duration.ofMillis(50), () -> {
-                        try {
-                            return cluster.masterOf("{" + victim + "}") != master;
-                        } catch (IllegalStateException inFlux) { // a node that serves the slot to no one yet
-                            return false;
-                        }
-                    }, moved -> moved)) {
+                    if (!cluster.awaitMovedFrom("{" + victim + "}", master)) {
                         throw new IllegalStateException("no replica took the slots of the killed master");
                     }
                     return System.nanoTime() - killed;

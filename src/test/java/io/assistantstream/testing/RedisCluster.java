@@ -174,6 +174,20 @@ public final class RedisCluster implements AutoCloseable {
         throw new IllegalStateException("no node is alive");
     }
 
+    /**
+     * Waits until a node other than {@code dead} serves {@code key}'s slot (a replica was promoted);
+     * false if none did within 30 s.
+     */
+    public boolean awaitMovedFrom(String key, int dead) throws Exception {
+        return Readiness.poll(Duration.ofSeconds(30), Duration.ofMillis(50), () -> {
+            try {
+                return masterOf(key) != dead;
+            } catch (IllegalStateException inFlux) { // a node that serves the slot to no one yet
+                return false;
+            }
+        }, moved -> moved);
+    }
+
     /** Kills the node on {@code port} at once (SIGKILL), as a crashed host. */
     public void kill(int port) throws InterruptedException {
         for (int i = 0; i < ports.length; i++) {
