@@ -61,7 +61,9 @@ public final class RedisDeployment implements AutoCloseable {
         this.watchingChanges = cluster == null ? null : cluster.getResources().eventBus().get()
                 .filter(ClusterTopologyChangedEvent.class::isInstance)
                 .subscribe(changed -> warmAfterChanges.forEach(connection -> MasterLinks.open(cluster,
-                        connection::getConnectionAsync, false)), error -> LOG.log(Level.WARNING, "Stopped opening links to new masters after cluster changes", error));
+                                connection::getConnectionAsync, false)),
+                        error -> LOG.log(Level.WARNING, "Stopped opening links to new masters after cluster changes",
+                                error));
     }
 
     /**
