@@ -257,11 +257,6 @@ public final class ConversationAdmin {
         return nowSeconds() - age.toMillis() / 1000.0;
     }
 
-    /** Now, as the index scores it, read before the deletions it bounds. */
-    private String now() {
-        return BigDecimal.valueOf(clock.millis(), 3).add(BigDecimal.valueOf(1, 3)).toPlainString();
-    }
-
     private double nowSeconds() {
         return clock.millis() / 1000.0;
     }

@@ -24,20 +24,29 @@ final class MasterLinks {
     private MasterLinks() {
     }
 
+    /** The masters the client knows of now and does not know to have failed. */
+    static List<RedisClusterNode> masters(RedisClusterClient client) {
+        List<RedisClusterNode> masters = new ArrayList<>();
+        for (RedisClusterNode node : client.getPartitions()) {
+            if (node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.is(RedisClusterNode.NodeFlag.FAIL)) {
+                masters.add(node);
+            }
+        }
+        return masters;
+    }
+
     /**
      * @param link  opens (or finds) the connection's link to a node, by host and port
      * @param await whether to wait until they are open (a master that cannot be reached is left out)
      */
     static void open(RedisClusterClient client, BiFunction<String, Integer, CompletableFuture<?>> link, boolean await) {
         List<CompletableFuture<?>> opening = new ArrayList<>();
-        for (RedisClusterNode node : client.getPartitions()) {
-            if (node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.is(RedisClusterNode.NodeFlag.FAIL)) {
-                RedisURI uri = node.getUri();
-                try {
-                    opening.add(link.apply(uri.getHost(), uri.getPort()).exceptionally(error -> null));
-                } catch (RuntimeException e) { // the connection was closed meanwhile
-                    return;
-                }
+        for (RedisClusterNode master : masters(client)) {
+            RedisURI uri = master.getUri();
+            try {
+                opening.add(link.apply(uri.getHost(), uri.getPort()).exceptionally(error -> null));
+            } catch (RuntimeException e) { // the connection was closed meanwhile
+                return;
             }
         }
         if (await) {

@@ -120,11 +120,7 @@ public final class ShardedTopics implements Topics {
 
     private Set<String> masters() {
         Set<String> ids = new HashSet<>();
-        for (RedisClusterNode node : client.getPartitions()) {
-            if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
-                ids.add(node.getNodeId());
-            }
-        }
+        MasterLinks.masters(client).forEach(master -> ids.add(master.getNodeId()));
         return ids;
     }
 

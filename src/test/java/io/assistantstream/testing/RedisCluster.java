@@ -78,8 +78,7 @@ public final class RedisCluster implements AutoCloseable {
     public List<Long> pids(boolean masters) {
         List<Long> pids = new ArrayList<>();
         for (int i = 0; i < ports.length; i++) {
-            if (alive(ports[i])
-                    && command(ports[i], c -> c.sync().info("replication")).contains("role:master") == masters) {
+            if (alive(ports[i]) && isMaster(ports[i]) == masters) {
                 pids.add(processes[i].pid());
             }
         }
@@ -232,11 +231,6 @@ public final class RedisCluster implements AutoCloseable {
                 command(port, c -> c.sync().configSet("cluster-node-timeout", Long.toString(timeout.toMillis())));
             }
         }
-    }
-
-    /** Waits until the surviving nodes say the cluster is whole again (a replica took the dead master's slots). */
-    public void awaitHealed() throws Exception {
-        awaitState("cluster_state:ok");
     }
 
     private void awaitState(String state) throws Exception {
